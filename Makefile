@@ -1,0 +1,64 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := .make
+
+.PHONY: run test lint typecheck schema-check migration-check pytest web chromium venv deps test-deps clean
+
+$(STAMP):
+	mkdir -p $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall only when the dependency list changes.
+$(STAMP)/deps: pyproject.toml | $(BIN)/python $(STAMP)
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(STAMP)/test-deps: pyproject.toml $(STAMP)/deps
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(BIN)/python
+deps: $(STAMP)/deps
+test-deps: $(STAMP)/test-deps
+
+web:
+	bash scripts/build-web.sh
+
+chromium:
+	bash scripts/ensure-chromium.sh
+
+## make run: install everything and serve the demo on http://127.0.0.1:8000 (embedded PostgreSQL)
+run: deps web
+	$(BIN)/portal serve --demo
+
+lint: test-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: test-deps
+	$(BIN)/mypy
+
+schema-check: test-deps
+	$(BIN)/portal export-schema --check
+
+# Use the machine's PostgreSQL when it answers; otherwise the tests start an embedded one.
+TEST_DB_URL := $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo postgresql://postgres@127.0.0.1:5432/postgres)
+export PORTAL_TEST_DATABASE_URL ?= $(TEST_DB_URL)
+
+migration-check: test-deps
+	$(BIN)/pytest -m migrations -q
+
+pytest: test-deps web chromium
+	$(BIN)/pytest -m "not migrations"
+
+## make test: install test dependencies and run every check
+test: lint typecheck schema-check migration-check pytest
+
+clean:
+	rm -rf $(VENV) $(STAMP) src/portal/web/node_modules src/portal/web/dist

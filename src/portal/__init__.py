@@ -1,0 +1,3 @@
+"""Employer Health Portal API."""
+
+__version__ = "0.1.0"

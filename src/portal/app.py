@@ -1,0 +1,103 @@
+"""create_app(settings) -> Starlette: routes, middleware, lifespan; nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from portal.auth.keys import load_or_create_keys
+from portal.auth.tokens import TokenService
+from portal.graphql_app import PortalGraphQL
+from portal.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
+from portal.models.db import create_engine, create_sessionmaker
+from portal.schema import build_schema
+from portal.settings import Settings
+from portal.web.graphiql import graphiql_routes
+
+logger = logging.getLogger(__name__)
+
+READINESS_TIMEOUT_SECONDS = 2.0
+
+
+def create_app(
+    settings: Settings, *, sessionmaker: async_sessionmaker[AsyncSession] | None = None
+) -> Starlette:
+    """``sessionmaker`` lets tests bind every request to one connection they roll back."""
+    if settings.database_url is None:
+        raise ValueError("create_app needs a database URL; `portal serve` starts the embedded one")
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        echo=settings.db_echo,
+    )
+    if sessionmaker is None:
+        sessionmaker = create_sessionmaker(engine)
+    keys = load_or_create_keys(
+        key_file=settings.signing_key_file, data_dir=settings.resolved_data_dir
+    )
+    tokens = TokenService(
+        keys=keys,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl_seconds=settings.access_token_ttl_seconds,
+    )
+    schema = build_schema(
+        max_depth=settings.graphql_max_depth,
+        max_aliases=settings.graphql_max_aliases,
+        max_tokens=settings.graphql_max_tokens,
+    )
+    graphql = PortalGraphQL(schema, settings=settings, sessionmaker=sessionmaker, tokens=tokens)
+
+    async def healthz(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def readyz(request: Request) -> Response:
+        try:
+            async with asyncio.timeout(READINESS_TIMEOUT_SECONDS), engine.connect() as connection:
+                await connection.execute(sa.text("SELECT 1"))
+        except Exception as error:  # any failure to reach the database means not ready
+            logger.warning("readiness check failed: %s", type(error).__name__)
+            return JSONResponse(
+                {"status": "unavailable", "database": "unreachable"}, status_code=503
+            )
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    async def jwks(request: Request) -> Response:
+        return JSONResponse(keys.public_jwks(), headers={"Cache-Control": "public, max-age=300"})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/.well-known/jwks.json", jwks, methods=["GET"]),
+    ]
+    if settings.graphiql_enabled:
+        routes.extend(graphiql_routes())
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(RequestIdMiddleware), Middleware(SecurityHeadersMiddleware)],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker
+    app.state.tokens = tokens
+    app.state.schema = schema
+    app.state.graphql = graphql
+    return app

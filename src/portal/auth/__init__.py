@@ -1,0 +1,1 @@
+"""Identity: tokens, principals, passwords and the permission checks."""

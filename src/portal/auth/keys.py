@@ -1,0 +1,69 @@
+"""The token signing key (ES256) and the public key set published at /.well-known/jwks.json."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from joserfc.jwk import ECKey, KeySet
+
+logger = logging.getLogger(__name__)
+
+SIGNING_ALGORITHM = "ES256"
+
+
+@dataclass(frozen=True)
+class SigningKeys:
+    """The current signing key plus any older public keys still accepted while tokens expire."""
+
+    current: ECKey
+    verification: KeySet
+
+    @property
+    def kid(self) -> str:
+        kid = self.current.kid
+        assert kid is not None
+        return kid
+
+    def public_jwks(self) -> dict[str, Any]:
+        return dict(self.verification.as_dict(private=False))
+
+
+def _with_kid(key: ECKey) -> ECKey:
+    if key.kid:
+        return key
+    data = key.as_dict(private=True)
+    data.update({"kid": key.thumbprint(), "use": "sig", "alg": SIGNING_ALGORITHM})
+    return ECKey.import_key(data)
+
+
+def load_key_file(path: Path) -> ECKey:
+    raw = path.read_bytes()
+    if raw.lstrip().startswith(b"{"):
+        return _with_kid(ECKey.import_key(json.loads(raw)))
+    return _with_kid(ECKey.import_key(raw))
+
+
+def generate_key() -> ECKey:
+    return _with_kid(ECKey.generate_key("P-256", private=True))
+
+
+def load_or_create_keys(*, key_file: Path | None, data_dir: Path) -> SigningKeys:
+    if key_file is not None:
+        key = load_key_file(key_file)
+    else:
+        generated = data_dir / "signing-key.jwk"
+        if generated.exists():
+            key = load_key_file(generated)
+        else:
+            key = generate_key()
+            generated.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(generated, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                json.dump(key.as_dict(private=True), handle)
+            logger.warning("generated a development signing key at %s", generated)
+    return SigningKeys(current=key, verification=KeySet([key]))

@@ -1,0 +1,114 @@
+"""Turn verified token claims into a Principal, reading the live state of the subject.
+
+Reading the database on every request makes a deactivation, a role change or a revoked
+permission take effect on the very next request instead of when the token expires."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from portal.auth.principal import Principal, PrincipalKind
+from portal.auth.tokens import InvalidTokenError, SubjectKind, TokenClaims
+from portal.models import Account, ApiClient, Contact, PortalUser, StaffUser, UserPermission
+from portal.models.enums import UserStatus
+
+
+async def principal_from_claims(session: AsyncSession, claims: TokenClaims) -> Principal:
+    match claims.subject_kind:
+        case SubjectKind.USER:
+            return await _user_principal(session, claims)
+        case SubjectKind.STAFF:
+            return await _staff_principal(session, claims)
+        case SubjectKind.CLIENT:
+            return await _client_principal(session, claims)
+
+
+async def account_family(session: AsyncSession, account_id: uuid.UUID) -> frozenset[uuid.UUID]:
+    """The account and the employer clients it administers."""
+    rows = await session.execute(
+        sa.select(col(Account.id)).where(
+            sa.or_(col(Account.id) == account_id, col(Account.parent_account_id) == account_id)
+        )
+    )
+    return frozenset(rows.scalars())
+
+
+async def _user_principal(session: AsyncSession, claims: TokenClaims) -> Principal:
+    row = (
+        await session.execute(
+            sa.select(
+                col(PortalUser.id),
+                col(PortalUser.email),
+                col(PortalUser.account_id),
+                col(PortalUser.role),
+            )
+            .join(Contact, col(Contact.id) == PortalUser.contact_id)
+            .where(
+                col(PortalUser.id) == claims.subject_id,
+                col(PortalUser.status) == UserStatus.ACTIVE,
+                col(Contact.is_active).is_(True),
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        raise InvalidTokenError("the user is not active")
+    permissions = await session.execute(
+        sa.select(col(UserPermission.permission)).where(col(UserPermission.user_id) == row.id)
+    )
+    return Principal(
+        kind=PrincipalKind.USER,
+        id=row.id,
+        email=row.email,
+        account_id=row.account_id,
+        account_ids=await account_family(session, row.account_id),
+        user_role=row.role,
+        permissions=frozenset(permissions.scalars()),
+        token_id=claims.token_id,
+    )
+
+
+async def _staff_principal(session: AsyncSession, claims: TokenClaims) -> Principal:
+    row = (
+        await session.execute(
+            sa.select(col(StaffUser.id), col(StaffUser.email)).where(
+                col(StaffUser.id) == claims.subject_id,
+                col(StaffUser.is_active).is_(True),
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        raise InvalidTokenError("the staff user is not active")
+    return Principal(kind=PrincipalKind.STAFF, id=row.id, email=row.email, token_id=claims.token_id)
+
+
+async def _client_principal(session: AsyncSession, claims: TokenClaims) -> Principal:
+    row = (
+        await session.execute(
+            sa.select(
+                col(ApiClient.id),
+                col(ApiClient.client_id),
+                col(ApiClient.account_id),
+                col(ApiClient.scopes),
+            ).where(
+                col(ApiClient.id) == claims.subject_id,
+                col(ApiClient.revoked_at).is_(None),
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        raise InvalidTokenError("the client is revoked")
+    # A token never carries more than the client holds now.
+    scopes = claims.scopes & frozenset(row.scopes)
+    return Principal(
+        kind=PrincipalKind.API_CLIENT,
+        id=row.id,
+        email=None,
+        account_id=row.account_id,
+        account_ids=await account_family(session, row.account_id),
+        scopes=scopes,
+        token_id=claims.token_id,
+    )

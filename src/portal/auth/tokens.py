@@ -1,0 +1,98 @@
+"""Access tokens: short-lived JWTs signed with ES256 and verified strictly."""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+
+from portal.auth.keys import SIGNING_ALGORITHM, SigningKeys
+
+
+class SubjectKind(StrEnum):
+    USER = "user"
+    STAFF = "staff"
+    CLIENT = "client"
+
+
+class InvalidTokenError(Exception):
+    """The bearer token is malformed, forged, expired or not meant for us."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    subject_kind: SubjectKind
+    subject_id: uuid.UUID
+    token_id: str
+    issued_at: int
+    expires_at: int
+    scopes: frozenset[str]
+
+
+@dataclass(frozen=True)
+class TokenService:
+    keys: SigningKeys
+    issuer: str
+    audience: str
+    ttl_seconds: int
+
+    def mint(
+        self, *, kind: SubjectKind, subject_id: uuid.UUID, scopes: frozenset[str] = frozenset()
+    ) -> tuple[str, int]:
+        """Answer the token and its lifetime in seconds."""
+        now = int(time.time())
+        claims: dict[str, object] = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": f"{kind.value}:{subject_id}",
+            "iat": now,
+            "nbf": now,
+            "exp": now + self.ttl_seconds,
+            "jti": secrets.token_urlsafe(16),
+        }
+        if scopes:
+            claims["scope"] = " ".join(sorted(scopes))
+        header = {"alg": SIGNING_ALGORITHM, "kid": self.keys.kid, "typ": "at+jwt"}
+        token = jwt.encode(header, claims, self.keys.current, algorithms=[SIGNING_ALGORITHM])
+        return token, self.ttl_seconds
+
+    def verify(self, token: str) -> TokenClaims:
+        try:
+            decoded = jwt.decode(token, self.keys.verification, algorithms=[SIGNING_ALGORITHM])
+            registry = jwt.JWTClaimsRegistry(
+                leeway=30,
+                iss={"essential": True, "value": self.issuer},
+                aud={"essential": True, "value": self.audience},
+                sub={"essential": True},
+                exp={"essential": True},
+                iat={"essential": True},
+                jti={"essential": True},
+            )
+            registry.validate(decoded.claims)
+        except (JoseError, ValueError, TypeError) as error:
+            raise InvalidTokenError(str(error)) from error
+        if decoded.header.get("typ") != "at+jwt":
+            raise InvalidTokenError("not an access token")
+        claims = decoded.claims
+        kind_text, _, id_text = str(claims["sub"]).partition(":")
+        try:
+            kind = SubjectKind(kind_text)
+            subject_id = uuid.UUID(id_text)
+        except ValueError as error:
+            raise InvalidTokenError("malformed subject") from error
+        scope_text = claims.get("scope", "")
+        if not isinstance(scope_text, str):
+            raise InvalidTokenError("malformed scope")
+        return TokenClaims(
+            subject_kind=kind,
+            subject_id=subject_id,
+            token_id=str(claims["jti"]),
+            issued_at=int(claims["iat"]),
+            expires_at=int(claims["exp"]),
+            scopes=frozenset(scope_text.split()),
+        )

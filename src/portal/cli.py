@@ -1,0 +1,266 @@
+"""The ``portal`` command: serve, migrate, seed, token, create-staff, export-schema."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import os
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import sqlalchemy as sa
+import typer
+from sqlmodel import col
+
+from portal import migrations
+from portal.auth.keys import load_or_create_keys
+from portal.auth.passwords import hash_password
+from portal.auth.tokens import SubjectKind, TokenService
+from portal.models import PortalUser, StaffUser
+from portal.models.db import AccountScope, create_engine, create_sessionmaker, scoped_session
+from portal.models.enums import UserStatus
+from portal.settings import Settings, get_settings
+
+cli = typer.Typer(help="Employer Health Portal API.", no_args_is_help=True, add_completion=False)
+
+DEMO_LOGINS = (
+    ("admin@acme.example", "User Admin, Acme Logistics"),
+    ("basic@acme.example", "Basic user, Acme Logistics (report subscriptions)"),
+    ("visits@acme.example", "Basic user with VIEW_VISIT_ACTIVITY, Acme Logistics"),
+    ("admin@globex.example", "User Admin, Globex Manufacturing"),
+    ("admin@northwind.example", "User Admin, Northwind TPA (two employer clients)"),
+    ("support@portal.example", "Support staff"),
+)
+
+
+def resolve_database_url(settings: Settings) -> str:
+    if settings.database_url:
+        return settings.database_url
+    from portal.embedded import embedded_database_url
+
+    return embedded_database_url(settings.resolved_data_dir)
+
+
+def _settings_with_database() -> Settings:
+    settings = get_settings()
+    url = resolve_database_url(settings)
+    return settings.model_copy(update={"database_url": url})
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema up to date (alembic upgrade head)."""
+    settings = _settings_with_database()
+    assert settings.database_url
+    migrations.upgrade(settings.database_url)
+    typer.echo("database is at the latest migration")
+
+
+@cli.command()
+def seed(
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Also load the demo accounts, people and results.")
+    ] = False,
+) -> None:
+    """Load reference data (report types, services, sign-on links); with --demo, the demo data."""
+    settings = _settings_with_database()
+    assert settings.database_url
+    migrations.upgrade(settings.database_url)
+    asyncio.run(_seed(settings, demo=demo))
+
+
+async def _seed(settings: Settings, *, demo: bool) -> None:
+    from portal.seed.demo import seed_demo
+    from portal.seed.reference import seed_reference_data
+    from portal.storage import LocalDocumentStorage
+
+    assert settings.database_url
+    engine = create_engine(settings.database_url)
+    try:
+        async with scoped_session(
+            create_sessionmaker(engine), AccountScope.everything()
+        ) as session:
+            if demo:
+                summary = await seed_demo(
+                    session,
+                    password=settings.demo_password.get_secret_value(),
+                    storage=LocalDocumentStorage(root=settings.resolved_data_dir / "documents"),
+                    today=date.today(),
+                )
+                typer.echo(f"demo data ready: {summary}")
+            else:
+                await seed_reference_data(session)
+                await session.commit()
+                typer.echo("reference data ready")
+    finally:
+        await engine.dispose()
+
+
+@cli.command()
+def serve(
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Load the demo data before serving.")
+    ] = False,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind (default PORTAL_HOST).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default PORTAL_PORT).")] = None,
+) -> None:
+    """Migrate, optionally load demo data, and serve the API (embedded PostgreSQL by default)."""
+    import uvicorn
+
+    from portal.app import create_app
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = _settings_with_database()
+    assert settings.database_url
+    migrations.upgrade(settings.database_url)
+    asyncio.run(_seed(settings, demo=demo))
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    base = f"http://{bind_host}:{bind_port}"
+    typer.echo("")
+    typer.echo(f"  GraphiQL:  {base}/graphiql")
+    typer.echo(f"  GraphQL:   {base}/graphql")
+    if demo:
+        typer.echo("  Demo logins (password from PORTAL_DEMO_PASSWORD, default in README):")
+        for email, what in DEMO_LOGINS:
+            typer.echo(f"    {email:<26} {what}")
+        typer.echo(
+            "  A token for the Authorization header: .venv/bin/portal token admin@acme.example"
+        )
+    typer.echo("")
+    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
+
+
+@cli.command()
+def token(
+    email: Annotated[str, typer.Argument(help="A portal user's or staff member's email.")],
+) -> None:
+    """Print an access token for a user of the local database (demos and tests)."""
+    settings = _settings_with_database()
+    try:
+        typer.echo(asyncio.run(_mint_token(settings, email)))
+    except LookupError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(code=1) from error
+
+
+async def _mint_token(settings: Settings, email: str) -> str:
+    assert settings.database_url
+    engine = create_engine(settings.database_url)
+    try:
+        async with scoped_session(
+            create_sessionmaker(engine), AccountScope.everything()
+        ) as session:
+            user_id = await session.scalar(
+                sa.select(col(PortalUser.id)).where(
+                    sa.func.lower(col(PortalUser.email)) == email.strip().lower(),
+                    col(PortalUser.status) == UserStatus.ACTIVE,
+                )
+            )
+            kind = SubjectKind.USER
+            if user_id is None:
+                user_id = await session.scalar(
+                    sa.select(col(StaffUser.id)).where(
+                        sa.func.lower(col(StaffUser.email)) == email.strip().lower(),
+                        col(StaffUser.is_active).is_(True),
+                    )
+                )
+                kind = SubjectKind.STAFF
+            if user_id is None:
+                raise LookupError(f"no active user or staff member with email {email}")
+    finally:
+        await engine.dispose()
+    service = TokenService(
+        keys=load_or_create_keys(
+            key_file=settings.signing_key_file, data_dir=settings.resolved_data_dir
+        ),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl_seconds=settings.access_token_ttl_seconds,
+    )
+    access_token, _ = service.mint(kind=kind, subject_id=user_id)
+    return access_token
+
+
+@cli.command("create-staff")
+def create_staff(
+    email: Annotated[str, typer.Argument()],
+    first_name: Annotated[str, typer.Option("--first-name")],
+    last_name: Annotated[str, typer.Option("--last-name")],
+) -> None:
+    """Create a support staff login; the password comes from PORTAL_NEW_PASSWORD or a prompt."""
+    password = os.environ.get("PORTAL_NEW_PASSWORD") or getpass.getpass("Password: ")
+    if len(password) < 15:
+        typer.echo("the password must have at least 15 characters", err=True)
+        raise typer.Exit(code=2)
+    settings = _settings_with_database()
+    asyncio.run(
+        _create_staff(
+            settings, email=email, first_name=first_name, last_name=last_name, password=password
+        )
+    )
+    typer.echo(f"staff user {email} created")
+
+
+async def _create_staff(
+    settings: Settings, *, email: str, first_name: str, last_name: str, password: str
+) -> None:
+    assert settings.database_url
+    engine = create_engine(settings.database_url)
+    try:
+        async with scoped_session(
+            create_sessionmaker(engine), AccountScope.everything()
+        ) as session:
+            session.add(
+                StaffUser(
+                    email=email.strip().lower(),
+                    first_name=first_name,
+                    last_name=last_name,
+                    password_hash=hash_password(password),
+                )
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+@cli.command("export-schema")
+def export_schema(
+    output: Annotated[
+        Path | None, typer.Option(help="Where to write the SDL (default: the committed file).")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Fail if the committed SDL differs.")
+    ] = False,
+) -> None:
+    """Write the SDL to schema/schema.graphql, or check that the committed one is current."""
+    from portal.schema import SCHEMA_FILE, print_sdl
+
+    sdl = print_sdl()
+    target = output or SCHEMA_FILE
+    if check:
+        committed = SCHEMA_FILE.read_text() if SCHEMA_FILE.exists() else ""
+        if committed != sdl:
+            typer.echo(
+                f"{SCHEMA_FILE} is out of date: run `portal export-schema` and commit the result",
+                err=True,
+            )
+            raise typer.Exit(code=1)
+        typer.echo("schema snapshot is current")
+        return
+    target.write_text(sdl)
+    typer.echo(f"wrote {target}")
+
+
+def main() -> None:
+    cli(prog_name="portal")
+
+
+if __name__ == "__main__":
+    main()

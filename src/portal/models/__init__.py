@@ -1,0 +1,68 @@
+"""SQLModel tables, one module per domain. Importing this package registers every table."""
+
+from sqlmodel import SQLModel
+
+from portal.models.accounts import Account, Location, PortalLink
+from portal.models.audit import AuditEvent
+from portal.models.authorizations import (
+    Authorization,
+    AuthorizationEvent,
+    AuthorizationRecipient,
+    AuthorizationService,
+)
+from portal.models.catalog import (
+    MedicalCenter,
+    ReportType,
+    Service,
+    ServicePackage,
+    ServicePackageItem,
+)
+from portal.models.documents import Document
+from portal.models.employees import Employee
+from portal.models.outbox import OutboxMessage
+from portal.models.people import (
+    AccessRequest,
+    ApiClient,
+    Contact,
+    NotificationPreference,
+    PortalUser,
+    ReportSubscription,
+    StaffUser,
+    UserPermission,
+)
+from portal.models.support import SupportComment, SupportRequest
+from portal.models.visits import Visit
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "AccessRequest",
+    "Account",
+    "ApiClient",
+    "AuditEvent",
+    "Authorization",
+    "AuthorizationEvent",
+    "AuthorizationRecipient",
+    "AuthorizationService",
+    "Contact",
+    "Document",
+    "Employee",
+    "Location",
+    "MedicalCenter",
+    "NotificationPreference",
+    "OutboxMessage",
+    "PortalLink",
+    "PortalUser",
+    "ReportSubscription",
+    "ReportType",
+    "SQLModel",
+    "Service",
+    "ServicePackage",
+    "ServicePackageItem",
+    "StaffUser",
+    "SupportComment",
+    "SupportRequest",
+    "UserPermission",
+    "Visit",
+    "metadata",
+]

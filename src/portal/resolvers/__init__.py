@@ -1,0 +1,1 @@
+"""Business logic: keyword-only typed async functions and batch loaders, one module per domain."""

@@ -1,0 +1,68 @@
+"""Strawberry types, inputs, enums and root fields per domain, composed into one schema here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from portal.schema.accounts import Account, Contact, Location
+from portal.schema.catalog import MedicalCenter, ReportType, Service
+from portal.schema.errors import ErrorCodes, label_document_errors
+from portal.schema.payloads import MutationPayload, UserError
+from portal.schema.query import Query
+
+SCHEMA_FILE = Path(__file__).parent / "schema.graphql"
+
+
+class PortalSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # ErrorCodes logs unexpected errors with the request id; expected ones are not noise.
+        label_document_errors(errors)
+
+
+def build_schema(
+    *, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000
+) -> strawberry.Schema:
+    # Factories: a fresh extension per request (the parse and validation caches are shared).
+    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        ErrorCodes,
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+    ]
+    return PortalSchema(
+        query=Query,
+        types=[
+            Account,
+            Location,
+            Contact,
+            MedicalCenter,
+            Service,
+            ReportType,
+            UserError,
+            MutationPayload,
+        ],
+        config=StrawberryConfig(auto_camel_case=True),
+        extensions=extensions,
+    )
+
+
+def print_sdl() -> str:
+    return build_schema().as_str() + "\n"

@@ -1,0 +1,50 @@
+"""The typed per-request context and the ``Info`` alias every resolver uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+
+from portal.auth.principal import Principal
+from portal.auth.tokens import TokenService
+from portal.models.db import AccountScope
+from portal.resolvers.loaders import Loaders
+from portal.settings import Settings
+
+
+@dataclass
+class Context:
+    request: Request | WebSocket
+    response: Response | WebSocket | None
+    session: AsyncSession
+    principal: Principal
+    settings: Settings
+    tokens: TokenService
+    request_id: str
+    operation_name: str | None = None
+    # Permission decisions depend only on the principal: made once per request (by rule).
+    decisions: dict[object, bool] = field(default_factory=dict)
+
+    @property
+    def scope(self) -> AccountScope:
+        return self.principal.scope
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        return Loaders(session=self.session, scope=self.scope)
+
+    @property
+    def client_ip(self) -> str | None:
+        client = self.request.client
+        return client.host if client else None
+
+
+Info = strawberry.Info[Context, None]
+
+__all__ = ["Context", "Info"]

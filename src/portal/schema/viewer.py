@@ -1,0 +1,63 @@
+"""``viewer``: who am I, my role, my account, my permissions and scopes."""
+
+from __future__ import annotations
+
+import strawberry
+
+from portal.auth.principal import ViewerRole
+from portal.models.enums import Permission
+from portal.schema.accounts import Account
+from portal.schema.context import Info
+from portal.schema.permissions import ACCOUNT_READ, decide
+from portal.schema.relay import global_id
+
+
+@strawberry.type(description="The signed-in caller.")
+class Viewer:
+    id: strawberry.ID = strawberry.field(description="The caller's own id (user, staff or client).")
+    email: str | None = strawberry.field(description="The login email; null for API clients.")
+    role: ViewerRole
+    permissions: list[Permission] = strawberry.field(
+        description="Per-user permissions in force (a User Admin holds them all)."
+    )
+    scopes: list[str] = strawberry.field(description="OAuth scopes (API clients only).")
+
+    @strawberry.field(description="The caller's account; null for staff.")
+    async def account(self, info: Info) -> Account | None:
+        account_id = info.context.principal.account_id
+        if account_id is None or not decide(info, ACCOUNT_READ):
+            return None
+        row = await info.context.loaders.account.load(account_id)
+        return Account.from_row(row) if row else None
+
+
+@strawberry.type
+class ViewerQueries:
+    @strawberry.field(description="The signed-in caller; null when no token was sent.")
+    def viewer(self, info: Info) -> Viewer | None:
+        principal = info.context.principal
+        role = principal.role
+        if principal.id is None or role is None:
+            return None
+        permissions = (
+            sorted(permission for permission in Permission if principal.has_permission(permission))
+            if principal.user_role is not None
+            else []
+        )
+        return Viewer(
+            id=strawberry.ID(_viewer_global_id(principal.kind.value, principal.id)),
+            email=principal.email,
+            role=role,
+            permissions=permissions,
+            scopes=sorted(principal.scopes),
+        )
+
+
+def _viewer_global_id(kind: str, row_id: object) -> str:
+    from strawberry import relay
+
+    type_name = {"USER": "PortalUser", "STAFF": "StaffUser", "API_CLIENT": "ApiClient"}[kind]
+    return str(relay.GlobalID(type_name, str(row_id)))
+
+
+__all__ = ["Viewer", "ViewerQueries", "global_id"]

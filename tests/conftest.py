@@ -1,0 +1,232 @@
+"""Shared fixtures: a real PostgreSQL migrated once per run, one rolled-back transaction per test,
+the app over HTTP, and GraphQL clients named by role."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+
+from portal.app import create_app
+from portal.auth.tokens import SubjectKind, TokenService
+from portal.migrations import upgrade_async
+from portal.models.db import AccountScope, create_engine, set_scope
+from portal.models.session import RequestSession
+from portal.settings import Settings
+from tests.support.database import admin_url, create_database, drop
+from tests.support.graphql import GraphQLClient
+from tests.support.world import World, build_world
+
+
+@pytest.fixture(scope="session")
+def admin_database_url() -> str:
+    return admin_url()
+
+
+@pytest.fixture(scope="session")
+async def database_url(admin_database_url: str) -> AsyncIterator[str]:
+    url = await create_database(admin_database_url)
+    try:
+        await upgrade_async(url)
+        yield url
+    finally:
+        await drop(admin_database_url, url)
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url, pool_size=2, max_overflow=2)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def world(engine: AsyncEngine) -> World:
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        set_scope(session, AccountScope.everything())
+        built = await build_world(session)
+        await session.commit()
+    return built
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        data_dir=tmp_path_factory.mktemp("portal-data"),
+        graphiql_enabled=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Starlette:
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+def tokens(app: Starlette) -> TokenService:
+    service: TokenService = app.state.tokens
+    return service
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine, world: World) -> AsyncIterator[AsyncConnection]:
+    """Every test runs inside one transaction that is rolled back at the end."""
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        try:
+            yield connection
+        finally:
+            await transaction.rollback()
+
+
+@pytest.fixture
+def sessionmaker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(
+        bind=connection,
+        class_=RequestSession,
+        expire_on_commit=False,
+        autoflush=False,
+        join_transaction_mode="create_savepoint",
+    )
+
+
+@pytest.fixture
+async def db(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session for arranging data, seeing every account, inside the test's transaction."""
+    async with sessionmaker() as session:
+        set_scope(session, AccountScope.everything())
+        yield session
+
+
+@pytest.fixture
+async def http(
+    app: Starlette, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    graphql = app.state.graphql
+    graphql.sessionmaker = sessionmaker
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+def _token(
+    tokens: TokenService, kind: SubjectKind, subject_id: Any, scopes: frozenset[str] = frozenset()
+) -> str:
+    token, _ = tokens.mint(kind=kind, subject_id=subject_id, scopes=scopes)
+    return token
+
+
+@pytest.fixture
+def anonymous_client(http: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(http)
+
+
+@pytest.fixture
+def admin_client(http: httpx.AsyncClient, tokens: TokenService, world: World) -> GraphQLClient:
+    return GraphQLClient(http, _token(tokens, SubjectKind.USER, world.acme_admin.id))
+
+
+@pytest.fixture
+def basic_client(http: httpx.AsyncClient, tokens: TokenService, world: World) -> GraphQLClient:
+    return GraphQLClient(http, _token(tokens, SubjectKind.USER, world.acme_basic.id))
+
+
+@pytest.fixture
+def visits_client(http: httpx.AsyncClient, tokens: TokenService, world: World) -> GraphQLClient:
+    return GraphQLClient(http, _token(tokens, SubjectKind.USER, world.acme_visits.id))
+
+
+@pytest.fixture
+def globex_client(http: httpx.AsyncClient, tokens: TokenService, world: World) -> GraphQLClient:
+    return GraphQLClient(http, _token(tokens, SubjectKind.USER, world.globex_admin.id))
+
+
+@pytest.fixture
+def tpa_client(http: httpx.AsyncClient, tokens: TokenService, world: World) -> GraphQLClient:
+    return GraphQLClient(http, _token(tokens, SubjectKind.USER, world.northwind_admin.id))
+
+
+@pytest.fixture
+def staff_client(http: httpx.AsyncClient, tokens: TokenService, world: World) -> GraphQLClient:
+    return GraphQLClient(http, _token(tokens, SubjectKind.STAFF, world.staff.id))
+
+
+@pytest.fixture
+def api_client(http: httpx.AsyncClient, tokens: TokenService, world: World) -> GraphQLClient:
+    scopes = frozenset(world.acme_client.scopes)
+    return GraphQLClient(http, _token(tokens, SubjectKind.CLIENT, world.acme_client.id, scopes))
+
+
+@dataclass
+class StatementCounter:
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def reset(self) -> None:
+        self.statements.clear()
+
+
+@pytest.fixture
+def count_queries(connection: AsyncConnection) -> Iterator[StatementCounter]:
+    """Counts the SQL statements the test's requests send (savepoint bookkeeping excluded)."""
+    counter = StatementCounter()
+    sync_connection = connection.sync_connection
+    assert sync_connection is not None
+
+    def before_cursor_execute(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if (
+            not statement.lstrip()
+            .upper()
+            .startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO"))
+        ):
+            counter.statements.append(statement)
+
+    event.listen(sync_connection, "before_cursor_execute", before_cursor_execute)
+    yield counter
+    event.remove(sync_connection, "before_cursor_execute", before_cursor_execute)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings, world: World) -> Iterator[str]:
+    """The whole app on a real port, over the committed test world (for browser tests)."""
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def admin_token(tokens: TokenService, world: World) -> str:
+    return _token(tokens, SubjectKind.USER, world.acme_admin.id)

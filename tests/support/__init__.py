@@ -1,0 +1,1 @@
+"""Test helpers: the database harness, the small test world and the GraphQL client."""

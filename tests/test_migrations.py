@@ -1,0 +1,63 @@
+"""One Alembic history that equals the models, and that can be undone completely."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from portal.migrations import downgrade_async, upgrade_async
+from portal.models import metadata
+from portal.models.db import to_async_url
+from tests.support.database import create_database, drop
+
+pytestmark = pytest.mark.migrations
+
+
+async def _differences(url: str) -> list[object]:
+    engine = create_async_engine(to_async_url(url))
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(
+                lambda sync: compare_metadata(
+                    MigrationContext.configure(sync, opts={"compare_type": True}), metadata
+                )
+            )
+    finally:
+        await engine.dispose()
+
+
+async def _tables(url: str) -> set[str]:
+    engine = create_async_engine(to_async_url(url))
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            )
+            return {row[0] for row in rows}
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrade_head_equals_the_models_and_downgrade_to_base_removes_everything(
+    admin_database_url: str,
+) -> None:
+    url = await create_database(admin_database_url, prefix="portal_migrations")
+    try:
+        # given a fresh database migrated to head
+        await upgrade_async(url)
+        # then autogenerate finds nothing to change
+        assert await _differences(url) == []
+        assert set(metadata.tables) <= await _tables(url)
+
+        # when downgraded to base, only Alembic's own bookkeeping remains
+        await downgrade_async(url, "base")
+        assert await _tables(url) <= {"alembic_version"}
+
+        # and the history applies again cleanly
+        await upgrade_async(url)
+        assert await _differences(url) == []
+    finally:
+        await drop(admin_database_url, url)
