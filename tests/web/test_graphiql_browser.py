@@ -3,6 +3,9 @@
 Uses Debian's Chromium and ChromeDriver (scripts/ensure-chromium.sh installs them);
 Selenium Manager is never asked to download anything. Without them the test skips,
 except in CI (``CI=true``) on Linux as root, where a missing browser is a failure.
+
+``live_server`` (the whole app on a real port) and ``admin_token`` come from
+tests/conftest.py: the test runs against the real API, not a stub.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.command import Command
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
@@ -29,7 +33,7 @@ from portal.web.graphiql import assets_installed
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.chrome.webdriver import WebDriver
 
 pytestmark = pytest.mark.browser
 
@@ -111,57 +115,70 @@ def _editor_text(driver: WebDriver, container: str) -> str:
 
 
 def _diagnostics(driver: WebDriver) -> str:
-    logs = driver.get_log("browser")
-    return "\n".join(f"{entry.get('level')}: {entry.get('message')}" for entry in logs)
+    """The browser console log (``driver.get_log("browser")``, which is not typed)."""
+    logs: Any = driver.execute(Command.GET_LOG, {"type": "browser"})["value"]
+    return "\n".join(f"{entry.get('level')}: {entry.get('message')}" for entry in logs or [])
+
+
+def _resources(driver: WebDriver) -> list[str]:
+    names: Any = driver.execute_script(
+        "return performance.getEntriesByType('resource').map((entry) => entry.name);"
+    )
+    return [str(name) for name in names] if isinstance(names, list) else []
 
 
 def test_deep_link_runs_query_with_bearer_header(
     browser: WebDriver, live_server: str, admin_token: str
 ) -> None:
     headers = json.dumps({"Authorization": f"Bearer {admin_token}"})
-    expected_headers = "".join(f'"Authorization":"Bearer{admin_token}"'.split())
-    url = (
-        f"{live_server}/graphiql?{urlencode({'query': QUERY, 'headers': headers}, quote_via=quote)}"
-    )
-    browser.get(url)
+    query_string = urlencode({"query": QUERY, "headers": headers}, quote_via=quote)
+    browser.get(f"{live_server}/graphiql?{query_string}")
     wait = WebDriverWait(browser, WAIT_SECONDS)
 
+    step = "the query editor to show the deep-linked query"
     try:
-        # The deep link filled in both editors (Monaco loads lazily), and the response
-        # editor exists: GraphiQL ignores the execute button until it does.
+        # Monaco loads lazily: wait until the deep link has filled in the editors and
+        # the response editor exists (GraphiQL ignores the execute button before).
         wait.until(
             lambda driver: "{viewer{email}}" in _editor_text(driver, ".graphiql-query-editor")
         )
-        wait.until(lambda driver: expected_headers in _editor_text(driver, ".graphiql-editor-tool"))
+        step = "the headers editor to show the deep-linked Authorization header"
+        wait.until(
+            lambda driver: '"Authorization"' in _editor_text(driver, ".graphiql-editor-tool")
+        )
+        step = "the response editor"
         wait.until(
             expected_conditions.presence_of_element_located(
                 (By.CSS_SELECTOR, ".graphiql-response .monaco-editor")
             )
         )
+        step = "the execute button"
         execute = wait.until(
             expected_conditions.element_to_be_clickable(
                 (By.CSS_SELECTOR, "button.graphiql-execute-button")
             )
         )
         execute.click()
+        step = f"the result pane to show {EXPECTED_EMAIL}"
         wait.until(lambda driver: EXPECTED_EMAIL in _editor_text(driver, ".graphiql-response"))
     except TimeoutException:
         pytest.fail(
-            f"GraphiQL did not show {EXPECTED_EMAIL!r} within {WAIT_SECONDS} s.\n"
+            f"timed out after {WAIT_SECONDS} s waiting for {step}.\n"
             f"query editor: {_editor_text(browser, '.graphiql-query-editor')!r}\n"
-            f"response: {_editor_text(browser, '.graphiql-response')!r}\n"
+            f"result pane: {_editor_text(browser, '.graphiql-response')!r}\n"
             f"browser log:\n{_diagnostics(browser)}"
         )
 
     assert EXPECTED_EMAIL in _editor_text(browser, ".graphiql-response")
 
-    # Everything the page loaded came from the app itself, and nothing was blocked.
-    origin = "{0.scheme}://{0.netloc}".format(urlsplit(live_server))
-    resources: Any = browser.execute_script(
-        "return performance.getEntriesByType('resource').map(entry => entry.name);"
+    # Monaco's web workers started (same origin, allowed by the CSP) ...
+    WebDriverWait(browser, WAIT_SECONDS).until(
+        lambda driver: any(".worker-" in name for name in _resources(driver)),
+        message="no Monaco web worker was loaded",
     )
-    assert isinstance(resources, list)
-    foreign = [name for name in resources if not str(name).startswith((origin, "data:"))]
+    # ... everything the page loaded came from the app itself, and nothing was blocked.
+    origin = "{0.scheme}://{0.netloc}/".format(urlsplit(live_server))
+    foreign = [name for name in _resources(browser) if not name.startswith(origin)]
     assert foreign == []
     log = _diagnostics(browser)
     assert "Content Security Policy" not in log, log

@@ -1,0 +1,1 @@
+"""Self-hosted web UI (GraphiQL) served by the API."""
