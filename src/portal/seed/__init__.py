@@ -1,0 +1,1 @@
+"""Seed data: the production reference catalogs and the demo data set."""

@@ -1,0 +1,119 @@
+"""Document storage: PDFs stored content-addressed by their SHA-256.
+
+The storage key of a document is the lowercase hex SHA-256 of its bytes, so storing the same bytes
+twice stores them once, and a key can never name a path outside the storage root.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+_KEY_PATTERN = re.compile(r"[0-9a-f]{64}")
+
+
+class InvalidStorageKeyError(ValueError):
+    """The key is not a lowercase hex SHA-256 (and so names no document)."""
+
+
+class DocumentNotFoundError(LookupError):
+    """No document is stored under this key."""
+
+
+class CorruptDocumentError(RuntimeError):
+    """The stored bytes no longer hash to their key."""
+
+
+@runtime_checkable
+class DocumentStorage(Protocol):
+    """Where document bytes live. Keys are opaque to callers and returned by ``put``."""
+
+    async def put(self, data: bytes) -> str:
+        """Store ``data`` and return its storage key (idempotent for the same bytes)."""
+        ...
+
+    async def get(self, key: str) -> bytes:
+        """The bytes stored under ``key``; ``DocumentNotFoundError`` when there are none."""
+        ...
+
+    async def exists(self, key: str) -> bool:
+        """Whether bytes are stored under ``key``."""
+        ...
+
+
+def storage_key_for(data: bytes) -> str:
+    """The content address of ``data``: its lowercase hex SHA-256."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def validate_key(key: str) -> str:
+    if not isinstance(key, str) or _KEY_PATTERN.fullmatch(key) is None:
+        raise InvalidStorageKeyError("a storage key is a lowercase hex SHA-256 (64 characters)")
+    return key
+
+
+class LocalDocumentStorage:
+    """Documents as files under ``root``: ``<root>/ab/cd/<sha256>.pdf``.
+
+    Writes are atomic (a temporary file in the target folder, then ``os.replace``), so a reader
+    never sees half a file; files are created readable by the owner only (they hold PHI). All file
+    I/O runs in a worker thread, off the event loop.
+    """
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def __repr__(self) -> str:
+        return f"LocalDocumentStorage(root={str(self.root)!r})"
+
+    def path_for(self, key: str) -> Path:
+        """The file a key is stored in (the key is validated first)."""
+        validate_key(key)
+        return self.root / key[0:2] / key[2:4] / f"{key}.pdf"
+
+    async def put(self, data: bytes) -> str:
+        return await asyncio.to_thread(self._put, bytes(data))
+
+    async def get(self, key: str) -> bytes:
+        path = self.path_for(key)
+        return await asyncio.to_thread(self._get, key, path)
+
+    async def exists(self, key: str) -> bool:
+        path = self.path_for(key)
+        return await asyncio.to_thread(path.is_file)
+
+    def _put(self, data: bytes) -> str:
+        key = storage_key_for(data)
+        path = self.path_for(key)
+        try:
+            if path.stat().st_size == len(data):
+                return key  # content-addressed: the same bytes are already there
+        except FileNotFoundError:
+            pass
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{key}.", suffix=".tmp")
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return key
+
+    @staticmethod
+    def _get(key: str, path: Path) -> bytes:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise DocumentNotFoundError(key) from None
+        if storage_key_for(data) != key:
+            raise CorruptDocumentError(key)
+        return data
