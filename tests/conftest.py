@@ -23,7 +23,7 @@ from portal.migrations import upgrade_async
 from portal.models.db import AccountScope, create_engine, set_scope
 from portal.models.session import RequestSession
 from portal.settings import Settings
-from tests.support.database import admin_url, create_database, drop
+from tests.support.database import admin_url, create_app_role, create_database, drop, drop_role
 from tests.support.graphql import GraphQLClient
 from tests.support.world import World, build_world
 
@@ -34,8 +34,15 @@ def admin_database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-async def database_url(admin_database_url: str) -> AsyncIterator[str]:
-    url = await create_database(admin_database_url)
+async def app_role(admin_database_url: str) -> AsyncIterator[str]:
+    role = await create_app_role(admin_database_url)
+    yield role
+    await drop_role(admin_database_url, role)
+
+
+@pytest.fixture(scope="session")
+async def database_url(admin_database_url: str, app_role: str) -> AsyncIterator[str]:
+    url = await create_database(admin_database_url, app_role)
     try:
         await upgrade_async(url)
         yield url

@@ -42,9 +42,9 @@ async def _tables(url: str) -> set[str]:
 
 
 async def test_upgrade_head_equals_the_models_and_downgrade_to_base_removes_everything(
-    admin_database_url: str,
+    admin_database_url: str, app_role: str
 ) -> None:
-    url = await create_database(admin_database_url, prefix="portal_migrations")
+    url = await create_database(admin_database_url, app_role, prefix="portal_migrations")
     try:
         # given a fresh database migrated to head
         await upgrade_async(url)

@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -27,6 +27,25 @@ from portal.web.graphiql import graphiql_routes
 logger = logging.getLogger(__name__)
 
 READINESS_TIMEOUT_SECONDS = 2.0
+
+
+async def warn_if_row_level_security_is_bypassed(engine: AsyncEngine) -> None:
+    """Row-level security is the second tenant wall; a superuser connection walks around it."""
+    try:
+        async with engine.connect() as connection:
+            bypasses = await connection.scalar(
+                sa.text(
+                    "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
+                )
+            )
+    except Exception as error:  # startup must not fail on a check that only warns
+        logger.warning("could not check the database role: %s", type(error).__name__)
+        return
+    if bypasses:
+        logger.warning(
+            "the database role bypasses row-level security (superuser or BYPASSRLS): "
+            "connect as a plain role that owns the tables"
+        )
 
 
 def create_app(
@@ -78,6 +97,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await warn_if_row_level_security_is_bypassed(engine)
         yield
         await engine.dispose()
 

@@ -18,7 +18,7 @@ from portal.auth.principal import Principal
 from portal.auth.resolve import principal_from_claims
 from portal.auth.tokens import InvalidTokenError, TokenService
 from portal.middleware import request_id_of
-from portal.models.db import set_scope
+from portal.models.db import AccountScope, set_scope
 from portal.schema.context import Context
 from portal.settings import Settings
 
@@ -75,6 +75,9 @@ class PortalGraphQL(GraphQL[Context, None]):
             token = bearer_token(request.headers)
             principal = Principal.anonymous()
             if token is not None:
+                # The subject is named by a verified token; its row is read before any tenant
+                # scope is known, so this one lookup runs with the system scope.
+                set_scope(session, AccountScope.everything())
                 try:
                     if not token:
                         raise InvalidTokenError("malformed Authorization header")

@@ -13,8 +13,8 @@ from tests.support.database import create_database, drop
 
 
 @pytest.fixture(scope="session")
-async def database_url(admin_database_url: str) -> AsyncIterator[str]:
-    url = await create_database(admin_database_url, prefix="portal_seed")
+async def database_url(admin_database_url: str, app_role: str) -> AsyncIterator[str]:
+    url = await create_database(admin_database_url, app_role, prefix="portal_seed")
     try:
         await upgrade_async(url)
         yield url

@@ -9,7 +9,16 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from portal.embedded import database_url, drop_database, ensure_database, start_embedded_server
+from sqlalchemy.engine import make_url
+
+from portal.embedded import (
+    database_url,
+    drop_app_role,
+    drop_database,
+    ensure_app_role,
+    ensure_database,
+    start_embedded_server,
+)
 
 TEST_DATABASE_ENV = "PORTAL_TEST_DATABASE_URL"
 
@@ -25,12 +34,25 @@ def admin_url() -> str:
     return start_embedded_server(root / "pgdata", delete_at_exit=True)
 
 
-async def create_database(admin: str, prefix: str = "portal_test") -> str:
+async def create_app_role(admin: str) -> str:
+    """A login role for this run, neither superuser nor BYPASSRLS, like the production app."""
+    role = f"portal_app_{uuid.uuid4().hex[:8]}"
+    await ensure_app_role(admin, role)
+    return role
+
+
+async def drop_role(admin: str, role: str) -> None:
+    await drop_app_role(admin, role)
+
+
+async def create_database(admin: str, role: str, prefix: str = "portal_test") -> str:
+    """A fresh database owned by ``role``, and its URL as that role (RLS binds it)."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    await ensure_database(admin, name)
-    return database_url(admin, name)
+    await ensure_database(admin, name, owner=role)
+    return database_url(admin, name, user=role)
 
 
 async def drop(admin: str, url: str) -> None:
-    name = url.split("?", 1)[0].rsplit("/", 1)[1]
+    name = make_url(url).database
+    assert name
     await drop_database(admin, name)
