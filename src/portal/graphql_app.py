@@ -19,6 +19,8 @@ from portal.auth.resolve import principal_from_claims
 from portal.auth.tokens import InvalidTokenError, TokenService
 from portal.middleware import request_id_of
 from portal.models.db import AccountScope, set_scope
+from portal.models.enums import AuditResult
+from portal.resolvers.audit import AuditEntry, RequestMeta, write_events
 from portal.schema.context import Context
 from portal.settings import Settings
 
@@ -86,6 +88,22 @@ class PortalGraphQL(GraphQL[Context, None]):
                 except InvalidTokenError as error:
                     logger.info("rejected bearer token: %s", error)
                     await session.rollback()
+                    await write_events(
+                        sessionmaker=self.sessionmaker,
+                        principal=Principal.anonymous(),
+                        meta=RequestMeta(
+                            ip_address=request.client.host if request.client else None,
+                            request_id=request_id_of(scope),
+                            operation_name=None,
+                        ),
+                        entries=[
+                            AuditEntry(
+                                action="token.rejected",
+                                result=AuditResult.DENIED,
+                                details={"reason": str(error)[:200]},
+                            )
+                        ],
+                    )
                     response = unauthenticated_response(
                         "The access token is invalid or expired; sign in again.",
                         request_id_of(scope),
@@ -112,6 +130,7 @@ class PortalGraphQL(GraphQL[Context, None]):
             settings=self.settings,
             tokens=self.tokens,
             request_id=request_id_of(request.scope),
+            sessionmaker=self.sessionmaker,
         )
 
     def encode_json(self, data: object) -> bytes:

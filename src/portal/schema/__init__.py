@@ -20,7 +20,7 @@ from strawberry.types import ExecutionContext
 
 from portal.schema.accounts import Account, Contact, Location
 from portal.schema.catalog import MedicalCenter, ReportType, Service
-from portal.schema.errors import ErrorCodes, label_document_errors
+from portal.schema.errors import AuditTrail, ErrorCodes, label_document_errors
 from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.query import Query
 
@@ -41,6 +41,7 @@ def build_schema(
     # Factories: a fresh extension per request (the parse and validation caches are shared).
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         ErrorCodes,
+        AuditTrail,
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -14,6 +14,7 @@ from starlette.websockets import WebSocket
 from portal.auth.principal import Principal
 from portal.auth.tokens import TokenService
 from portal.models.db import AccountScope
+from portal.resolvers.audit import AuditEntry, RequestMeta
 from portal.resolvers.loaders import Loaders
 from portal.settings import Settings
 
@@ -30,6 +31,9 @@ class Context:
     operation_name: str | None = None
     # Permission decisions depend only on the principal: made once per request (by rule).
     decisions: dict[object, bool] = field(default_factory=dict)
+    # Audit entries of this request, written in their own transaction when the operation ends.
+    audit_entries: list[AuditEntry] = field(default_factory=list)
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
     @property
     def scope(self) -> AccountScope:
@@ -38,6 +42,18 @@ class Context:
     @cached_property
     def loaders(self) -> Loaders:
         return Loaders(session=self.session, scope=self.scope)
+
+    def audit(self, entry: AuditEntry) -> None:
+        if entry not in self.audit_entries:
+            self.audit_entries.append(entry)
+
+    @property
+    def request_meta(self) -> RequestMeta:
+        return RequestMeta(
+            ip_address=self.client_ip,
+            request_id=self.request_id,
+            operation_name=self.operation_name,
+        )
 
     @property
     def client_ip(self) -> str | None:

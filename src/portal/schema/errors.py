@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
@@ -12,6 +12,7 @@ from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult as StrawberryExecutionResult
 
+from portal.resolvers.audit import write_events
 from portal.resolvers.errors import ErrorCode, PortalError
 
 logger = logging.getLogger("portal.graphql")
@@ -95,3 +96,21 @@ def _with(error: GraphQLError, message: str, extensions: dict[str, Any]) -> Grap
         path=error.path,
         extensions=extensions,
     )
+
+
+class AuditTrail(SchemaExtension):
+    """Writes the operation's audit entries when it ends, in a transaction of their own."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        context = self.execution_context.context
+        entries = getattr(context, "audit_entries", None)
+        if not entries or context.sessionmaker is None:
+            return
+        context.operation_name = self.execution_context.operation_name
+        await write_events(
+            sessionmaker=context.sessionmaker,
+            principal=context.principal,
+            meta=context.request_meta,
+            entries=list(entries),
+        )

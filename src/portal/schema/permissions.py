@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import strawberry
+from graphql.pyutils import Path
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
 
 from portal.auth.principal import Principal, PrincipalKind, ViewerRole
-from portal.models.enums import Permission
+from portal.models.enums import AuditResult, Permission
+from portal.resolvers.audit import AuditEntry
 from portal.resolvers.errors import Forbidden, Unauthenticated
 from portal.schema.context import Info
 
@@ -94,6 +96,13 @@ class Requires(BasePermission):
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         if decide(info, self.rule):
             return True
+        info.context.audit(
+            AuditEntry(
+                action="access.denied",
+                result=AuditResult.DENIED,
+                details={"path": _path(info)},
+            )
+        )
         if not info.context.principal.is_authenticated:
             raise Unauthenticated("Sign in to see this: send `Authorization: Bearer <token>`.")
         raise Forbidden("You do not have access to this.")
@@ -112,3 +121,13 @@ def requires(access: Rule) -> PermissionExtension:
 
 SIGNED_IN = Rule()
 ACCOUNT_READ = rule(ViewerRole.USER_ADMIN, ViewerRole.BASIC, ViewerRole.STAFF, scope="account:read")
+
+
+def _path(info: Info) -> str:
+    parts: list[str] = []
+    path: Path | None = info.path
+    while path is not None:
+        if isinstance(path.key, str):
+            parts.append(path.key)
+        path = path.prev
+    return ".".join(reversed(parts))

@@ -6,6 +6,7 @@ import strawberry
 from strawberry.tools import merge_types
 
 from portal.schema.accounts import AccountQueries
+from portal.schema.audit import AuditQueries
 from portal.schema.catalog import CatalogQueries
 from portal.schema.context import Info
 from portal.schema.relay import PortalNode, resolve_node, resolve_nodes
@@ -29,4 +30,6 @@ class NodeQueries:
         return list(found)
 
 
-Query = merge_types("Query", (ViewerQueries, NodeQueries, AccountQueries, CatalogQueries))
+Query = merge_types(
+    "Query", (ViewerQueries, NodeQueries, AccountQueries, CatalogQueries, AuditQueries)
+)

@@ -1,0 +1,137 @@
+"""The audit trail: what each request did, allowed or denied, written in a transaction of its own.
+
+Events are collected during a request and written when its operation ends, in their own committed
+transaction, so a read-only request (whose transaction is rolled back) is still audited and a
+failed request still leaves its denials behind."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
+
+from portal.auth.principal import Principal, PrincipalKind
+from portal.models import AuditEvent
+from portal.models.db import AccountScope, set_scope
+from portal.models.enums import ActorType, AuditResult
+from portal.resolvers.pagination import Page, PageRequest, SortKey, paginate
+
+_ACTOR_TYPES = {
+    PrincipalKind.ANONYMOUS: ActorType.ANONYMOUS,
+    PrincipalKind.USER: ActorType.USER,
+    PrincipalKind.STAFF: ActorType.STAFF,
+    PrincipalKind.API_CLIENT: ActorType.API_CLIENT,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RequestMeta:
+    ip_address: str | None
+    request_id: str | None
+    operation_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    action: str
+    result: AuditResult
+    account_id: uuid.UUID | None = None
+    object_ids: tuple[str, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    action: str | None = None
+    result: AuditResult | None = None
+    actor_id: uuid.UUID | None = None
+    account_id: uuid.UUID | None = None
+    object_id: str | None = None
+    occurred_after: datetime | None = None
+    occurred_before: datetime | None = None
+
+
+def to_row(*, principal: Principal, meta: RequestMeta, entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "actor_type": _ACTOR_TYPES[principal.kind],
+        "actor_id": principal.id,
+        "actor_label": principal.email,
+        "account_id": entry.account_id if entry.account_id is not None else principal.account_id,
+        "action": entry.action,
+        "object_ids": list(entry.object_ids),
+        "result": entry.result,
+        "ip_address": meta.ip_address,
+        "request_id": meta.request_id,
+        "operation_name": meta.operation_name,
+        "details": entry.details,
+    }
+
+
+async def write_events(
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    meta: RequestMeta,
+    entries: Sequence[AuditEntry],
+) -> None:
+    if not entries:
+        return
+    async with sessionmaker() as session:
+        # Appending is allowed in any scope; the system scope only keeps the intent explicit.
+        set_scope(session, AccountScope.everything())
+        await session.execute(
+            sa.insert(AuditEvent),
+            [to_row(principal=principal, meta=meta, entry=entry) for entry in entries],
+        )
+        await session.commit()
+
+
+async def list_events(
+    *, session: AsyncSession, scope: AccountScope, page: PageRequest, filters: AuditFilter
+) -> Page[AuditEvent]:
+    statement = sa.select(AuditEvent).where(scope.filter(col(AuditEvent.account_id)))
+    if filters.action:
+        statement = statement.where(col(AuditEvent.action) == filters.action)
+    if filters.result is not None:
+        statement = statement.where(col(AuditEvent.result) == filters.result)
+    if filters.actor_id is not None:
+        statement = statement.where(col(AuditEvent.actor_id) == filters.actor_id)
+    if filters.account_id is not None:
+        statement = statement.where(col(AuditEvent.account_id) == filters.account_id)
+    if filters.object_id:
+        statement = statement.where(
+            sa.literal(filters.object_id) == sa.func.any(col(AuditEvent.object_ids))
+        )
+    if filters.occurred_after is not None:
+        statement = statement.where(col(AuditEvent.occurred_at) >= filters.occurred_after)
+    if filters.occurred_before is not None:
+        statement = statement.where(col(AuditEvent.occurred_at) < filters.occurred_before)
+    return await paginate(
+        session=session,
+        statement=statement,
+        keys=[
+            SortKey(col(AuditEvent.occurred_at), descending=True, python_type=datetime),
+            SortKey(col(AuditEvent.id), descending=True, python_type=uuid.UUID),
+        ],
+        request=page,
+        convert=lambda event: event,
+    )
+
+
+async def load_events(
+    *, session: AsyncSession, scope: AccountScope, ids: Sequence[uuid.UUID]
+) -> list[AuditEvent | None]:
+    rows = await session.scalars(
+        sa.select(AuditEvent).where(
+            col(AuditEvent.id).in_(ids), scope.filter(col(AuditEvent.account_id))
+        )
+    )
+    by_id = {row.id: row for row in rows}
+    return [by_id.get(event_id) for event_id in ids]
