@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from portal.auth.keys import load_or_create_keys
+from portal.auth.oauth import token_endpoint
 from portal.auth.tokens import TokenService
 from portal.graphql_app import PortalGraphQL
 from portal.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
@@ -106,6 +107,7 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/.well-known/jwks.json", jwks, methods=["GET"]),
+        Route("/oauth/token", token_endpoint, methods=["POST"]),
     ]
     if settings.graphiql_enabled:
         routes.extend(graphiql_routes())

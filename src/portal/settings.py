@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,6 +29,22 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=15 * 60, ge=30, le=24 * 3600)
     # PEM or JWK file of the signing key; generated under data_dir when unset (development only).
     signing_key_file: Path | None = None
+
+    # Sign-in sessions: a session idle longer than this can no longer refresh (PORTAL_IDLE_TIMEOUT),
+    # and every session ends after its absolute lifetime.
+    idle_timeout_seconds: int = Field(
+        default=15 * 60, ge=60, validation_alias=AliasChoices("PORTAL_IDLE_TIMEOUT")
+    )
+    session_lifetime_seconds: int = Field(default=12 * 3600, ge=300)
+    # Consecutive failed sign-ins of one account: every ``login_lockout_threshold`` failures lock
+    # it, for ``login_lockout_seconds`` doubled at each further lock (capped at a day); at
+    # ``login_max_failures`` (NIST SP 800-63B: at most 100) it stays locked until reset by support.
+    login_lockout_threshold: int = Field(default=5, ge=1)
+    login_lockout_seconds: int = Field(default=15 * 60, ge=1)
+    login_max_failures: int = Field(default=100, ge=1, le=100)
+    # Failed sign-ins from one IP address within the window, whatever the account.
+    login_ip_max_failures: int = Field(default=50, ge=1)
+    login_ip_window_seconds: int = Field(default=15 * 60, ge=1)
 
     demo_password: SecretStr = SecretStr("Portal-Demo-Passw0rd!")
 

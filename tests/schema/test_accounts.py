@@ -152,6 +152,9 @@ async def test_api_client_without_account_scope_is_forbidden(
     response = await api_client("{ viewer { role } account { name } }")
     assert_forbidden(response, ["account"])
     assert response.data["viewer"] == {"role": "API_CLIENT"}
+    through_viewer = await api_client("{ viewer { role account { name } } }")
+    assert_forbidden(through_viewer, ["viewer", "account"])
+    assert through_viewer.data["viewer"] == {"role": "API_CLIENT", "account": None}
 
 
 async def test_a_wrongly_typed_id_is_bad_input(admin_client: GraphQLClient, world: World) -> None:

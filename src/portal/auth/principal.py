@@ -37,6 +37,8 @@ class Principal:
     permissions: frozenset[Permission] = field(default_factory=frozenset)
     scopes: frozenset[str] = field(default_factory=frozenset)
     token_id: str | None = None
+    # The sign-in session behind the access token (None for `portal token` and API clients).
+    session_id: uuid.UUID | None = None
 
     @classmethod
     def anonymous(cls) -> Principal:

@@ -13,11 +13,21 @@ from sqlmodel import col
 
 from portal.auth.principal import Principal, PrincipalKind
 from portal.auth.tokens import InvalidTokenError, SubjectKind, TokenClaims
-from portal.models import Account, ApiClient, Contact, PortalUser, StaffUser, UserPermission
+from portal.models import (
+    Account,
+    ApiClient,
+    AuthSession,
+    Contact,
+    PortalUser,
+    StaffUser,
+    UserPermission,
+)
 from portal.models.enums import UserStatus
 
 
 async def principal_from_claims(session: AsyncSession, claims: TokenClaims) -> Principal:
+    if claims.session_id is not None:
+        await _check_sign_in_session(session, claims)
     match claims.subject_kind:
         case SubjectKind.USER:
             return await _user_principal(session, claims)
@@ -25,6 +35,25 @@ async def principal_from_claims(session: AsyncSession, claims: TokenClaims) -> P
             return await _staff_principal(session, claims)
         case SubjectKind.CLIENT:
             return await _client_principal(session, claims)
+
+
+async def _check_sign_in_session(session: AsyncSession, claims: TokenClaims) -> None:
+    """A token issued for a sign-in session dies with it: logout, revocation, absolute expiry."""
+    subject = (
+        col(AuthSession.user_id)
+        if claims.subject_kind is SubjectKind.USER
+        else col(AuthSession.staff_id)
+    )
+    alive = await session.scalar(
+        sa.select(sa.literal(1)).where(
+            col(AuthSession.id) == claims.session_id,
+            subject == claims.subject_id,
+            col(AuthSession.revoked_at).is_(None),
+            col(AuthSession.absolute_expires_at) > sa.func.now(),
+        )
+    )
+    if alive is None:
+        raise InvalidTokenError("the sign-in session has ended")
 
 
 async def account_family(session: AsyncSession, account_id: uuid.UUID) -> frozenset[uuid.UUID]:
@@ -68,6 +97,7 @@ async def _user_principal(session: AsyncSession, claims: TokenClaims) -> Princip
         user_role=row.role,
         permissions=frozenset(permissions.scalars()),
         token_id=claims.token_id,
+        session_id=claims.session_id,
     )
 
 
@@ -82,7 +112,13 @@ async def _staff_principal(session: AsyncSession, claims: TokenClaims) -> Princi
     ).one_or_none()
     if row is None:
         raise InvalidTokenError("the staff user is not active")
-    return Principal(kind=PrincipalKind.STAFF, id=row.id, email=row.email, token_id=claims.token_id)
+    return Principal(
+        kind=PrincipalKind.STAFF,
+        id=row.id,
+        email=row.email,
+        token_id=claims.token_id,
+        session_id=claims.session_id,
+    )
 
 
 async def _client_principal(session: AsyncSession, claims: TokenClaims) -> Principal:

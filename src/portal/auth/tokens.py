@@ -32,6 +32,8 @@ class TokenClaims:
     issued_at: int
     expires_at: int
     scopes: frozenset[str]
+    # The sign-in session the token was issued for; None for `portal token` and client tokens.
+    session_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,12 @@ class TokenService:
     ttl_seconds: int
 
     def mint(
-        self, *, kind: SubjectKind, subject_id: uuid.UUID, scopes: frozenset[str] = frozenset()
+        self,
+        *,
+        kind: SubjectKind,
+        subject_id: uuid.UUID,
+        scopes: frozenset[str] = frozenset(),
+        session_id: uuid.UUID | None = None,
     ) -> tuple[str, int]:
         """Answer the token and its lifetime in seconds."""
         now = int(time.time())
@@ -57,6 +64,8 @@ class TokenService:
         }
         if scopes:
             claims["scope"] = " ".join(sorted(scopes))
+        if session_id is not None:
+            claims["sid"] = str(session_id)
         header = {"alg": SIGNING_ALGORITHM, "kid": self.keys.kid, "typ": "at+jwt"}
         token = jwt.encode(header, claims, self.keys.current, algorithms=[SIGNING_ALGORITHM])
         return token, self.ttl_seconds
@@ -88,6 +97,13 @@ class TokenService:
         scope_text = claims.get("scope", "")
         if not isinstance(scope_text, str):
             raise InvalidTokenError("malformed scope")
+        sid = claims.get("sid")
+        session_id: uuid.UUID | None = None
+        if sid is not None:
+            try:
+                session_id = uuid.UUID(str(sid))
+            except ValueError as error:
+                raise InvalidTokenError("malformed session id") from error
         return TokenClaims(
             subject_kind=kind,
             subject_id=subject_id,
@@ -95,4 +111,5 @@ class TokenService:
             issued_at=int(claims["iat"]),
             expires_at=int(claims["exp"]),
             scopes=frozenset(scope_text.split()),
+            session_id=session_id,
         )

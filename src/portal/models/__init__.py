@@ -30,6 +30,7 @@ from portal.models.people import (
     StaffUser,
     UserPermission,
 )
+from portal.models.sessions import AuthSession, LoginFailure, RefreshToken, SessionSubject
 from portal.models.support import SupportComment, SupportRequest
 from portal.models.visits import Visit
 
@@ -40,6 +41,7 @@ __all__ = [
     "Account",
     "ApiClient",
     "AuditEvent",
+    "AuthSession",
     "Authorization",
     "AuthorizationEvent",
     "AuthorizationRecipient",
@@ -48,17 +50,20 @@ __all__ = [
     "Document",
     "Employee",
     "Location",
+    "LoginFailure",
     "MedicalCenter",
     "NotificationPreference",
     "OutboxMessage",
     "PortalLink",
     "PortalUser",
+    "RefreshToken",
     "ReportSubscription",
     "ReportType",
     "SQLModel",
     "Service",
     "ServicePackage",
     "ServicePackageItem",
+    "SessionSubject",
     "StaffUser",
     "SupportComment",
     "SupportRequest",

@@ -201,6 +201,8 @@ class StaffUser(TimestampedTable, table=True):
     totp_confirmed_at: datetime | None = timestamp(nullable=True)
     is_active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
     last_login_at: datetime | None = timestamp(nullable=True)
+    failed_login_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    locked_until: datetime | None = timestamp(nullable=True)
 
 
 class ApiClient(TimestampedTable, table=True):

@@ -44,6 +44,8 @@ class AuditEntry:
     account_id: uuid.UUID | None = None
     object_ids: tuple[str, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
+    # Who acted, when the request's principal does not say (e.g. the email a login names).
+    actor_label: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,7 @@ def to_row(*, principal: Principal, meta: RequestMeta, entry: AuditEntry) -> dic
         "id": uuid.uuid4(),
         "actor_type": _ACTOR_TYPES[principal.kind],
         "actor_id": principal.id,
-        "actor_label": principal.email,
+        "actor_label": entry.actor_label or principal.email,
         "account_id": entry.account_id if entry.account_id is not None else principal.account_id,
         "action": entry.action,
         "object_ids": list(entry.object_ids),

@@ -16,6 +16,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from portal.schema.accounts import Account, Contact, Location
@@ -23,8 +24,11 @@ from portal.schema.catalog import MedicalCenter, ReportType, Service
 from portal.schema.errors import AuditTrail, ErrorCodes, label_document_errors
 from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.query import Query
+from portal.schema.sessions import SessionMutations
 
 SCHEMA_FILE = Path(__file__).parent / "schema.graphql"
+
+Mutation = merge_types("Mutation", (SessionMutations,))
 
 
 class PortalSchema(strawberry.Schema):
@@ -50,6 +54,7 @@ def build_schema(
     ]
     return PortalSchema(
         query=Query,
+        mutation=Mutation,
         types=[
             Account,
             Location,

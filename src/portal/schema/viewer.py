@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry import relay
 
 from portal.auth.principal import ViewerRole
 from portal.models.enums import Permission
 from portal.schema.accounts import Account
 from portal.schema.context import Info
-from portal.schema.permissions import ACCOUNT_READ, decide
-from portal.schema.relay import global_id
+from portal.schema.permissions import ACCOUNT_READ, requires
 
 
 @strawberry.type(description="The signed-in caller.")
@@ -22,10 +22,12 @@ class Viewer:
     )
     scopes: list[str] = strawberry.field(description="OAuth scopes (API clients only).")
 
-    @strawberry.field(description="The caller's account; null for staff.")
+    @strawberry.field(
+        description="The caller's account; null for staff.", extensions=[requires(ACCOUNT_READ)]
+    )
     async def account(self, info: Info) -> Account | None:
         account_id = info.context.principal.account_id
-        if account_id is None or not decide(info, ACCOUNT_READ):
+        if account_id is None:
             return None
         row = await info.context.loaders.account.load(account_id)
         return Account.from_row(row) if row else None
@@ -54,10 +56,5 @@ class ViewerQueries:
 
 
 def _viewer_global_id(kind: str, row_id: object) -> str:
-    from strawberry import relay
-
     type_name = {"USER": "PortalUser", "STAFF": "StaffUser", "API_CLIENT": "ApiClient"}[kind]
     return str(relay.GlobalID(type_name, str(row_id)))
-
-
-__all__ = ["Viewer", "ViewerQueries", "global_id"]

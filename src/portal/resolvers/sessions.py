@@ -1,0 +1,407 @@
+"""Signing in and out: password (and TOTP) checks, lockout and throttling, sessions, refresh.
+
+A sign-in creates an ``auth_sessions`` row and an opaque refresh token, stored only as its
+SHA-256. Each refresh marks its token used and issues the next one of the same family; presenting
+a used token again means it was stolen (or replayed), so the whole session is revoked. Access
+tokens carry the session id (``sid``), so ending a session also stops its access tokens at the next
+request (see ``portal.auth.resolve``).
+
+Every function here commits its own transaction: failed attempts must be remembered even though
+the caller answers them with an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pyotp
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from portal.auth.passwords import hash_password, verify_password
+from portal.auth.principal import Principal, PrincipalKind
+from portal.auth.tokens import SubjectKind, TokenService
+from portal.models import AuthSession, Contact, LoginFailure, PortalUser, RefreshToken, StaffUser
+from portal.models.base import utcnow
+from portal.models.db import ACCOUNT_IDS_SETTING, ALL_ACCOUNTS_SETTING, AccountScope, set_scope
+from portal.models.db import current_scope as session_scope
+from portal.models.enums import UserStatus
+from portal.models.sessions import SessionSubject
+from portal.resolvers.errors import BadUserInput, ErrorCode, PortalError, Unauthenticated
+from portal.settings import Settings
+
+BAD_CREDENTIALS = "Email or password is incorrect."
+LOCKED = (
+    "This account is locked after too many failed sign-ins. Try again later, "
+    "or ask support to unlock it."
+)
+IP_THROTTLED = "Too many failed sign-ins from your network. Wait a few minutes and try again."
+TOTP_REQUIRED = "Enter the 6-digit code from your authenticator app."
+BAD_REFRESH = "The refresh token is invalid or expired; sign in again."
+# Locks grow with repeated lockouts but never beyond a day (until the hard limit is reached).
+MAX_LOCK = timedelta(days=1)
+# Reached ``login_max_failures``: locked until support resets it.
+PERMANENT_LOCK = timedelta(days=365 * 100)
+
+# Verified against when the email is unknown, so the answer takes as long as for a real account.
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(24))
+
+
+class RateLimited(PortalError):
+    code = ErrorCode.RATE_LIMITED
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    session_id: uuid.UUID
+
+
+@dataclass
+class _Subject:
+    kind: SessionSubject
+    row: PortalUser | StaffUser
+
+    @property
+    def token_kind(self) -> SubjectKind:
+        return SubjectKind.USER if self.kind is SessionSubject.USER else SubjectKind.STAFF
+
+
+def hash_refresh_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@asynccontextmanager
+async def system_scope(session: AsyncSession) -> AsyncIterator[None]:
+    """Run with every account visible (a lookup by email, before any principal is known), and
+    restore the caller's scope for the transactions after this one."""
+    previous = session_scope(session.sync_session)
+    set_scope(session, AccountScope.everything())
+    if session.in_transaction():
+        # Scopes are applied when a transaction begins: re-scope the one already open.
+        await session.execute(
+            sa.text("SELECT set_config(:ids_key, '', true), set_config(:all_key, 'on', true)"),
+            {"ids_key": ACCOUNT_IDS_SETTING, "all_key": ALL_ACCOUNTS_SETTING},
+        )
+    try:
+        yield
+    finally:
+        set_scope(session, previous)
+
+
+async def login(
+    *,
+    session: AsyncSession,
+    tokens: TokenService,
+    settings: Settings,
+    email: str,
+    password: str,
+    totp: str | None,
+    ip: str | None,
+    user_agent: str | None,
+) -> LoginResult:
+    async with system_scope(session):
+        try:
+            result = await _login(
+                session=session,
+                tokens=tokens,
+                settings=settings,
+                email=email,
+                password=password,
+                totp=totp,
+                ip=ip,
+                user_agent=user_agent,
+            )
+        except PortalError:
+            await session.commit()
+            raise
+        await session.commit()
+        return result
+
+
+async def _login(
+    *,
+    session: AsyncSession,
+    tokens: TokenService,
+    settings: Settings,
+    email: str,
+    password: str,
+    totp: str | None,
+    ip: str | None,
+    user_agent: str | None,
+) -> LoginResult:
+    now = utcnow()
+    ip_key = ip or "unknown"
+    if await _ip_failures(session, settings, ip_key, now) >= settings.login_ip_max_failures:
+        verify_password(_DUMMY_HASH, password)
+        raise RateLimited(IP_THROTTLED)
+
+    subject = await _find_subject(session, email)
+    if subject is None:
+        verify_password(_DUMMY_HASH, password)
+        await _record_ip_failure(session, ip_key, now)
+        raise Unauthenticated(BAD_CREDENTIALS)
+
+    row = subject.row
+    if row.locked_until is not None and row.locked_until > now:
+        # Same work as any attempt, and the same answer whether the password is right or not.
+        verify_password(_DUMMY_HASH, password)
+        await _record_ip_failure(session, ip_key, now)
+        raise RateLimited(LOCKED)
+
+    password_ok = row.password_hash is not None and verify_password(row.password_hash, password)
+    if not password_ok:
+        await _fail(session, settings, row, ip_key, now)
+        raise Unauthenticated(BAD_CREDENTIALS)
+
+    if row.totp_secret is not None and row.totp_confirmed_at is not None:
+        if not totp:
+            # The password was right: asking for the code is no secret to someone who knows it.
+            raise Unauthenticated(TOTP_REQUIRED, field="totp")
+        if not pyotp.TOTP(row.totp_secret).verify(totp.strip(), valid_window=1):
+            await _fail(session, settings, row, ip_key, now)
+            raise Unauthenticated("The authenticator code is incorrect.", field="totp")
+
+    row.failed_login_count = 0
+    row.locked_until = None
+    row.last_login_at = now
+    session.add(row)
+    auth_session = AuthSession(
+        subject_kind=subject.kind,
+        user_id=row.id if subject.kind is SessionSubject.USER else None,
+        staff_id=row.id if subject.kind is SessionSubject.STAFF else None,
+        created_at=now,
+        last_used_at=now,
+        absolute_expires_at=now + timedelta(seconds=settings.session_lifetime_seconds),
+        ip=ip[:64] if ip else None,
+        user_agent=user_agent[:512] if user_agent else None,
+    )
+    session.add(auth_session)
+    refresh_token = _new_refresh_token(session, auth_session.id)
+    access_token, expires_in = tokens.mint(
+        kind=subject.token_kind, subject_id=row.id, session_id=auth_session.id
+    )
+    await session.flush()
+    return LoginResult(
+        access_token=access_token,
+        refresh_token=refresh_token,
+        expires_in=expires_in,
+        session_id=auth_session.id,
+    )
+
+
+async def _find_subject(session: AsyncSession, email: str) -> _Subject | None:
+    address = email.strip().lower()
+    if not address:
+        return None
+    user = (
+        await session.execute(
+            sa.select(PortalUser)
+            .join(Contact, col(Contact.id) == PortalUser.contact_id)
+            .where(
+                sa.func.lower(PortalUser.email) == address,
+                col(PortalUser.status) == UserStatus.ACTIVE,
+                col(Contact.is_active).is_(True),
+            )
+            .with_for_update(of=PortalUser)
+        )
+    ).scalar_one_or_none()
+    if user is not None:
+        return _Subject(SessionSubject.USER, user)
+    staff = (
+        await session.execute(
+            sa.select(StaffUser)
+            .where(sa.func.lower(StaffUser.email) == address, col(StaffUser.is_active).is_(True))
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    return _Subject(SessionSubject.STAFF, staff) if staff is not None else None
+
+
+async def _fail(
+    session: AsyncSession,
+    settings: Settings,
+    row: PortalUser | StaffUser,
+    ip_key: str,
+    now: datetime,
+) -> None:
+    row.failed_login_count += 1
+    count = row.failed_login_count
+    if count >= settings.login_max_failures:
+        row.locked_until = now + PERMANENT_LOCK
+    elif count % settings.login_lockout_threshold == 0:
+        lockouts = count // settings.login_lockout_threshold
+        lock = timedelta(seconds=settings.login_lockout_seconds) * 2 ** min(lockouts - 1, 16)
+        row.locked_until = now + min(lock, MAX_LOCK)
+    session.add(row)
+    await _record_ip_failure(session, ip_key, now)
+
+
+async def _ip_failures(session: AsyncSession, settings: Settings, ip: str, now: datetime) -> int:
+    since = now - timedelta(seconds=settings.login_ip_window_seconds)
+    # Old rows of this address are of no further use.
+    await session.execute(
+        sa.delete(LoginFailure).where(
+            col(LoginFailure.ip) == ip, col(LoginFailure.attempted_at) < since
+        )
+    )
+    count = await session.scalar(
+        sa.select(sa.func.count()).where(
+            col(LoginFailure.ip) == ip, col(LoginFailure.attempted_at) >= since
+        )
+    )
+    return int(count or 0)
+
+
+async def _record_ip_failure(session: AsyncSession, ip: str, now: datetime) -> None:
+    session.add(LoginFailure(ip=ip[:64], attempted_at=now))
+    await session.flush()
+
+
+def _new_refresh_token(session: AsyncSession, session_id: uuid.UUID) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(RefreshToken(session_id=session_id, token_hash=hash_refresh_token(token)))
+    return token
+
+
+async def refresh(
+    *,
+    session: AsyncSession,
+    tokens: TokenService,
+    settings: Settings,
+    refresh_token: str,
+) -> LoginResult:
+    async with system_scope(session):
+        try:
+            result = await _refresh(
+                session=session, tokens=tokens, settings=settings, refresh_token=refresh_token
+            )
+        except PortalError:
+            await session.commit()
+            raise
+        await session.commit()
+        return result
+
+
+async def _refresh(
+    *, session: AsyncSession, tokens: TokenService, settings: Settings, refresh_token: str
+) -> LoginResult:
+    now = utcnow()
+    found = (
+        await session.execute(
+            sa.select(RefreshToken, AuthSession)
+            .join(AuthSession, col(AuthSession.id) == RefreshToken.session_id)
+            .where(col(RefreshToken.token_hash) == hash_refresh_token(refresh_token.strip()))
+            .with_for_update()
+        )
+    ).one_or_none()
+    if found is None:
+        raise Unauthenticated(BAD_REFRESH, field="refreshToken")
+    token, auth_session = found[0], found[1]
+    if auth_session.revoked_at is not None:
+        raise Unauthenticated(BAD_REFRESH, field="refreshToken")
+    if token.used_at is not None:
+        # A spent token came back: someone holds a copy. End the whole family.
+        _revoke(session, auth_session, "refresh_token_reuse", now)
+        raise Unauthenticated(BAD_REFRESH, field="refreshToken")
+    if auth_session.absolute_expires_at <= now:
+        _revoke(session, auth_session, "expired", now)
+        raise Unauthenticated(BAD_REFRESH, field="refreshToken")
+    if auth_session.last_used_at + timedelta(seconds=settings.idle_timeout_seconds) <= now:
+        _revoke(session, auth_session, "idle_timeout", now)
+        raise Unauthenticated(BAD_REFRESH, field="refreshToken")
+    subject_id = await _active_subject(session, auth_session)
+    if subject_id is None:
+        _revoke(session, auth_session, "subject_inactive", now)
+        raise Unauthenticated(BAD_REFRESH, field="refreshToken")
+
+    token.used_at = now
+    auth_session.last_used_at = now
+    session.add_all([token, auth_session])
+    new_token = _new_refresh_token(session, auth_session.id)
+    kind = (
+        SubjectKind.USER if auth_session.subject_kind is SessionSubject.USER else SubjectKind.STAFF
+    )
+    access_token, expires_in = tokens.mint(
+        kind=kind, subject_id=subject_id, session_id=auth_session.id
+    )
+    await session.flush()
+    return LoginResult(
+        access_token=access_token,
+        refresh_token=new_token,
+        expires_in=expires_in,
+        session_id=auth_session.id,
+    )
+
+
+async def _active_subject(session: AsyncSession, auth_session: AuthSession) -> uuid.UUID | None:
+    if auth_session.user_id is not None:
+        found: uuid.UUID | None = await session.scalar(
+            sa.select(col(PortalUser.id))
+            .join(Contact, col(Contact.id) == PortalUser.contact_id)
+            .where(
+                col(PortalUser.id) == auth_session.user_id,
+                col(PortalUser.status) == UserStatus.ACTIVE,
+                col(Contact.is_active).is_(True),
+            )
+        )
+        return found
+    staff_id: uuid.UUID | None = await session.scalar(
+        sa.select(col(StaffUser.id)).where(
+            col(StaffUser.id) == auth_session.staff_id, col(StaffUser.is_active).is_(True)
+        )
+    )
+    return staff_id
+
+
+def _revoke(session: AsyncSession, auth_session: AuthSession, reason: str, now: datetime) -> None:
+    auth_session.revoked_at = now
+    auth_session.revoked_reason = reason
+    session.add(auth_session)
+
+
+def _subject_column(principal: Principal) -> Any:
+    if principal.kind is PrincipalKind.USER:
+        return col(AuthSession.user_id)
+    if principal.kind is PrincipalKind.STAFF:
+        return col(AuthSession.staff_id)
+    raise BadUserInput("Only people sign out; API clients have no sign-in session.")
+
+
+async def logout(*, session: AsyncSession, principal: Principal) -> None:
+    """End the sign-in session of the caller's access token."""
+    subject = _subject_column(principal)
+    if principal.session_id is None:
+        raise BadUserInput("This access token does not belong to a sign-in session.")
+    await session.execute(
+        sa.update(AuthSession)
+        .where(
+            col(AuthSession.id) == principal.session_id,
+            subject == principal.id,
+            col(AuthSession.revoked_at).is_(None),
+        )
+        .values(revoked_at=utcnow(), revoked_reason="logout")
+    )
+    await session.commit()
+
+
+async def logout_everywhere(*, session: AsyncSession, principal: Principal) -> int:
+    """End every open sign-in session of the caller; answers how many were ended."""
+    subject = _subject_column(principal)
+    result = await session.execute(
+        sa.update(AuthSession)
+        .where(subject == principal.id, col(AuthSession.revoked_at).is_(None))
+        .values(revoked_at=utcnow(), revoked_reason="logout_everywhere")
+    )
+    await session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
