@@ -90,7 +90,7 @@ async def list_accounts(
     if search:
         statement = statement.where(
             sa.or_(
-                col(Account.name).ilike(f"%{_escape_like(search)}%", escape="\\"),
+                col(Account.name).ilike(f"%{escape_like(search)}%", escape="\\"),
                 col(Account.account_number) == search.strip(),
             )
         )
@@ -166,9 +166,6 @@ async def list_contacts(
     )
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def escape_like(text: str) -> str:
-    return _escape_like(text.strip())
+    """``text`` for use inside a LIKE pattern: its wildcards match literally."""
+    return text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Self
+from typing import Any, Self
 
 import strawberry
 
@@ -13,7 +13,7 @@ from portal import models
 from portal.models.enums import Role, UserStatus
 from portal.resolvers import accounts as account_resolvers
 from portal.schema.context import Info
-from portal.schema.permissions import ACCOUNT_READ, decide, requires
+from portal.schema.permissions import ACCOUNT_READ, requires
 from portal.schema.relay import (
     Connection,
     PortalNode,
@@ -36,6 +36,7 @@ class Address:
 
 @strawberry.type(description="A company location.")
 class Location(PortalNode):
+    node_rule = ACCOUNT_READ
     id: strawberry.relay.NodeID[uuid.UUID]
     name: str
     address: Address
@@ -55,11 +56,8 @@ class Location(PortalNode):
         )
 
     @classmethod
-    async def load(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Self | None]:
-        if not decide(info, ACCOUNT_READ):
-            return [None] * len(ids)
-        rows = await info.context.loaders.location.load_many(ids)
-        return [cls.from_row(row) if row else None for row in rows]
+    async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
+        return await info.context.loaders.location.load_many(ids)
 
 
 @strawberry.type(description="A contact's portal login: role and status.")
@@ -71,6 +69,7 @@ class PortalAccess:
 
 @strawberry.type(description="A person at an account.")
 class Contact(PortalNode):
+    node_rule = ACCOUNT_READ
     id: strawberry.relay.NodeID[uuid.UUID]
     first_name: str
     last_name: str
@@ -92,11 +91,8 @@ class Contact(PortalNode):
         )
 
     @classmethod
-    async def load(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Self | None]:
-        if not decide(info, ACCOUNT_READ):
-            return [None] * len(ids)
-        rows = await info.context.loaders.contact.load_many(ids)
-        return [cls.from_row(row) if row else None for row in rows]
+    async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
+        return await info.context.loaders.contact.load_many(ids)
 
     @strawberry.field(description="The contact's portal login, if they have one.")
     async def portal_access(self, info: Info) -> PortalAccess | None:
@@ -115,6 +111,7 @@ class Contact(PortalNode):
 
 @strawberry.type(description="An employer company (or a third-party administrator).")
 class Account(PortalNode):
+    node_rule = ACCOUNT_READ
     id: strawberry.relay.NodeID[uuid.UUID]
     name: str
     account_number: str
@@ -154,11 +151,8 @@ class Account(PortalNode):
         )
 
     @classmethod
-    async def load(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Self | None]:
-        if not decide(info, ACCOUNT_READ):
-            return [None] * len(ids)
-        rows = await info.context.loaders.account.load_many(ids)
-        return [cls.from_row(row) if row else None for row in rows]
+    async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
+        return await info.context.loaders.account.load_many(ids)
 
     @strawberry.field(description="The third-party administrator this account is a client of.")
     async def parent_account(self, info: Info) -> Account | None:

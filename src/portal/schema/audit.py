@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Self, cast
+from typing import Any, Self, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -16,7 +16,7 @@ from portal.models.enums import ActorType, AuditResult
 from portal.resolvers import audit as audit_resolvers
 from portal.schema.accounts import Account
 from portal.schema.context import Info
-from portal.schema.permissions import decide, requires, rule
+from portal.schema.permissions import requires, rule
 from portal.schema.relay import (
     Connection,
     PortalNode,
@@ -33,6 +33,7 @@ strawberry_audit_result = strawberry.enum(AuditResult, name="AuditResult")
 
 @strawberry.type(description="One entry of the audit trail.")
 class AuditEvent(PortalNode):
+    node_rule = AUDIT_READ
     id: strawberry.relay.NodeID[uuid.UUID]
     occurred_at: datetime
     actor_type: ActorType
@@ -64,13 +65,10 @@ class AuditEvent(PortalNode):
         )
 
     @classmethod
-    async def load(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Self | None]:
-        if not decide(info, AUDIT_READ):
-            return [None] * len(ids)
-        rows = await audit_resolvers.load_events(
+    async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
+        return await audit_resolvers.load_events(
             session=info.context.session, scope=info.context.scope, ids=ids
         )
-        return [cls.from_row(row) if row else None for row in rows]
 
     @strawberry.field(description="The account the actor was acting for.")
     async def account(self, info: Info) -> Account | None:

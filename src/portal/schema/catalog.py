@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Self
+from typing import Any, Self
 
 import strawberry
 
@@ -13,7 +13,7 @@ from portal.models.enums import ServiceCategory
 from portal.resolvers import catalog as catalog_resolvers
 from portal.schema.accounts import Address
 from portal.schema.context import Info
-from portal.schema.permissions import SIGNED_IN, decide, requires
+from portal.schema.permissions import SIGNED_IN, requires
 from portal.schema.relay import Connection, PortalNode, page_request, to_connection
 
 strawberry_service_category = strawberry.enum(
@@ -23,6 +23,7 @@ strawberry_service_category = strawberry.enum(
 
 @strawberry.type(description="A medical center where employees are seen.")
 class MedicalCenter(PortalNode):
+    node_rule = SIGNED_IN
     id: strawberry.relay.NodeID[uuid.UUID]
     code: str
     name: str
@@ -48,15 +49,13 @@ class MedicalCenter(PortalNode):
         )
 
     @classmethod
-    async def load(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Self | None]:
-        if not decide(info, SIGNED_IN):
-            return [None] * len(ids)
-        rows = await info.context.loaders.medical_center.load_many(ids)
-        return [cls.from_row(row) if row else None for row in rows]
+    async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
+        return await info.context.loaders.medical_center.load_many(ids)
 
 
 @strawberry.type(description="A service that can be authorized.")
 class Service(PortalNode):
+    node_rule = SIGNED_IN
     id: strawberry.relay.NodeID[uuid.UUID]
     code: str
     name: str
@@ -74,15 +73,13 @@ class Service(PortalNode):
         )
 
     @classmethod
-    async def load(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Self | None]:
-        if not decide(info, SIGNED_IN):
-            return [None] * len(ids)
-        rows = await info.context.loaders.service.load_many(ids)
-        return [cls.from_row(row) if row else None for row in rows]
+    async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
+        return await info.context.loaders.service.load_many(ids)
 
 
 @strawberry.type(description="A kind of result or report (e.g. MEC DOT card, audiogram results).")
 class ReportType(PortalNode):
+    node_rule = SIGNED_IN
     id: strawberry.relay.NodeID[uuid.UUID]
     code: str
     name: str
@@ -93,11 +90,8 @@ class ReportType(PortalNode):
         return cls(id=row.id, code=row.code, name=row.name, category=row.category)
 
     @classmethod
-    async def load(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Self | None]:
-        if not decide(info, SIGNED_IN):
-            return [None] * len(ids)
-        rows = await info.context.loaders.report_type.load_many(ids)
-        return [cls.from_row(row) if row else None for row in rows]
+    async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
+        return await info.context.loaders.report_type.load_many(ids)
 
 
 @strawberry.type(

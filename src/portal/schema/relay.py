@@ -12,6 +12,7 @@ from strawberry import relay
 from portal.resolvers.errors import BadUserInput
 from portal.resolvers.pagination import MAX_PAGE_SIZE, Page, PageRequest
 from portal.schema.context import Info
+from portal.schema.permissions import Rule, decide
 
 NodeT = TypeVar("NodeT")
 RowT = TypeVar("RowT")
@@ -25,15 +26,28 @@ class PortalNode(relay.Node):
     ``load`` must apply exactly the authorization of the typed fields: ``node(id:)`` and
     ``nodes(ids:)`` answer only what it answers, and another tenant's id looks unknown."""
 
-    node_type_name: ClassVar[str]
+    # Who may read this type at all; rows are then scoped to the caller by ``fetch_rows``.
+    node_rule: ClassVar[Rule]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         _NODE_TYPES[cls.__name__] = cls
 
     @classmethod
-    async def load(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Self | None]:
+    async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
+        """The rows for ``ids`` in order, None where the caller's scope has none."""
         raise NotImplementedError
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    async def load(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Self | None]:
+        if not decide(info, cls.node_rule):
+            return [None] * len(ids)
+        rows = await cls.fetch_rows(info, ids)
+        return [cls.from_row(row) if row is not None else None for row in rows]
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
