@@ -17,7 +17,9 @@ from portal.models.catalog import (
     ServicePackage,
     ServicePackageItem,
 )
+from portal.models.credentials import OneTimeToken, OneTimeTokenPurpose, RecoveryCode
 from portal.models.documents import Document
+from portal.models.downloads import DownloadTicket
 from portal.models.employees import Employee
 from portal.models.outbox import OutboxMessage
 from portal.models.people import (
@@ -48,14 +50,18 @@ __all__ = [
     "AuthorizationService",
     "Contact",
     "Document",
+    "DownloadTicket",
     "Employee",
     "Location",
     "LoginFailure",
     "MedicalCenter",
     "NotificationPreference",
+    "OneTimeToken",
+    "OneTimeTokenPurpose",
     "OutboxMessage",
     "PortalLink",
     "PortalUser",
+    "RecoveryCode",
     "RefreshToken",
     "ReportSubscription",
     "ReportType",

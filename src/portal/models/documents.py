@@ -8,7 +8,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field
 
-from portal.models.base import TimestampedTable, fk, timestamp, uuid_pk
+from portal.models.base import TimestampedTable, enum_column, fk, timestamp, uuid_pk
+from portal.models.enums import StorageClass
 
 
 class Document(TimestampedTable, table=True):
@@ -65,6 +66,7 @@ class Document(TimestampedTable, table=True):
     size_bytes: int = Field(sa_type=sa.BigInteger)
     sha256: str = Field(max_length=64)
     storage_key: str = Field(max_length=255)
+    storage_class: StorageClass = enum_column(StorageClass, default=StorageClass.STANDARD)
     restored_at: datetime | None = timestamp(nullable=True)
     retracted_at: datetime | None = timestamp(nullable=True)
     retraction_reason: str | None = Field(default=None, max_length=1000)

@@ -141,3 +141,10 @@ class OutboxStatus(StrEnum):
     PENDING = "PENDING"
     DELIVERED = "DELIVERED"
     FAILED = "FAILED"
+
+
+class StorageClass(StrEnum):
+    """Where a document's bytes live: archived ones may move to a colder, cheaper class."""
+
+    STANDARD = "STANDARD"
+    COLD = "COLD"
