@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 from portal.auth.keys import load_or_create_keys
 from portal.auth.oauth import token_endpoint
 from portal.auth.tokens import TokenService
+from portal.events import EventHub
 from portal.graphql_app import PortalGraphQL
 from portal.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from portal.models.db import create_engine, create_sessionmaker
@@ -77,7 +78,10 @@ def create_app(
         max_aliases=settings.graphql_max_aliases,
         max_tokens=settings.graphql_max_tokens,
     )
-    graphql = PortalGraphQL(schema, settings=settings, sessionmaker=sessionmaker, tokens=tokens)
+    events = EventHub()
+    graphql = PortalGraphQL(
+        schema, settings=settings, sessionmaker=sessionmaker, tokens=tokens, events=events
+    )
 
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")
@@ -122,4 +126,5 @@ def create_app(
     app.state.tokens = tokens
     app.state.schema = schema
     app.state.graphql = graphql
+    app.state.events = events
     return app

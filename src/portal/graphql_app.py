@@ -17,6 +17,7 @@ from strawberry.schema import BaseSchema
 from portal.auth.principal import Principal
 from portal.auth.resolve import principal_from_claims
 from portal.auth.tokens import InvalidTokenError, TokenService
+from portal.events import EventHub
 from portal.middleware import request_id_of
 from portal.models.db import AccountScope, set_scope
 from portal.models.enums import AuditResult
@@ -57,6 +58,7 @@ class PortalGraphQL(GraphQL[Context, None]):
         settings: Settings,
         sessionmaker: async_sessionmaker[AsyncSession],
         tokens: TokenService,
+        events: EventHub,
     ) -> None:
         super().__init__(
             schema,
@@ -67,6 +69,7 @@ class PortalGraphQL(GraphQL[Context, None]):
         self.settings = settings
         self.sessionmaker = sessionmaker
         self.tokens = tokens
+        self.events = events
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -131,6 +134,7 @@ class PortalGraphQL(GraphQL[Context, None]):
             tokens=self.tokens,
             request_id=request_id_of(request.scope),
             sessionmaker=self.sessionmaker,
+            events=self.events,
         )
 
     def encode_json(self, data: object) -> bytes:

@@ -13,6 +13,7 @@ from starlette.websockets import WebSocket
 
 from portal.auth.principal import Principal
 from portal.auth.tokens import TokenService
+from portal.events import EventHub
 from portal.models.db import AccountScope
 from portal.resolvers.audit import AuditEntry, RequestMeta
 from portal.resolvers.loaders import Loaders
@@ -34,6 +35,8 @@ class Context:
     # Audit entries of this request, written in their own transaction when the operation ends.
     audit_entries: list[AuditEntry] = field(default_factory=list)
     sessionmaker: async_sessionmaker[AsyncSession] | None = None
+    # Live subscribers (``documentPosted``); publish only after the change has committed.
+    events: EventHub = field(default_factory=EventHub)
 
     @property
     def scope(self) -> AccountScope:
