@@ -1,4 +1,4 @@
-"""The ``portal`` command: serve, migrate, seed, token, create-staff, export-schema."""
+"""The ``portal`` command: serve, migrate, seed, worker, token, create-staff, export-schema."""
 
 from __future__ import annotations
 
@@ -135,6 +135,48 @@ def serve(
         )
     typer.echo("")
     uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
+
+
+@cli.command()
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="Deliver the messages due now, then exit.")
+    ] = False,
+) -> None:
+    """Deliver outbox email (SMTP, or .eml files without PORTAL_SMTP_HOST) until interrupted."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = _settings_with_database()
+    asyncio.run(_run_worker(settings, once=once))
+
+
+async def _run_worker(settings: Settings, *, once: bool) -> None:
+    import signal
+
+    from portal.mail.worker import MailWorker, deliver_due
+
+    assert settings.database_url
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    try:
+        if once:
+            report = await deliver_due(sessionmaker=sessionmaker, settings=settings)
+            typer.echo(
+                f"delivered {report.delivered}, retrying {report.retrying}, failed {report.failed}"
+            )
+            return
+        mail_worker = MailWorker(sessionmaker=sessionmaker, settings=settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        mail_worker.start()
+        typer.echo("email worker running; Ctrl-C stops it")
+        await stop.wait()
+        await mail_worker.stop()
+    finally:
+        await engine.dispose()
 
 
 @cli.command()
