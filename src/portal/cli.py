@@ -16,6 +16,7 @@ from sqlmodel import col
 
 from portal import migrations
 from portal.auth.keys import load_or_create_keys
+from portal.auth.password_policy import PasswordRejected, check_password
 from portal.auth.passwords import hash_password
 from portal.auth.tokens import SubjectKind, TokenService
 from portal.models import PortalUser, StaffUser
@@ -238,9 +239,12 @@ def create_staff(
 ) -> None:
     """Create a support staff login; the password comes from PORTAL_NEW_PASSWORD or a prompt."""
     password = os.environ.get("PORTAL_NEW_PASSWORD") or getpass.getpass("Password: ")
-    if len(password) < 15:
-        typer.echo("the password must have at least 15 characters", err=True)
-        raise typer.Exit(code=2)
+    try:
+        # A new staff member has no second factor yet: the password-only rules apply.
+        check_password(password, email=email, has_second_factor=False)
+    except PasswordRejected as error:
+        typer.echo(f"{error.code.value}: {error.message}", err=True)
+        raise typer.Exit(code=2) from error
     settings = _settings_with_database()
     asyncio.run(
         _create_staff(
