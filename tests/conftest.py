@@ -73,6 +73,8 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         database_url=database_url,
         data_dir=tmp_path_factory.mktemp("portal-data"),
         graphiql_enabled=True,
+        # Tests deliver outbox email by calling `deliver_due` themselves (tests/mail/).
+        mail_worker_enabled=False,
     )
 
 

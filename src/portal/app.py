@@ -20,6 +20,7 @@ from portal.auth.oauth import token_endpoint
 from portal.auth.tokens import TokenService
 from portal.events import EventHub
 from portal.graphql_app import PortalGraphQL
+from portal.mail.worker import MailWorker
 from portal.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from portal.models.db import create_engine, create_sessionmaker
 from portal.schema import build_schema
@@ -100,11 +101,18 @@ def create_app(
     async def jwks(request: Request) -> Response:
         return JSONResponse(keys.public_jwks(), headers={"Cache-Control": "public, max-age=300"})
 
+    mail_worker = MailWorker(sessionmaker=sessionmaker, settings=settings)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await warn_if_row_level_security_is_bypassed(engine)
-        yield
-        await engine.dispose()
+        if settings.mail_worker_enabled:
+            mail_worker.start()
+        try:
+            yield
+        finally:
+            await mail_worker.stop()
+            await engine.dispose()
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -127,4 +135,5 @@ def create_app(
     app.state.schema = schema
     app.state.graphql = graphql
     app.state.events = events
+    app.state.mail_worker = mail_worker
     return app

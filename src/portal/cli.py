@@ -1,4 +1,4 @@
-"""The ``portal`` command: serve, migrate, seed, token, create-staff, export-schema."""
+"""The ``portal`` command: serve, migrate, seed, worker, token, create-staff, export-schema."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from sqlmodel import col
 
 from portal import migrations
 from portal.auth.keys import load_or_create_keys
+from portal.auth.password_policy import PasswordRejected, check_password
 from portal.auth.passwords import hash_password
 from portal.auth.tokens import SubjectKind, TokenService
 from portal.models import PortalUser, StaffUser
@@ -138,6 +139,48 @@ def serve(
 
 
 @cli.command()
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="Deliver the messages due now, then exit.")
+    ] = False,
+) -> None:
+    """Deliver outbox email (SMTP, or .eml files without PORTAL_SMTP_HOST) until interrupted."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = _settings_with_database()
+    asyncio.run(_run_worker(settings, once=once))
+
+
+async def _run_worker(settings: Settings, *, once: bool) -> None:
+    import signal
+
+    from portal.mail.worker import MailWorker, deliver_due
+
+    assert settings.database_url
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    try:
+        if once:
+            report = await deliver_due(sessionmaker=sessionmaker, settings=settings)
+            typer.echo(
+                f"delivered {report.delivered}, retrying {report.retrying}, failed {report.failed}"
+            )
+            return
+        mail_worker = MailWorker(sessionmaker=sessionmaker, settings=settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        mail_worker.start()
+        typer.echo("email worker running; Ctrl-C stops it")
+        await stop.wait()
+        await mail_worker.stop()
+    finally:
+        await engine.dispose()
+
+
+@cli.command()
 def token(
     email: Annotated[str, typer.Argument(help="A portal user's or staff member's email.")],
 ) -> None:
@@ -196,9 +239,12 @@ def create_staff(
 ) -> None:
     """Create a support staff login; the password comes from PORTAL_NEW_PASSWORD or a prompt."""
     password = os.environ.get("PORTAL_NEW_PASSWORD") or getpass.getpass("Password: ")
-    if len(password) < 15:
-        typer.echo("the password must have at least 15 characters", err=True)
-        raise typer.Exit(code=2)
+    try:
+        # A new staff member has no second factor yet: the password-only rules apply.
+        check_password(password, email=email, has_second_factor=False)
+    except PasswordRejected as error:
+        typer.echo(f"{error.code.value}: {error.message}", err=True)
+        raise typer.Exit(code=2) from error
     settings = _settings_with_database()
     asyncio.run(
         _create_staff(

@@ -48,6 +48,38 @@ class Settings(BaseSettings):
 
     demo_password: SecretStr = SecretStr("Portal-Demo-Passw0rd!")
 
+    # Outgoing email (password resets, invitations). Without an SMTP host every message is
+    # written as an .eml file under <data_dir>/mail/ and its first link is logged (offline demo).
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    # STARTTLS after connecting: True requires it, False never tries, None upgrades when offered.
+    smtp_starttls: bool | None = None
+    # Implicit TLS from the first byte (usually port 465); excludes STARTTLS.
+    smtp_tls: bool = False
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    mail_from: str = "Employer Health Portal <no-reply@portal.example>"
+    # The outbox worker runs inside the app unless turned off (then run `portal worker`).
+    mail_worker_enabled: bool = True
+    mail_poll_interval_seconds: float = Field(default=5.0, gt=0)
+    mail_batch_size: int = Field(default=20, ge=1, le=500)
+    # Failed deliveries wait base * 2**(attempts - 1), capped; FAILED after the last attempt.
+    mail_max_attempts: int = Field(default=8, ge=1)
+    mail_retry_base_seconds: float = Field(default=30.0, ge=0)
+    mail_retry_max_seconds: float = Field(default=3600.0, ge=0)
+    # A claimed message is not claimed again for this long, so a crashed worker's mail is retried.
+    mail_claim_lease_seconds: float = Field(default=300.0, gt=0)
+
+    # Emailed links: password reset (NIST SP 800-63B: short-lived) and invitations.
+    password_reset_ttl_seconds: int = Field(default=20 * 60, ge=60)
+    invitation_ttl_seconds: int = Field(default=72 * 3600, ge=60)
+    # Reset emails for one person per hour (more requests answer the same but send nothing), and
+    # reset requests from one IP address within the window (more are RATE_LIMITED).
+    password_reset_max_per_hour: int = Field(default=3, ge=1)
+    password_reset_ip_max_requests: int = Field(default=20, ge=1)
+    password_reset_ip_window_seconds: int = Field(default=15 * 60, ge=1)
+
     graphql_max_depth: int = Field(default=12, ge=2)
     graphql_max_aliases: int = Field(default=30, ge=1)
     graphql_max_tokens: int = Field(default=5000, ge=100)
@@ -58,6 +90,10 @@ class Settings(BaseSettings):
         path = self.data_dir.expanduser().resolve()
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.resolved_data_dir / "mail"
 
     @property
     def uses_embedded_database(self) -> bool:

@@ -405,3 +405,67 @@ async def logout_everywhere(*, session: AsyncSession, principal: Principal) -> i
     )
     await session.commit()
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def revoke_sessions(
+    session: AsyncSession,
+    *,
+    kind: SessionSubject,
+    subject_id: uuid.UUID,
+    reason: str,
+    keep: uuid.UUID | None = None,
+) -> int:
+    """End every open sign-in session of one person (but ``keep``), in the caller's transaction;
+    answers how many were ended. Their access tokens stop working at the next request."""
+    subject = col(AuthSession.user_id) if kind is SessionSubject.USER else col(AuthSession.staff_id)
+    statement = sa.update(AuthSession).where(
+        subject == subject_id, col(AuthSession.revoked_at).is_(None)
+    )
+    if keep is not None:
+        statement = statement.where(col(AuthSession.id) != keep)
+    result = await session.execute(
+        statement.values(revoked_at=utcnow(), revoked_reason=reason).execution_options(
+            synchronize_session=False
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def open_session(
+    session: AsyncSession,
+    *,
+    tokens: TokenService,
+    settings: Settings,
+    kind: SessionSubject,
+    subject_id: uuid.UUID,
+    ip: str | None,
+    user_agent: str | None,
+) -> LoginResult:
+    """Start a sign-in session for a person who has just proven who they are some other way
+    (an accepted invitation), in the caller's transaction: the same tokens ``login`` returns."""
+    now = utcnow()
+    auth_session = AuthSession(
+        subject_kind=kind,
+        user_id=subject_id if kind is SessionSubject.USER else None,
+        staff_id=subject_id if kind is SessionSubject.STAFF else None,
+        created_at=now,
+        last_used_at=now,
+        absolute_expires_at=now + timedelta(seconds=settings.session_lifetime_seconds),
+        ip=ip[:64] if ip else None,
+        user_agent=user_agent[:512] if user_agent else None,
+    )
+    session.add(auth_session)
+    await session.flush()
+    refresh_token = _new_refresh_token(session, auth_session.id)
+    access_token, expires_in = tokens.mint(
+        kind=SubjectKind.USER if kind is SessionSubject.USER else SubjectKind.STAFF,
+        subject_id=subject_id,
+        session_id=auth_session.id,
+    )
+    await session.flush()
+    return LoginResult(
+        access_token=access_token,
+        refresh_token=refresh_token,
+        expires_in=expires_in,
+        session_id=auth_session.id,
+    )

@@ -22,13 +22,15 @@ from strawberry.types import ExecutionContext
 from portal.schema.accounts import Account, Contact, Location
 from portal.schema.catalog import MedicalCenter, ReportType, Service
 from portal.schema.errors import AuditTrail, ErrorCodes, label_document_errors
+from portal.schema.invitations import InvitationMutations
+from portal.schema.passwords import PasswordMutations
 from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.query import Query
 from portal.schema.sessions import SessionMutations
 
 SCHEMA_FILE = Path(__file__).parent / "schema.graphql"
 
-Mutation = merge_types("Mutation", (SessionMutations,))
+Mutation = merge_types("Mutation", (SessionMutations, PasswordMutations, InvitationMutations))
 
 
 class PortalSchema(strawberry.Schema):

@@ -1,0 +1,104 @@
+"""Where outgoing email goes: an SMTP server (aiosmtplib), or .eml files for offline demos."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import uuid
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiosmtplib
+
+from portal.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+_LINK = re.compile(r"https?://\S+")
+
+
+def build_message(*, message_id: uuid.UUID, sender: str, payload: dict[str, Any]) -> EmailMessage:
+    """A plain-text message from an outbox payload (``to``, ``subject``, ``text``).
+
+    The Message-ID derives from the outbox row, so a retried delivery carries the same id and a
+    receiving server or client can recognise the duplicate.
+    """
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = str(payload["to"])
+    message["Subject"] = str(payload["subject"])
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    message["Message-ID"] = f"<{message_id.hex}@{domain}>"
+    message.set_content(str(payload["text"]))
+    return message
+
+
+def first_link(text: str) -> str | None:
+    found = _LINK.search(text)
+    return found.group(0) if found else None
+
+
+class MailTransport(Protocol):
+    async def send(self, message: EmailMessage) -> None:
+        """Deliver one message or raise; any exception counts as a failed attempt."""
+
+
+class SmtpTransport:
+    def __init__(self, settings: Settings) -> None:
+        if settings.smtp_host is None:
+            raise ValueError("SmtpTransport needs PORTAL_SMTP_HOST")
+        self.settings = settings
+
+    async def send(self, message: EmailMessage) -> None:
+        settings = self.settings
+        await aiosmtplib.send(
+            message,
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value()
+            if settings.smtp_password is not None
+            else None,
+            use_tls=settings.smtp_tls,
+            # Implicit TLS and STARTTLS exclude each other; aiosmtplib refuses both at once.
+            start_tls=False if settings.smtp_tls else settings.smtp_starttls,
+            timeout=settings.smtp_timeout_seconds,
+        )
+
+
+class FileTransport:
+    """Writes each message to ``<directory>/<message id>.eml`` and logs its first link.
+
+    Only for development and demos without an SMTP server: the log then holds the link (and so
+    the one-time token) that the addressee would have received.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    async def send(self, message: EmailMessage) -> None:
+        message_id = str(message["Message-ID"]).strip("<>").partition("@")[0]
+        path = self.directory / f"{message_id}.eml"
+        await asyncio.to_thread(self._write, path, message.as_bytes())
+        body = message.get_body(preferencelist=("plain",))
+        text = body.get_content() if body is not None else ""
+        logger.warning(
+            "no SMTP server configured: wrote %s for %s; link: %s",
+            path,
+            message["To"],
+            first_link(text) or "(none)",
+        )
+
+    def _write(self, path: Path, data: bytes) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def transport_for(settings: Settings) -> MailTransport:
+    if settings.smtp_host:
+        return SmtpTransport(settings)
+    return FileTransport(settings.mail_dir)
