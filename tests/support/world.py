@@ -464,7 +464,7 @@ async def _build_results(
     retracted.retraction_reason = "Posted to the wrong patient's record."
     retracted.retracted_by_staff_id = staff.id
     globex = await document(
-        gina_physical, "PRE_PLACEMENT_PHYSICAL_RESULTS", "Pre-Placement Physical", days_ago=2
+        gina_physical, "PRE_PLACEMENT_PHYSICAL_RESULTS", "Pre-Placement Physical", days_ago=2.2
     )
     contoso = await document(carl_hearing, "AUDIOGRAM_RESULTS", "Audiogram", days_ago=4)
     session.add_all(

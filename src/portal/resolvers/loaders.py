@@ -74,3 +74,13 @@ class Loaders:
                 session=session, principal=viewer, visit_ids=ids
             )
         )
+        self.documents_by_employee: BatchLoader[uuid.UUID, list[DocumentRecord]] = BatchLoader(
+            lambda ids: documents.load_documents_by_employee(
+                session=session, principal=viewer, employee_ids=ids
+            )
+        )
+        self.visits_by_employee: BatchLoader[uuid.UUID, list[Visit]] = BatchLoader(
+            lambda ids: visits.load_visits_by_employee(
+                session=session, scope=scope, employee_ids=ids
+            )
+        )

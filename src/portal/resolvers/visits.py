@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -15,8 +15,15 @@ from sqlmodel import col
 from portal.auth.principal import Principal, PrincipalKind
 from portal.models import Authorization, Visit
 from portal.models.db import AccountScope
-from portal.models.enums import AuthorizationState, AuthorizationStatus, Role, VisitType
+from portal.models.enums import (
+    AuthorizationState,
+    AuthorizationStatus,
+    Role,
+    VisitStatus,
+    VisitType,
+)
 from portal.resolvers.loading import equals_any, in_key_order
+from portal.resolvers.pagination import Page, PageRequest, SortKey, paginate
 
 # Non-injury results are due this long after the visit (injury work-status: at check-out).
 NON_INJURY_RESULTS_DELAY = timedelta(hours=72)
@@ -100,3 +107,75 @@ async def load_authorizations(
         ).where(equals_any(col(Authorization.id), ids), visible_authorizations_condition(principal))
     )
     return in_key_order(ids, (_to_authorization(row) for row in rows), lambda item: item.id)
+
+
+@dataclass(frozen=True, slots=True)
+class VisitFilter:
+    employee_id: uuid.UUID | None = None
+    visited_after: datetime | None = None
+    visited_before: datetime | None = None
+    visit_type: VisitType | None = None
+    status: VisitStatus | None = None
+    claim_number: str | None = None
+    medical_center_id: uuid.UUID | None = None
+
+    def for_audit(self) -> dict[str, Any]:
+        return {
+            key: (str(value) if isinstance(value, (uuid.UUID, datetime)) else value)
+            for key, value in asdict(self).items()
+            if value is not None
+        }
+
+
+VISIT_ORDER = (
+    SortKey(col(Visit.visited_at), descending=True, python_type=datetime),
+    SortKey(col(Visit.id), descending=True, python_type=uuid.UUID),
+)
+
+
+async def search_visits(
+    *, session: AsyncSession, scope: AccountScope, page: PageRequest, filters: VisitFilter
+) -> Page[Visit]:
+    """The caller's accounts' visits matching ``filters``, most recent first."""
+    statement = sa.select(Visit).where(scope.filter(col(Visit.account_id)))
+    if filters.employee_id is not None:
+        statement = statement.where(col(Visit.employee_id) == filters.employee_id)
+    if filters.visited_after is not None:
+        statement = statement.where(col(Visit.visited_at) >= filters.visited_after)
+    if filters.visited_before is not None:
+        statement = statement.where(col(Visit.visited_at) < filters.visited_before)
+    if filters.visit_type is not None:
+        statement = statement.where(col(Visit.visit_type) == filters.visit_type)
+    if filters.status is not None:
+        statement = statement.where(col(Visit.status) == filters.status)
+    if filters.claim_number is not None and filters.claim_number.strip():
+        statement = statement.where(
+            sa.func.upper(col(Visit.claim_number)) == filters.claim_number.strip().upper()
+        )
+    if filters.medical_center_id is not None:
+        statement = statement.where(col(Visit.medical_center_id) == filters.medical_center_id)
+    return await paginate(
+        session=session,
+        statement=statement,
+        keys=VISIT_ORDER,
+        request=page,
+        convert=lambda visit: visit,
+    )
+
+
+async def load_visits_by_employee(
+    *, session: AsyncSession, scope: AccountScope, employee_ids: Sequence[uuid.UUID]
+) -> list[list[Visit]]:
+    """Each employee's visits, most recent first."""
+    rows = await session.scalars(
+        sa.select(Visit)
+        .where(
+            equals_any(col(Visit.employee_id), employee_ids),
+            scope.filter(col(Visit.account_id)),
+        )
+        .order_by(col(Visit.visited_at).desc(), col(Visit.id).desc())
+    )
+    by_employee: dict[uuid.UUID, list[Visit]] = {}
+    for visit in rows:
+        by_employee.setdefault(visit.employee_id, []).append(visit)
+    return [by_employee.get(employee_id, []) for employee_id in employee_ids]

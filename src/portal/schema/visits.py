@@ -11,14 +11,22 @@ import strawberry
 
 from portal import models
 from portal.auth.principal import ViewerRole
-from portal.models.enums import AuthorizationStatus, Permission, VisitStatus, VisitType
+from portal.models.enums import AuthorizationStatus, VisitStatus, VisitType
+from portal.resolvers import visits as visit_resolvers
 from portal.resolvers.visits import AuthorizationRecord, results_expected_at
 from portal.schema.accounts import Location
 from portal.schema.catalog import MedicalCenter
 from portal.schema.context import Info
-from portal.schema.employees import Employee
+from portal.schema.employees import DOCUMENTS_READ, VISITS_READ, Employee
 from portal.schema.permissions import requires, rule
-from portal.schema.relay import PortalNode
+from portal.schema.reads import record_phi_read
+from portal.schema.relay import (
+    Connection,
+    PortalNode,
+    decode_global_id,
+    page_request,
+    to_connection,
+)
 
 if TYPE_CHECKING:
     from portal.schema.documents import Document
@@ -35,14 +43,6 @@ strawberry_authorization_status = strawberry.enum(
     description="ACTIVE, EXPIRED (derived from the dates), USED (a visit used it) or CANCELLED.",
 )
 
-# Visits and visit activity: User Admins, staff, Basic users granted VIEW_VISIT_ACTIVITY, and HR
-# systems holding `visits:read`.
-VISITS_READ = rule(
-    ViewerRole.USER_ADMIN,
-    ViewerRole.STAFF,
-    permission=Permission.VIEW_VISIT_ACTIVITY,
-    scope="visits:read",
-)
 # Authorizations: a User Admin all of the account's, a Basic user their own (filtered in SQL).
 AUTHORIZATIONS_READ = rule(
     ViewerRole.USER_ADMIN, ViewerRole.BASIC, ViewerRole.STAFF, scope="authorizations:read"
@@ -115,12 +115,20 @@ class Visit(PortalNode):
 
     @classmethod
     async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
-        return await info.context.loaders.visit.load_many(ids)
+        rows = await info.context.loaders.visit.load_many(ids)
+        record_phi_read(info, "visits.read", (row.id for row in rows if row is not None))
+        return rows
+
+    @classmethod
+    def read(cls, info: Info, row: models.Visit) -> Self:
+        """The node for a row reached through another object, its read audited."""
+        record_phi_read(info, "visits.read", [row.id])
+        return cls.from_row(row)
 
     @strawberry.field(description="The employee seen.")
     async def employee(self, info: Info) -> Employee | None:
         row = await info.context.loaders.employee.load(self.employee_id)
-        return Employee.from_row(row) if row else None
+        return Employee.read(info, row) if row else None
 
     @strawberry.field(description="Where the employee was seen.")
     async def medical_center(self, info: Info) -> MedicalCenter | None:
@@ -142,11 +150,78 @@ class Visit(PortalNode):
         row = await info.context.loaders.authorization.load(self.authorization_id)
         return Authorization.from_row(row) if row else None
 
-    @strawberry.field(description="The visit's results you may see, newest first.")
+    @strawberry.field(
+        description="The visit's results you may see, newest first.",
+        extensions=[requires(DOCUMENTS_READ)],
+    )
     async def documents(
         self, info: Info
-    ) -> list[Annotated[Document, strawberry.lazy("portal.schema.documents")]]:
+    ) -> list[Annotated[Document, strawberry.lazy("portal.schema.documents")]] | None:
         from portal.schema.documents import Document
 
         rows = await info.context.loaders.documents_by_visit.load(self.id)
-        return [Document.from_row(row) for row in rows]
+        return [Document.read(info, row) for row in rows]
+
+
+@strawberry.input(description="Narrow the visits list; every criterion is optional.")
+class VisitFilter:
+    employee_id: strawberry.ID | None = None
+    visited_after: datetime | None = None
+    visited_before: datetime | None = None
+    visit_type: VisitType | None = None
+    status: VisitStatus | None = None
+    claim_number: str | None = strawberry.field(default=None, description="Exact, any case.")
+    medical_center_id: strawberry.ID | None = None
+
+
+@strawberry.type
+class VisitQueries:
+    @strawberry.field(
+        description="Visits of your account(s), most recent first, with their status and when "
+        "results are expected.",
+        extensions=[requires(VISITS_READ)],
+    )
+    async def visits(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: VisitFilter | None = None,
+    ) -> Connection[Visit]:
+        given = filter or VisitFilter()
+        criteria = visit_resolvers.VisitFilter(
+            employee_id=(
+                decode_global_id(given.employee_id, field="filter.employeeId", expected=Employee)
+                if given.employee_id
+                else None
+            ),
+            visited_after=given.visited_after,
+            visited_before=given.visited_before,
+            visit_type=given.visit_type,
+            status=given.status,
+            claim_number=given.claim_number,
+            medical_center_id=(
+                decode_global_id(
+                    given.medical_center_id,
+                    field="filter.medicalCenterId",
+                    expected=MedicalCenter,
+                )
+                if given.medical_center_id
+                else None
+            ),
+        )
+        page = await visit_resolvers.search_visits(
+            session=info.context.session,
+            scope=info.context.scope,
+            page=page_request(first, after, last, before),
+            filters=criteria,
+        )
+        record_phi_read(
+            info,
+            "visits.searched",
+            (row.id for row in page.items),
+            {"filter": criteria.for_audit()},
+        )
+        return to_connection(page, Visit.from_row)

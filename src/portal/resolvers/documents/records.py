@@ -105,3 +105,19 @@ async def load_documents_by_visit(
         record = to_record(row)
         by_visit.setdefault(record.visit_id, []).append(record)
     return [by_visit.get(visit_id, []) for visit_id in visit_ids]
+
+
+async def load_documents_by_employee(
+    *, session: AsyncSession, principal: Principal, employee_ids: Sequence[uuid.UUID]
+) -> list[list[DocumentRecord]]:
+    """Each employee's visible documents, newest first."""
+    rows = await session.execute(
+        visible_documents(principal)
+        .where(equals_any(col(Document.employee_id), employee_ids))
+        .order_by(col(Document.posted_at).desc(), col(Document.id).desc())
+    )
+    by_employee: dict[uuid.UUID, list[DocumentRecord]] = {}
+    for row in rows:
+        record = to_record(row)
+        by_employee.setdefault(record.employee_id, []).append(record)
+    return [by_employee.get(employee_id, []) for employee_id in employee_ids]

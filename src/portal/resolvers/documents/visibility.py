@@ -105,3 +105,8 @@ async def accessible_document_ids(
         )
     )
     return set(rows)
+
+
+def may_filter_archived(principal: Principal) -> bool:
+    """Only staff see archived documents, so only they may ask for (or exclude) them."""
+    return principal.kind is PrincipalKind.STAFF
