@@ -9,8 +9,11 @@ from portal.schema.accounts import AccountQueries
 from portal.schema.audit import AuditQueries
 from portal.schema.catalog import CatalogQueries
 from portal.schema.context import Info
+from portal.schema.documents import DocumentQueries
+from portal.schema.employees import EmployeeQueries
 from portal.schema.relay import PortalNode, resolve_node, resolve_nodes
 from portal.schema.viewer import ViewerQueries
+from portal.schema.visits import VisitQueries
 
 
 @strawberry.type
@@ -31,5 +34,15 @@ class NodeQueries:
 
 
 Query = merge_types(
-    "Query", (ViewerQueries, NodeQueries, AccountQueries, CatalogQueries, AuditQueries)
+    "Query",
+    (
+        ViewerQueries,
+        NodeQueries,
+        AccountQueries,
+        CatalogQueries,
+        AuditQueries,
+        DocumentQueries,
+        EmployeeQueries,
+        VisitQueries,
+    ),
 )

@@ -1,0 +1,154 @@
+"""``documents(filter:)``: every search criterion, applied in SQL on top of the visibility rule.
+
+Choices (documented in the schema too):
+- ``employee_name``: every word of the query must appear, in any order and any case, in the
+  employee's ``full_name`` (lower(first || ' ' || last)), so "alice smi", "Smith Alice" and
+  "smith," all find Alice Smith. Each word is a ``LIKE '%word%'`` the trigram index answers.
+- ``state``: the state of the medical center where the employee was seen (the visit's state; a
+  state injury report follows it), not the employer location's state.
+- ``claim_number``: exact (trimmed, any case).
+- ``archived``: staff only; anyone else passing it gets BAD_USER_INPUT (employers never see
+  archived documents, so the criterion means nothing for them)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from portal.auth.principal import Principal
+from portal.models import Document, Employee, MedicalCenter, ReportType, Visit
+from portal.models.enums import VisitType
+from portal.resolvers.accounts import escape_like
+from portal.resolvers.catalog import normalize_state
+from portal.resolvers.documents.records import DocumentRecord, to_record, visible_documents
+from portal.resolvers.documents.visibility import archived_condition, may_filter_archived
+from portal.resolvers.errors import BadUserInput
+from portal.resolvers.names import name_words
+from portal.resolvers.pagination import Page, PageRequest, SortKey, paginate
+
+DOCUMENT_ORDER = (
+    SortKey(col(Document.posted_at), descending=True, python_type=datetime),
+    SortKey(col(Document.id), descending=True, python_type=uuid.UUID),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFilter:
+    employee_name: str | None = None
+    date_of_birth: date | None = None
+    state: str | None = None
+    medical_center_id: uuid.UUID | None = None
+    visit_type: VisitType | None = None
+    claim_number: str | None = None
+    name: str | None = None
+    report_type: str | None = None
+    location_id: uuid.UUID | None = None
+    posted_after: datetime | None = None
+    posted_before: datetime | None = None
+    archived: bool | None = None
+    employee_id: uuid.UUID | None = None
+
+    def for_audit(self) -> dict[str, Any]:
+        """The criteria given, as JSON-friendly values (for the audit trail)."""
+        return {
+            key: (str(value) if isinstance(value, (uuid.UUID, date, datetime)) else value)
+            for key, value in asdict(self).items()
+            if value is not None
+        }
+
+
+def full_name_matches(text: str) -> sa.ColumnElement[bool]:
+    """Every word of ``text`` appears in the employee's full name (any order, partial)."""
+    words = name_words(text)
+    if not words:
+        raise BadUserInput("`employeeName` needs at least one letter.", field="filter.employeeName")
+    return sa.and_(*(col(Employee.full_name).like(f"%{word}%", escape="\\") for word in words))
+
+
+def _criteria(principal: Principal, filters: DocumentFilter) -> list[sa.ColumnElement[bool]]:
+    criteria: list[sa.ColumnElement[bool]] = []
+    employee_criteria: list[sa.ColumnElement[bool]] = []
+    if filters.employee_name is not None:
+        employee_criteria.append(full_name_matches(filters.employee_name))
+    if filters.date_of_birth is not None:
+        employee_criteria.append(col(Employee.date_of_birth) == filters.date_of_birth)
+    if employee_criteria:
+        # Scoped by account too, so the composite (account_id, full_name) index leads.
+        criteria.append(
+            col(Document.employee_id).in_(
+                sa.select(col(Employee.id)).where(
+                    principal.scope.filter(col(Employee.account_id)), *employee_criteria
+                )
+            )
+        )
+    if filters.employee_id is not None:
+        criteria.append(col(Document.employee_id) == filters.employee_id)
+    state = normalize_state(filters.state, field="filter.state")
+    if state is not None:
+        criteria.append(
+            col(Visit.medical_center_id).in_(
+                sa.select(col(MedicalCenter.id)).where(col(MedicalCenter.state) == state)
+            )
+        )
+    if filters.medical_center_id is not None:
+        criteria.append(col(Visit.medical_center_id) == filters.medical_center_id)
+    if filters.visit_type is not None:
+        criteria.append(col(Visit.visit_type) == filters.visit_type)
+    if filters.claim_number is not None and filters.claim_number.strip():
+        criteria.append(
+            sa.func.upper(col(Visit.claim_number)) == filters.claim_number.strip().upper()
+        )
+    if filters.name is not None and filters.name.strip():
+        criteria.append(col(Document.name).ilike(f"%{escape_like(filters.name)}%", escape="\\"))
+    if filters.report_type is not None:
+        criteria.append(
+            col(Document.report_type_id).in_(
+                sa.select(col(ReportType.id)).where(
+                    col(ReportType.code) == filters.report_type.strip().upper()
+                )
+            )
+        )
+    if filters.location_id is not None:
+        criteria.append(col(Document.location_id) == filters.location_id)
+    if filters.posted_after is not None:
+        criteria.append(col(Document.posted_at) >= filters.posted_after)
+    if filters.posted_before is not None:
+        criteria.append(col(Document.posted_at) < filters.posted_before)
+    if filters.archived is not None:
+        if not may_filter_archived(principal):
+            raise BadUserInput(
+                "Only support staff may filter on `archived`: archived documents are not shown "
+                "to employers.",
+                field="filter.archived",
+            )
+        archived = archived_condition()
+        criteria.append(archived if filters.archived else sa.not_(archived))
+    return criteria
+
+
+def search_statement(principal: Principal, filters: DocumentFilter) -> sa.Select[Any]:
+    """The visible documents matching ``filters`` (no order, no limit)."""
+    return visible_documents(principal).where(*_criteria(principal, filters))
+
+
+async def search_documents(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    page: PageRequest,
+    filters: DocumentFilter,
+) -> Page[DocumentRecord]:
+    """The caller's documents matching ``filters``, newest first."""
+    return await paginate(
+        session=session,
+        statement=search_statement(principal, filters),
+        keys=DOCUMENT_ORDER,
+        request=page,
+        convert=to_record,
+    )

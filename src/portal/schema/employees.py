@@ -1,0 +1,172 @@
+"""Employees (patients) of an account."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, Any, Self
+
+import strawberry
+
+from portal import models
+from portal.auth.principal import ViewerRole
+from portal.models.enums import Permission
+from portal.resolvers import employees as employee_resolvers
+from portal.schema.accounts import Location
+from portal.schema.context import Info
+from portal.schema.permissions import requires, rule
+from portal.schema.reads import record_phi_read
+from portal.schema.relay import (
+    Connection,
+    PortalNode,
+    decode_global_id,
+    page_request,
+    to_connection,
+)
+
+if TYPE_CHECKING:
+    from portal.schema.documents import Document
+    from portal.schema.visits import Visit
+
+# Looking employees up (to authorize a visit, to find their results): the account's people, staff,
+# and HR systems allowed to read visits. A document's or a visit's own employee needs no more than
+# the right to see that document or visit.
+EMPLOYEES_READ = rule(
+    ViewerRole.USER_ADMIN, ViewerRole.BASIC, ViewerRole.STAFF, scope="visits:read"
+)
+# Declared here (not in documents/visits) because those modules import this one.
+DOCUMENTS_READ = rule(
+    ViewerRole.USER_ADMIN, ViewerRole.BASIC, ViewerRole.STAFF, scope="documents:read"
+)
+# Visits and visit activity: User Admins, staff, Basic users granted VIEW_VISIT_ACTIVITY, and HR
+# systems holding `visits:read`.
+VISITS_READ = rule(
+    ViewerRole.USER_ADMIN,
+    ViewerRole.STAFF,
+    permission=Permission.VIEW_VISIT_ACTIVITY,
+    scope="visits:read",
+)
+
+
+@strawberry.type(description="An employee (patient) of an account. No SSN is ever held.")
+class Employee(PortalNode):
+    node_rule = EMPLOYEES_READ
+    id: strawberry.relay.NodeID[uuid.UUID]
+    first_name: str
+    last_name: str
+    # PHI beyond the minimum necessary is nullable, so a field-level denial can null it alone.
+    date_of_birth: date | None
+    employee_number: str | None
+    email: str | None
+    phone: str | None
+    location_id: strawberry.Private[uuid.UUID]
+    account_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_row(cls, row: models.Employee) -> Self:
+        return cls(
+            id=row.id,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            date_of_birth=row.date_of_birth,
+            employee_number=row.employee_number,
+            email=row.email,
+            phone=row.phone,
+            location_id=row.location_id,
+            account_id=row.account_id,
+        )
+
+    @classmethod
+    async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
+        rows = await info.context.loaders.employee.load_many(ids)
+        record_phi_read(info, "employees.read", (row.id for row in rows if row is not None))
+        return rows
+
+    @classmethod
+    def read(cls, info: Info, row: models.Employee) -> Self:
+        """The node for a row reached through another object, its read audited."""
+        record_phi_read(info, "employees.read", [row.id])
+        return cls.from_row(row)
+
+    @strawberry.field(description="The location the employee works at.")
+    async def location(self, info: Info) -> Location | None:
+        row = await info.context.loaders.location.load(self.location_id)
+        return Location.from_row(row) if row else None
+
+    @strawberry.field(
+        description="The employee's results you may see, newest first.",
+        extensions=[requires(DOCUMENTS_READ)],
+    )
+    async def documents(
+        self, info: Info
+    ) -> list[Annotated[Document, strawberry.lazy("portal.schema.documents")]] | None:
+        from portal.schema.documents import Document
+
+        rows = await info.context.loaders.documents_by_employee.load(self.id)
+        return [Document.read(info, row) for row in rows]
+
+    @strawberry.field(
+        description="The employee's visits, most recent first.",
+        extensions=[requires(VISITS_READ)],
+    )
+    async def visits(
+        self, info: Info
+    ) -> list[Annotated[Visit, strawberry.lazy("portal.schema.visits")]] | None:
+        from portal.schema.visits import Visit
+
+        rows = await info.context.loaders.visits_by_employee.load(self.id)
+        return [Visit.read(info, row) for row in rows]
+
+
+@strawberry.input(description="Narrow the employees list; every criterion is optional.")
+class EmployeeFilter:
+    name: str | None = strawberry.field(
+        default=None,
+        description="First and last name: every word must appear, in any order, partial, any "
+        'case ("smi ali" finds Alice Smith).',
+    )
+    date_of_birth: date | None = None
+    location_id: strawberry.ID | None = None
+    employee_number: str | None = None
+
+
+@strawberry.type
+class EmployeeQueries:
+    @strawberry.field(
+        description="Employees of your account(s), by last then first name.",
+        extensions=[requires(EMPLOYEES_READ)],
+    )
+    async def employees(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: EmployeeFilter | None = None,
+    ) -> Connection[Employee]:
+        given = filter or EmployeeFilter()
+        criteria = employee_resolvers.EmployeeFilter(
+            name=given.name,
+            date_of_birth=given.date_of_birth,
+            location_id=(
+                decode_global_id(given.location_id, field="filter.locationId", expected=Location)
+                if given.location_id
+                else None
+            ),
+            employee_number=given.employee_number,
+        )
+        page = await employee_resolvers.search_employees(
+            session=info.context.session,
+            scope=info.context.scope,
+            page=page_request(first, after, last, before),
+            filters=criteria,
+        )
+        record_phi_read(
+            info,
+            "employees.searched",
+            (row.id for row in page.items),
+            {"filter": criteria.for_audit()},
+        )
+        return to_connection(page, Employee.from_row)
