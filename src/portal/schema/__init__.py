@@ -24,6 +24,7 @@ from portal.schema.catalog import MedicalCenter, ReportType, Service
 from portal.schema.documents import Document
 from portal.schema.employees import Employee
 from portal.schema.errors import AuditTrail, ErrorCodes, label_document_errors
+from portal.schema.ingestion import IngestionMutations
 from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.query import Query
 from portal.schema.sessions import SessionMutations
@@ -31,7 +32,7 @@ from portal.schema.visits import Authorization, Visit
 
 SCHEMA_FILE = Path(__file__).parent / "schema.graphql"
 
-Mutation = merge_types("Mutation", (SessionMutations,))
+Mutation = merge_types("Mutation", (SessionMutations, IngestionMutations))
 
 
 class PortalSchema(strawberry.Schema):

@@ -3,7 +3,6 @@ uploads checked with pypdf, retraction and restore, bulk import and archiving to
 
 from portal.resolvers.ingestion.documents import (
     AlreadyPosted,
-    archived_condition,
     document_storage,
     post_document,
     restore_document,
@@ -16,7 +15,6 @@ __all__ = [
     "AlreadyPosted",
     "PdfFacts",
     "UploadRejected",
-    "archived_condition",
     "document_storage",
     "inspect_pdf",
     "post_document",

@@ -18,7 +18,6 @@ from sqlmodel import col
 
 from portal.events import DocumentPosted, EventHub
 from portal.models import (
-    Account,
     Contact,
     Document,
     NotificationPreference,
@@ -30,6 +29,7 @@ from portal.models import (
 from portal.models.base import utcnow
 from portal.models.db import AccountScope
 from portal.models.enums import UserStatus
+from portal.resolvers.documents.visibility import archived_condition
 from portal.resolvers.errors import BadUserInput, ErrorCode, NotFound, PortalError
 from portal.resolvers.ingestion.pdf import PdfFacts, validate_pdf
 from portal.resolvers.outbox import enqueue_email, enqueue_webhook_event
@@ -54,16 +54,6 @@ def document_storage(settings: Settings) -> LocalDocumentStorage:
     """The configured document store: a local folder, with a cold folder for archived bytes."""
     data_dir = settings.resolved_data_dir
     return LocalDocumentStorage(root=data_dir / "documents", cold_root=data_dir / "documents-cold")
-
-
-def archived_condition(now: datetime | None = None) -> sa.ColumnElement[bool]:
-    """Documents past their account's retention and not restored (needs ``accounts`` joined)."""
-    moment = sa.func.now() if now is None else sa.literal(now, sa.DateTime(timezone=True))
-    return sa.and_(
-        col(Document.restored_at).is_(None),
-        col(Document.posted_at)
-        < moment - sa.func.make_interval(0, 0, 0, col(Account.retention_days)),
-    )
 
 
 def clean_name(name: str) -> str:
@@ -262,10 +252,7 @@ async def restore_document(
     """Bring an archived document back into employer views (staff)."""
     document = await _locked_document(session=session, scope=scope, document_id=document_id)
     archived = await session.scalar(
-        sa.select(archived_condition())
-        .select_from(Document)
-        .join(Account, col(Account.id) == col(Document.account_id))
-        .where(col(Document.id) == document.id)
+        sa.select(archived_condition()).where(col(Document.id) == document.id)
     )
     if document.retracted_at is not None:
         raise PortalError(
