@@ -287,6 +287,7 @@ async def test_only_staff_change_visit_status(
     request: pytest.FixtureRequest,
     http: httpx.AsyncClient,
     world: World,
+    db: AsyncSession,
     client_fixture: str,
 ) -> None:
     # Given a caller who is not staff
@@ -294,5 +295,10 @@ async def test_only_staff_change_visit_status(
     visit_id = global_id(Visit, world.results.bob_injury.id)
     # When they check out Bob's visit
     response = await client(UPDATE_STATUS, {"input": {"id": visit_id, "status": "CHECKED_OUT"}})
-    # Then it is forbidden
+    # Then it is forbidden and the visit is still checked in
     assert "FORBIDDEN" in response.error_codes()
+    status = await db.scalar(
+        sa.select(col(VisitRow.status)).where(col(VisitRow.id) == world.results.bob_injury.id)
+    )
+    assert status is not None
+    assert status.value == "CHECKED_IN"

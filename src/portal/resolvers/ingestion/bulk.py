@@ -293,7 +293,9 @@ async def archive_to_cold(
         )
         if account_number is not None:
             statement = statement.where(col(Account.account_number) == account_number)
-        candidates = list((await session.execute(statement)).tuples())
+        candidates: list[tuple[uuid.UUID, str]] = [
+            (row[0], row[1]) for row in await session.execute(statement)
+        ]
         await session.rollback()
     result = ArchiveResult()
     for index, (document_id, key) in enumerate(candidates, start=1):
