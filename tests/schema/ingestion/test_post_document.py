@@ -340,3 +340,20 @@ async def test_the_same_file_twice_for_a_visit_is_refused(
     # Then it is a user error and no second row appears
     assert [e["code"] for e in again.ok()["postDocument"]["userErrors"]] == ["BAD_USER_INPUT"]
     assert await _documents_of_visit(db, world) == before
+
+
+async def test_a_file_sent_inside_json_is_refused(
+    staff_client: GraphQLClient, world: World, db: AsyncSession
+) -> None:
+    # Given the documents of the visit before
+    before = await _documents_of_visit(db, world)
+    # When staff send the "file" as a JSON string instead of a multipart file part
+    response = await staff_client(
+        "mutation($input: PostDocumentInput!) { postDocument(input: $input) "
+        "{ document { id } userErrors { field code } } }",
+        {"input": {**_input(world), "file": "%PDF-1.4 pretend"}},
+    )
+    # Then it is a user error on the file and nothing is written
+    payload = response.ok()["postDocument"]
+    assert payload["userErrors"] == [{"field": "file", "code": "EMPTY_FILE"}]
+    assert await _documents_of_visit(db, world) == before
