@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from typing import Any
 
 import orjson
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import FieldNode, GraphQLSyntaxError, OperationDefinitionNode, OperationType, parse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.schema import BaseSchema
@@ -29,6 +32,70 @@ logger = logging.getLogger(__name__)
 
 SESSION_KEY = "portal.session"
 PRINCIPAL_KEY = "portal.principal"
+
+# Room in a multipart upload request for the `operations` and `map` parts and the part headers.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+# The one mutation that accepts a file (GraphQL multipart request spec).
+UPLOAD_FIELDS = frozenset({"postDocument"})
+# Parsed multipart forms of the request being served: their spooled files are closed at its end.
+_open_forms: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
+    "portal_open_forms", default=None
+)
+
+
+class RequestBodyTooLarge(Exception):
+    """The request body passed the upload limit while it was being read."""
+
+
+def is_multipart(scope: Scope) -> bool:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            return bool(value.split(b";", 1)[0].strip().lower() == b"multipart/form-data")
+    return False
+
+
+def declared_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def error_response(status_code: int, code: str, message: str, request_id: str) -> JSONResponse:
+    return JSONResponse(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]},
+        status_code=status_code,
+        headers={"X-Request-ID": request_id},
+    )
+
+
+def upload_operation_problem(operations: object) -> str | None:
+    """Why a multipart request's operation may not carry files (None when it may)."""
+    if not isinstance(operations, dict):
+        return "Uploads are accepted one operation at a time."
+    query = operations.get("query")
+    if not isinstance(query, str):
+        return "No GraphQL query found in the request."
+    try:
+        document = parse(query)
+    except GraphQLSyntaxError:
+        return "The GraphQL query does not parse."
+    operations_found = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if len(operations_found) != 1 or len(document.definitions) != 1:
+        return "An upload request holds exactly one operation and no fragments."
+    operation = operations_found[0]
+    fields = operation.selection_set.selections
+    if (
+        operation.operation is not OperationType.MUTATION
+        or len(fields) != 1
+        or not isinstance(fields[0], FieldNode)
+        or fields[0].name.value not in UPLOAD_FIELDS
+    ):
+        return "Only the postDocument mutation accepts file uploads."
+    return None
 
 
 def unauthenticated_response(message: str, request_id: str) -> JSONResponse:
@@ -64,7 +131,8 @@ class PortalGraphQL(GraphQL[Context, None]):
             schema,
             graphql_ide=None,
             allow_queries_via_get=False,
-            multipart_uploads_enabled=False,
+            # Files travel only to postDocument, under the size limit and the CSRF guard below.
+            multipart_uploads_enabled=True,
         )
         self.settings = settings
         self.sessionmaker = sessionmaker
@@ -75,6 +143,88 @@ class PortalGraphQL(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        request = Request(scope, receive)
+        if is_multipart(scope):
+            # CSRF: a cross-site HTML form can post multipart/form-data without a CORS preflight,
+            # but it cannot set an Authorization header. Every upload is made by signed-in staff,
+            # so a multipart request without one is refused before its body is read.
+            if request.headers.get("authorization") is None:
+                response = error_response(
+                    400,
+                    "BAD_USER_INPUT",
+                    "Multipart requests must carry `Authorization: Bearer <token>`.",
+                    request_id_of(scope),
+                )
+                await response(scope, receive, send)
+                return
+            cap = self.settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES
+            length = declared_length(scope)
+            if length is not None and length > cap:
+                await self._too_large(scope, receive, send)
+                return
+            receive = self._limited(receive, cap)
+            sent = _SendTracker(send)
+            forms: list[Any] = []
+            forms_token = _open_forms.set(forms)
+            try:
+                await self._serve(scope, receive, sent)
+            except RequestBodyTooLarge:
+                if sent.started:
+                    raise
+                await self._too_large(scope, receive, send)
+            finally:
+                # Spooled upload files are closed (and deleted) whatever the outcome.
+                _open_forms.reset(forms_token)
+                for form in forms:
+                    await form.close()
+            return
+        await self._serve(scope, receive, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = self.settings.max_upload_bytes
+        response = error_response(
+            413,
+            "FILE_TOO_LARGE",
+            f"The upload is larger than the {limit} byte limit.",
+            request_id_of(scope),
+        )
+        response.headers["Connection"] = "close"
+        await response(scope, receive, send)
+
+    @staticmethod
+    def _limited(receive: Receive, cap: int) -> Receive:
+        """``receive`` that fails once more than ``cap`` body bytes have arrived: the body is
+        refused while it streams, never buffered whole (also without a Content-Length)."""
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > cap:
+                    raise RequestBodyTooLarge
+            return message
+
+        return limited
+
+    async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
+        forms = _open_forms.get()
+        if forms is not None:
+            try:
+                # Parsed once and cached by the request: Strawberry's parse below reuses it.
+                form = (await request.get_form_data()).files
+            except ValueError as error:
+                raise HTTPException(400, "Unable to parse the multipart body") from error
+            if hasattr(form, "close"):
+                forms.append(form)
+        data = await super().parse_multipart(request)
+        problem = upload_operation_problem(data)
+        if problem is not None:
+            raise HTTPException(400, problem)
+        return data
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         async with self.sessionmaker() as session:
             token = bearer_token(request.headers)
@@ -139,3 +289,16 @@ class PortalGraphQL(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+
+class _SendTracker:
+    """Remembers whether a response has started, so a late failure is not answered twice."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self._send(message)

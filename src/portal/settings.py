@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     graphql_max_tokens: int = Field(default=5000, ge=100)
     graphiql_enabled: bool = True
 
+    # Largest document upload accepted (PORTAL_MAX_UPLOAD_BYTES), enforced while the bytes are read.
+    max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+
     @cached_property
     def resolved_data_dir(self) -> Path:
         path = self.data_dir.expanduser().resolve()

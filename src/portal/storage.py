@@ -10,9 +10,12 @@ import asyncio
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Protocol, runtime_checkable
+
+from portal.models.enums import StorageClass
 
 _KEY_PATTERN = re.compile(r"[0-9a-f]{64}")
 
@@ -46,6 +49,22 @@ class DocumentStorage(Protocol):
         ...
 
 
+@runtime_checkable
+class TieredDocumentStorage(DocumentStorage, Protocol):
+    """A backend with a colder, cheaper storage class for archived documents (optional).
+
+    Moving bytes never changes their key, and ``get`` reads them from whichever class holds them.
+    """
+
+    async def storage_class(self, key: str) -> StorageClass | None:
+        """The class holding ``key`` (STANDARD when in both), None when it is not stored."""
+        ...
+
+    async def move_to_cold(self, key: str) -> StorageClass:
+        """Move the bytes of ``key`` to the COLD class (idempotent); returns their class after."""
+        ...
+
+
 def storage_key_for(data: bytes) -> str:
     """The content address of ``data``: its lowercase hex SHA-256."""
     return hashlib.sha256(data).hexdigest()
@@ -65,27 +84,93 @@ class LocalDocumentStorage:
     I/O runs in a worker thread, off the event loop.
     """
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(
+        self, root: str | os.PathLike[str], *, cold_root: str | os.PathLike[str] | None = None
+    ) -> None:
         self.root = Path(root)
+        # With a cold folder the backend is tiered: ``portal archive`` moves archived bytes there.
+        self.cold_root = Path(cold_root) if cold_root is not None else None
 
     def __repr__(self) -> str:
-        return f"LocalDocumentStorage(root={str(self.root)!r})"
+        return f"LocalDocumentStorage(root={str(self.root)!r}, cold_root={self.cold_root!r})"
 
     def path_for(self, key: str) -> Path:
         """The file a key is stored in (the key is validated first)."""
         validate_key(key)
         return self.root / key[0:2] / key[2:4] / f"{key}.pdf"
 
+    def cold_path_for(self, key: str) -> Path | None:
+        """The file a key occupies in the cold folder (None without one)."""
+        validate_key(key)
+        if self.cold_root is None:
+            return None
+        return self.cold_root / key[0:2] / key[2:4] / f"{key}.pdf"
+
     async def put(self, data: bytes) -> str:
         return await asyncio.to_thread(self._put, bytes(data))
 
     async def get(self, key: str) -> bytes:
         path = self.path_for(key)
-        return await asyncio.to_thread(self._get, key, path)
+        cold = self.cold_path_for(key)
+        return await asyncio.to_thread(self._get_any, key, path, cold)
 
     async def exists(self, key: str) -> bool:
+        return await self.storage_class(key) is not None
+
+    async def storage_class(self, key: str) -> StorageClass | None:
         path = self.path_for(key)
-        return await asyncio.to_thread(path.is_file)
+        cold = self.cold_path_for(key)
+        return await asyncio.to_thread(self._storage_class, path, cold)
+
+    async def move_to_cold(self, key: str) -> StorageClass:
+        path = self.path_for(key)
+        cold = self.cold_path_for(key)
+        if cold is None:
+            raise NotImplementedError("this storage has no cold folder")
+        return await asyncio.to_thread(self._move_to_cold, key, path, cold)
+
+    @staticmethod
+    def _storage_class(path: Path, cold: Path | None) -> StorageClass | None:
+        if path.is_file():
+            return StorageClass.STANDARD
+        if cold is not None and cold.is_file():
+            return StorageClass.COLD
+        return None
+
+    def _move_to_cold(self, key: str, path: Path, cold: Path) -> StorageClass:
+        if not path.is_file():
+            if cold.is_file():
+                return StorageClass.COLD  # moved already
+            raise DocumentNotFoundError(key)
+        if not cold.is_file():
+            # Copy, check and fsync under a temporary name, then rename: a crash leaves either
+            # the old copy or both, never a half-written cold file.
+            cold.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            descriptor, temporary = tempfile.mkstemp(
+                dir=cold.parent, prefix=f".{key}.", suffix=".tmp"
+            )
+            try:
+                with os.fdopen(descriptor, "wb") as target, path.open("rb") as source:
+                    shutil.copyfileobj(source, target)
+                    target.flush()
+                    os.fsync(target.fileno())
+                if storage_key_for(Path(temporary).read_bytes()) != key:
+                    raise CorruptDocumentError(key)
+                os.replace(temporary, cold)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        path.unlink(missing_ok=True)
+        return StorageClass.COLD
+
+    @classmethod
+    def _get_any(cls, key: str, path: Path, cold: Path | None) -> bytes:
+        try:
+            return cls._get(key, path)
+        except DocumentNotFoundError:
+            if cold is None:
+                raise
+        return cls._get(key, cold)
 
     def _put(self, data: bytes) -> str:
         key = storage_key_for(data)

@@ -22,6 +22,14 @@ class ErrorCode(StrEnum):
     INCORRECT_PASSWORD = "INCORRECT_PASSWORD"  # noqa: S105
     INVALID_TOKEN = "INVALID_TOKEN"  # noqa: S105
     USER_ALREADY_ACTIVE = "USER_ALREADY_ACTIVE"
+    # Document uploads (ingestion): why a file was refused.
+    NOT_A_PDF = "NOT_A_PDF"
+    PDF_ENCRYPTED = "PDF_ENCRYPTED"
+    PDF_CORRUPT = "PDF_CORRUPT"
+    FILE_TOO_LARGE = "FILE_TOO_LARGE"
+    EMPTY_FILE = "EMPTY_FILE"
+    # A change of state the object's current state does not allow (e.g. a visit's status).
+    INVALID_TRANSITION = "INVALID_TRANSITION"
 
 
 class PortalError(Exception):

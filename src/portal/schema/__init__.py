@@ -24,6 +24,7 @@ from portal.schema.catalog import MedicalCenter, ReportType, Service
 from portal.schema.documents import Document
 from portal.schema.employees import Employee
 from portal.schema.errors import AuditTrail, ErrorCodes, label_document_errors
+from portal.schema.ingestion import IngestionMutations
 from portal.schema.invitations import InvitationMutations
 from portal.schema.passwords import PasswordMutations
 from portal.schema.payloads import MutationPayload, UserError
@@ -33,7 +34,10 @@ from portal.schema.visits import Authorization, Visit
 
 SCHEMA_FILE = Path(__file__).parent / "schema.graphql"
 
-Mutation = merge_types("Mutation", (SessionMutations, PasswordMutations, InvitationMutations))
+Mutation = merge_types(
+    "Mutation",
+    (SessionMutations, PasswordMutations, InvitationMutations, IngestionMutations),
+)
 
 
 class PortalSchema(strawberry.Schema):

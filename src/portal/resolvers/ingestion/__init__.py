@@ -1,0 +1,26 @@
+"""The write side of visits and documents (staff ingestion): visits and their statuses, PDF
+uploads checked with pypdf, retraction and restore, bulk import and archiving to cold storage."""
+
+from portal.resolvers.ingestion.documents import (
+    AlreadyPosted,
+    document_storage,
+    post_document,
+    restore_document,
+    retract_document,
+)
+from portal.resolvers.ingestion.pdf import PdfFacts, UploadRejected, inspect_pdf, validate_pdf
+from portal.resolvers.ingestion.visits import record_visit, update_visit_status
+
+__all__ = [
+    "AlreadyPosted",
+    "PdfFacts",
+    "UploadRejected",
+    "document_storage",
+    "inspect_pdf",
+    "post_document",
+    "record_visit",
+    "restore_document",
+    "retract_document",
+    "update_visit_status",
+    "validate_pdf",
+]

@@ -1,0 +1,197 @@
+"""Recording visits and moving them through their statuses (staff ingestion).
+
+Every function commits its own transaction: the visit, the authorization it uses up and that
+authorization's history row, or the status change and its webhook event, commit together.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from portal.models import Authorization, AuthorizationEvent, Employee, MedicalCenter, Visit
+from portal.models.base import utcnow
+from portal.models.db import AccountScope
+from portal.models.enums import AuthorizationEventKind, AuthorizationState, VisitStatus, VisitType
+from portal.resolvers.errors import BadUserInput, ErrorCode, NotFound, PortalError
+from portal.resolvers.outbox import enqueue_webhook_event
+
+# The one way a visit moves forward; anything else is refused.
+NEXT_STATUS: dict[VisitStatus, VisitStatus] = {
+    VisitStatus.CHECKED_IN: VisitStatus.CHECKED_OUT,
+    VisitStatus.CHECKED_OUT: VisitStatus.RESULTS_PENDING,
+    VisitStatus.RESULTS_PENDING: VisitStatus.COMPLETE,
+}
+CLAIM_NUMBER_MAX = 40
+
+
+async def record_visit(
+    *,
+    session: AsyncSession,
+    scope: AccountScope,
+    employee_id: uuid.UUID,
+    medical_center_id: uuid.UUID,
+    visited_at: datetime,
+    visit_type: VisitType,
+    claim_number: str | None = None,
+    authorization_id: uuid.UUID | None = None,
+) -> Visit:
+    """Record a visit; the account and location come from the employee, never from the caller.
+
+    An authorization must belong to the same employee, be ACTIVE and cover the visit's date; it
+    becomes USED, with a USED row in its history.
+    """
+    if visited_at.tzinfo is None:
+        raise BadUserInput("Give the visit time with its time zone.", field="visitedAt")
+    claim = (claim_number or "").strip() or None
+    if claim is not None and visit_type is not VisitType.INJURY:
+        raise BadUserInput("Only injury visits have a claim number.", field="claimNumber")
+    if claim is not None and len(claim) > CLAIM_NUMBER_MAX:
+        raise BadUserInput(
+            f"A claim number has at most {CLAIM_NUMBER_MAX} characters.", field="claimNumber"
+        )
+    employee = await session.scalar(
+        sa.select(Employee).where(
+            col(Employee.id) == employee_id, scope.filter(col(Employee.account_id))
+        )
+    )
+    if employee is None:
+        raise NotFound("No employee has this id.", field="employeeId")
+    center_active = await session.scalar(
+        sa.select(col(MedicalCenter.is_active)).where(col(MedicalCenter.id) == medical_center_id)
+    )
+    if center_active is None:
+        raise NotFound("No medical center has this id.", field="medicalCenterId")
+    if not center_active:
+        raise BadUserInput("This medical center is closed.", field="medicalCenterId")
+
+    authorization: Authorization | None = None
+    if authorization_id is not None:
+        authorization = await _usable_authorization(
+            session=session,
+            scope=scope,
+            authorization_id=authorization_id,
+            employee=employee,
+            visited_at=visited_at,
+        )
+
+    visit = Visit(
+        account_id=employee.account_id,
+        employee_id=employee.id,
+        location_id=employee.location_id,
+        medical_center_id=medical_center_id,
+        authorization_id=authorization.id if authorization else None,
+        visited_at=visited_at,
+        visit_type=visit_type,
+        claim_number=claim,
+        status=VisitStatus.CHECKED_IN,
+    )
+    session.add(visit)
+    if authorization is not None:
+        authorization.state = AuthorizationState.USED
+        authorization.updated_at = utcnow()
+        session.add(
+            AuthorizationEvent(
+                authorization_id=authorization.id,
+                account_id=authorization.account_id,
+                kind=AuthorizationEventKind.USED,
+                note=f"visit {visit.id}",
+            )
+        )
+    await session.flush()
+    await session.commit()
+    return visit
+
+
+async def _usable_authorization(
+    *,
+    session: AsyncSession,
+    scope: AccountScope,
+    authorization_id: uuid.UUID,
+    employee: Employee,
+    visited_at: datetime,
+) -> Authorization:
+    # Locked so that two visits recorded at once cannot both use the same authorization.
+    authorization = await session.scalar(
+        sa.select(Authorization)
+        .where(
+            col(Authorization.id) == authorization_id,
+            col(Authorization.deleted_at).is_(None),
+            scope.filter(col(Authorization.account_id)),
+        )
+        .with_for_update()
+    )
+    # Another employee's authorization answers like an unknown one: it is not this visit's.
+    if authorization is None or authorization.employee_id != employee.id:
+        raise NotFound("No authorization of this employee has this id.", field="authorizationId")
+    if authorization.state is not AuthorizationState.ACTIVE:
+        raise BadUserInput(
+            f"This authorization is {authorization.state.value.lower()}, not active.",
+            field="authorizationId",
+        )
+    visit_day = visited_at.date()
+    if visit_day > authorization.valid_until or visit_day < authorization.valid_from:
+        raise BadUserInput(
+            "This authorization is not valid on the visit's date (it is expired or not yet valid).",
+            field="authorizationId",
+        )
+    return authorization
+
+
+async def update_visit_status(
+    *,
+    session: AsyncSession,
+    scope: AccountScope,
+    visit_id: uuid.UUID,
+    status: VisitStatus,
+    checked_out_at: datetime | None = None,
+) -> Visit:
+    """Move a visit one step: CHECKED_IN -> CHECKED_OUT -> RESULTS_PENDING -> COMPLETE.
+
+    Checking out records the check-out time (now unless given). Webhook subscribers get a
+    ``visit.status_changed`` event in the same transaction.
+    """
+    visit = await session.scalar(
+        sa.select(Visit)
+        .where(col(Visit.id) == visit_id, scope.filter(col(Visit.account_id)))
+        .with_for_update()
+    )
+    if visit is None:
+        raise NotFound("No visit has this id.", field="id")
+    if NEXT_STATUS.get(visit.status) is not status:
+        raise PortalError(
+            f"A {visit.status.value} visit cannot become {status.value}.",
+            code=ErrorCode.INVALID_TRANSITION,
+            field="status",
+        )
+    if checked_out_at is not None and status is not VisitStatus.CHECKED_OUT:
+        raise BadUserInput(
+            "A check-out time is given only when checking out.", field="checkedOutAt"
+        )
+    now = utcnow()
+    if status is VisitStatus.CHECKED_OUT:
+        out = checked_out_at or now
+        if out.tzinfo is None:
+            raise BadUserInput("Give the check-out time with its time zone.", field="checkedOutAt")
+        if out < visit.visited_at:
+            raise BadUserInput(
+                "The check-out time is before the visit started.", field="checkedOutAt"
+            )
+        visit.checked_out_at = out
+    previous = visit.status
+    visit.status = status
+    visit.status_changed_at = now
+    visit.updated_at = now
+    enqueue_webhook_event(
+        session=session,
+        account_id=visit.account_id,
+        topic="visit.status_changed",
+        data={"visitId": str(visit.id), "from": previous.value, "to": status.value},
+    )
+    await session.flush()
+    await session.commit()
+    return visit
