@@ -22,13 +22,15 @@ from strawberry.types import ExecutionContext
 from portal.schema.accounts import Account, Contact, Location
 from portal.schema.catalog import MedicalCenter, ReportType, Service
 from portal.schema.errors import AuditTrail, ErrorCodes, label_document_errors
+from portal.schema.mfa import MfaMutations
 from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.query import Query
 from portal.schema.sessions import SessionMutations
+from portal.schema.users import PortalUser, UserMutations
 
 SCHEMA_FILE = Path(__file__).parent / "schema.graphql"
 
-Mutation = merge_types("Mutation", (SessionMutations,))
+Mutation = merge_types("Mutation", (SessionMutations, MfaMutations, UserMutations))
 
 
 class PortalSchema(strawberry.Schema):
@@ -59,6 +61,7 @@ def build_schema(
             Account,
             Location,
             Contact,
+            PortalUser,
             MedicalCenter,
             Service,
             ReportType,
