@@ -20,6 +20,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from portal.schema.accounts import Account, Contact, Location
+from portal.schema.api_clients import ApiClient, ApiClientMutations
 from portal.schema.catalog import MedicalCenter, ReportType, Service
 from portal.schema.errors import AuditTrail, ErrorCodes, label_document_errors
 from portal.schema.mfa import MfaMutations
@@ -30,7 +31,9 @@ from portal.schema.users import PortalUser, UserMutations
 
 SCHEMA_FILE = Path(__file__).parent / "schema.graphql"
 
-Mutation = merge_types("Mutation", (SessionMutations, MfaMutations, UserMutations))
+Mutation = merge_types(
+    "Mutation", (SessionMutations, MfaMutations, UserMutations, ApiClientMutations)
+)
 
 
 class PortalSchema(strawberry.Schema):
@@ -62,6 +65,7 @@ def build_schema(
             Location,
             Contact,
             PortalUser,
+            ApiClient,
             MedicalCenter,
             Service,
             ReportType,

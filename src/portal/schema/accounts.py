@@ -12,8 +12,10 @@ import strawberry
 from portal import models
 from portal.models.enums import Role, UserStatus
 from portal.resolvers import accounts as account_resolvers
+from portal.resolvers import api_clients as client_resolvers
 from portal.resolvers import users as user_resolvers
 from portal.schema import users as users_schema
+from portal.schema.api_clients import MANAGE_API_CLIENTS, ApiClient
 from portal.schema.context import Info
 from portal.schema.permissions import ACCOUNT_READ, requires
 from portal.schema.relay import (
@@ -244,6 +246,28 @@ class Account(PortalNode):
             status=status,
         )
         return to_connection(page, PortalUser.from_row)
+
+    @strawberry.field(
+        description="The account's API clients, by name (User Admins only; never a secret).",
+        extensions=[requires(MANAGE_API_CLIENTS)],
+    )
+    async def api_clients(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        include_revoked: bool = False,
+    ) -> Connection[ApiClient] | None:
+        page = await client_resolvers.list_clients(
+            session=info.context.session,
+            scope=info.context.scope,
+            account_id=self.id,
+            page=page_request(first, after, last, before),
+            include_revoked=include_revoked,
+        )
+        return to_connection(page, ApiClient.from_row)
 
 
 @strawberry.type
