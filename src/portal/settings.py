@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     login_ip_max_failures: int = Field(default=50, ge=1)
     login_ip_window_seconds: int = Field(default=15 * 60, ge=1)
 
+    # PORTAL_REQUIRE_MFA_FOR_ADMINS: staff and User Admins without a confirmed second factor get a
+    # session restricted to enrolling one (see portal.schema.permissions).
+    require_mfa_for_admins: bool = False
+
     demo_password: SecretStr = SecretStr("Portal-Demo-Passw0rd!")
 
     # Outgoing email (password resets, invitations). Without an SMTP host every message is

@@ -39,6 +39,8 @@ class Principal:
     token_id: str | None = None
     # The sign-in session behind the access token (None for `portal token` and API clients).
     session_id: uuid.UUID | None = None
+    # A confirmed TOTP second factor, read with the rest of the principal on every request.
+    second_factor_confirmed: bool = False
 
     @classmethod
     def anonymous(cls) -> Principal:
@@ -69,6 +71,18 @@ class Principal:
         if self.is_staff:
             return AccountScope.everything()
         return AccountScope(account_ids=self.account_ids)
+
+    @property
+    def is_administrator(self) -> bool:
+        """Staff and User Admins: the people a mandatory second factor applies to."""
+        return self.is_staff or (
+            self.kind is PrincipalKind.USER and self.user_role is Role.USER_ADMIN
+        )
+
+    def must_enroll_second_factor(self, *, required_for_admins: bool) -> bool:
+        """With PORTAL_REQUIRE_MFA_FOR_ADMINS, an administrator without a confirmed factor may
+        only enrol one (derived per request: confirming it lifts the restriction at once)."""
+        return required_for_admins and self.is_administrator and not self.second_factor_confirmed
 
     def has_permission(self, permission: Permission) -> bool:
         # A User Admin holds every per-user permission by virtue of the role.

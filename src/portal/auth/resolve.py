@@ -74,6 +74,7 @@ async def _user_principal(session: AsyncSession, claims: TokenClaims) -> Princip
                 col(PortalUser.email),
                 col(PortalUser.account_id),
                 col(PortalUser.role),
+                col(PortalUser.totp_confirmed_at),
             )
             .join(Contact, col(Contact.id) == PortalUser.contact_id)
             .where(
@@ -98,13 +99,16 @@ async def _user_principal(session: AsyncSession, claims: TokenClaims) -> Princip
         permissions=frozenset(permissions.scalars()),
         token_id=claims.token_id,
         session_id=claims.session_id,
+        second_factor_confirmed=row.totp_confirmed_at is not None,
     )
 
 
 async def _staff_principal(session: AsyncSession, claims: TokenClaims) -> Principal:
     row = (
         await session.execute(
-            sa.select(col(StaffUser.id), col(StaffUser.email)).where(
+            sa.select(
+                col(StaffUser.id), col(StaffUser.email), col(StaffUser.totp_confirmed_at)
+            ).where(
                 col(StaffUser.id) == claims.subject_id,
                 col(StaffUser.is_active).is_(True),
             )
@@ -118,6 +122,7 @@ async def _staff_principal(session: AsyncSession, claims: TokenClaims) -> Princi
         email=row.email,
         token_id=claims.token_id,
         session_id=claims.session_id,
+        second_factor_confirmed=row.totp_confirmed_at is not None,
     )
 
 

@@ -36,6 +36,8 @@ class PortalError(Exception):
     """An error the caller can act on; its message is safe to show."""
 
     code: ErrorCode = ErrorCode.BAD_USER_INPUT
+    # A finer, stable reason beside the code (``extensions.reason``), where clients act on it.
+    reason: str | None = None
 
     def __init__(
         self, message: str, *, code: ErrorCode | None = None, field: str | None = None
@@ -61,3 +63,9 @@ class Forbidden(PortalError):
 
 class Unauthenticated(PortalError):
     code = ErrorCode.UNAUTHENTICATED
+
+
+class MfaEnrollmentRequired(Forbidden):
+    """The session is restricted until the person enrols a second factor."""
+
+    reason = "MFA_ENROLLMENT_REQUIRED"

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import pyotp
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -35,6 +34,7 @@ from portal.models.db import ACCOUNT_IDS_SETTING, ALL_ACCOUNTS_SETTING, AccountS
 from portal.models.db import current_scope as session_scope
 from portal.models.enums import UserStatus
 from portal.models.sessions import SessionSubject
+from portal.resolvers import mfa
 from portal.resolvers.errors import BadUserInput, ErrorCode, PortalError, Unauthenticated
 from portal.settings import Settings
 
@@ -45,6 +45,7 @@ LOCKED = (
 )
 IP_THROTTLED = "Too many failed sign-ins from your network. Wait a few minutes and try again."
 TOTP_REQUIRED = "Enter the 6-digit code from your authenticator app."
+BAD_RECOVERY_CODE = "The recovery code is incorrect or was already used."
 BAD_REFRESH = "The refresh token is invalid or expired; sign in again."
 # Locks grow with repeated lockouts but never beyond a day (until the hard limit is reached).
 MAX_LOCK = timedelta(days=1)
@@ -109,6 +110,7 @@ async def login(
     totp: str | None,
     ip: str | None,
     user_agent: str | None,
+    recovery_code: str | None = None,
 ) -> LoginResult:
     async with system_scope(session):
         try:
@@ -121,6 +123,7 @@ async def login(
                 totp=totp,
                 ip=ip,
                 user_agent=user_agent,
+                recovery_code=recovery_code,
             )
         except PortalError:
             await session.commit()
@@ -139,6 +142,7 @@ async def _login(
     totp: str | None,
     ip: str | None,
     user_agent: str | None,
+    recovery_code: str | None = None,
 ) -> LoginResult:
     now = utcnow()
     ip_key = ip or "unknown"
@@ -165,10 +169,22 @@ async def _login(
         raise Unauthenticated(BAD_CREDENTIALS)
 
     if row.totp_secret is not None and row.totp_confirmed_at is not None:
-        if not totp:
+        if recovery_code:
+            # A spent or unknown recovery code is a failed attempt like a wrong TOTP code.
+            spent = await mfa.use_recovery_code(
+                session,
+                user_id=row.id if subject.kind is SessionSubject.USER else None,
+                staff_id=row.id if subject.kind is SessionSubject.STAFF else None,
+                code=recovery_code,
+            )
+            if not spent:
+                await _fail(session, settings, row, ip_key, now)
+                raise Unauthenticated(BAD_RECOVERY_CODE, field="recoveryCode")
+        elif not totp:
             # The password was right: asking for the code is no secret to someone who knows it.
             raise Unauthenticated(TOTP_REQUIRED, field="totp")
-        if not pyotp.TOTP(row.totp_secret).verify(totp.strip(), valid_window=1):
+        elif not mfa.accepted_step(row.totp_secret, totp, now=now, last_used=row.last_login_at):
+            # Wrong, too old, or already used (replay): one answer for all three.
             await _fail(session, settings, row, ip_key, now)
             raise Unauthenticated("The authenticator code is incorrect.", field="totp")
 

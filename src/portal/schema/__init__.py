@@ -20,23 +20,34 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from portal.schema.accounts import Account, Contact, Location
+from portal.schema.api_clients import ApiClient, ApiClientMutations
 from portal.schema.catalog import MedicalCenter, ReportType, Service
 from portal.schema.documents import Document
 from portal.schema.employees import Employee
 from portal.schema.errors import AuditTrail, ErrorCodes, label_document_errors
 from portal.schema.ingestion import IngestionMutations
 from portal.schema.invitations import InvitationMutations
+from portal.schema.mfa import MfaMutations
 from portal.schema.passwords import PasswordMutations
 from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.query import Query
 from portal.schema.sessions import SessionMutations
+from portal.schema.users import PortalUser, UserMutations
 from portal.schema.visits import Authorization, Visit
 
 SCHEMA_FILE = Path(__file__).parent / "schema.graphql"
 
 Mutation = merge_types(
     "Mutation",
-    (SessionMutations, PasswordMutations, InvitationMutations, IngestionMutations),
+    (
+        SessionMutations,
+        PasswordMutations,
+        InvitationMutations,
+        MfaMutations,
+        UserMutations,
+        ApiClientMutations,
+        IngestionMutations,
+    ),
 )
 
 
@@ -68,6 +79,8 @@ def build_schema(
             Account,
             Location,
             Contact,
+            PortalUser,
+            ApiClient,
             MedicalCenter,
             Service,
             ReportType,

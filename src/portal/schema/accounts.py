@@ -12,6 +12,10 @@ import strawberry
 from portal import models
 from portal.models.enums import Role, UserStatus
 from portal.resolvers import accounts as account_resolvers
+from portal.resolvers import api_clients as client_resolvers
+from portal.resolvers import users as user_resolvers
+from portal.schema import users as users_schema
+from portal.schema.api_clients import MANAGE_API_CLIENTS, ApiClient
 from portal.schema.context import Info
 from portal.schema.permissions import ACCOUNT_READ, requires
 from portal.schema.relay import (
@@ -21,9 +25,11 @@ from portal.schema.relay import (
     page_request,
     to_connection,
 )
+from portal.schema.users import USERS_READ, PortalUser
 
-strawberry_role = strawberry.enum(Role, name="UserRole", description="A portal user's role.")
-strawberry_user_status = strawberry.enum(UserStatus, name="UserStatus")
+# Declared in portal.schema.users, which this module imports before its own types exist.
+strawberry_role = users_schema.strawberry_role
+strawberry_user_status = users_schema.strawberry_user_status
 
 
 @strawberry.type(description="A postal address.")
@@ -217,6 +223,51 @@ class Account(PortalNode):
             page=page_request(first, after, last, before),
         )
         return to_connection(page, Account.from_row)
+
+    @strawberry.field(
+        description="The account's portal logins with status and permissions, by email "
+        "(User Admins and staff).",
+        extensions=[requires(USERS_READ)],
+    )
+    async def users(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        status: UserStatus | None = None,
+    ) -> Connection[PortalUser] | None:
+        page = await user_resolvers.list_users(
+            session=info.context.session,
+            scope=info.context.scope,
+            account_id=self.id,
+            page=page_request(first, after, last, before),
+            status=status,
+        )
+        return to_connection(page, PortalUser.from_row)
+
+    @strawberry.field(
+        description="The account's API clients, by name (User Admins only; never a secret).",
+        extensions=[requires(MANAGE_API_CLIENTS)],
+    )
+    async def api_clients(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        include_revoked: bool = False,
+    ) -> Connection[ApiClient] | None:
+        page = await client_resolvers.list_clients(
+            session=info.context.session,
+            scope=info.context.scope,
+            account_id=self.id,
+            page=page_request(first, after, last, before),
+            include_revoked=include_revoked,
+        )
+        return to_connection(page, ApiClient.from_row)
 
 
 @strawberry.type

@@ -62,6 +62,8 @@ class ErrorCodes(SchemaExtension):
             extensions: dict[str, Any] = {"code": original.code.value}
             if original.field:
                 extensions["field"] = original.field
+            if original.reason:
+                extensions["reason"] = original.reason
             return _with(error, original.message, extensions)
         code = (error.extensions or {}).get("code")
         if code in KNOWN_CODES and (original is None or isinstance(original, GraphQLError)):

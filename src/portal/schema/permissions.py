@@ -4,7 +4,16 @@
 matches one of its paths: a person or staff member whose role is listed, a user holding the
 named permission, or an API client holding the named scope. With no arguments it asks only for
 an authenticated caller. Decisions depend only on the principal, so each distinct rule is
-decided once per request and remembered in the context."""
+decided once per request and remembered in the context.
+
+Mandatory second factor (``PORTAL_REQUIRE_MFA_FOR_ADMINS``): a staff member or User Admin
+without a confirmed TOTP factor may sign in, but the session is restricted to enrolling one.
+The restriction is not stored anywhere: it is derived on every request from the principal (read
+from the database) and enforced here, in the one decision every field and ``node`` goes through.
+Only rules marked ``during_mfa_enrollment`` (enrolment, sign-out) and fields without a rule
+(``viewer``, ``login``) answer; everything else is FORBIDDEN with
+``extensions.reason = MFA_ENROLLMENT_REQUIRED``. Confirming the factor lifts the restriction on
+the very next request, with the same tokens."""
 
 from __future__ import annotations
 
@@ -19,7 +28,7 @@ from strawberry.schema_directive import Location
 from portal.auth.principal import Principal, PrincipalKind, ViewerRole
 from portal.models.enums import AuditResult, Permission
 from portal.resolvers.audit import AuditEntry
-from portal.resolvers.errors import Forbidden, Unauthenticated
+from portal.resolvers.errors import Forbidden, MfaEnrollmentRequired, Unauthenticated
 from portal.schema.context import Info
 
 strawberry_viewer_role = strawberry.enum(
@@ -49,6 +58,8 @@ class Rule:
     roles: frozenset[ViewerRole] = frozenset()
     permission: Permission | None = None
     scope: str | None = None
+    # Open to a session restricted to second-factor enrolment (see the module docstring).
+    during_mfa_enrollment: bool = False
 
     @property
     def any_authenticated(self) -> bool:
@@ -75,9 +86,18 @@ def decide(info: Info, rule: Rule) -> bool:
     cache = info.context.decisions
     decision = cache.get(rule)
     if decision is None:
-        decision = rule.allows(info.context.principal)
+        decision = rule.allows(info.context.principal) and not enrollment_blocks(info, rule)
         cache[rule] = decision
     return decision
+
+
+def enrollment_blocks(info: Info, rule: Rule) -> bool:
+    """The caller must enrol a second factor first, and this rule is not part of enrolment."""
+    if rule.during_mfa_enrollment:
+        return False
+    return info.context.principal.must_enroll_second_factor(
+        required_for_admins=info.context.settings.require_mfa_for_admins
+    )
 
 
 class Requires(BasePermission):
@@ -96,22 +116,35 @@ class Requires(BasePermission):
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         if decide(info, self.rule):
             return True
+        enrolling = enrollment_blocks(info, self.rule)
+        details = {"path": _path(info)}
+        if enrolling:
+            details["reason"] = MfaEnrollmentRequired.reason
         info.context.audit(
-            AuditEntry(
-                action="access.denied",
-                result=AuditResult.DENIED,
-                details={"path": _path(info)},
-            )
+            AuditEntry(action="access.denied", result=AuditResult.DENIED, details=details)
         )
+        if enrolling:
+            raise MfaEnrollmentRequired(
+                "Set up two-step verification first: call `beginTotpEnrollment`, then "
+                "`confirmTotpEnrollment` with a code from your authenticator app."
+            )
         if not info.context.principal.is_authenticated:
             raise Unauthenticated("Sign in to see this: send `Authorization: Bearer <token>`.")
         raise Forbidden("You do not have access to this.")
 
 
 def rule(
-    *roles: ViewerRole, permission: Permission | None = None, scope: str | None = None
+    *roles: ViewerRole,
+    permission: Permission | None = None,
+    scope: str | None = None,
+    during_mfa_enrollment: bool = False,
 ) -> Rule:
-    return Rule(roles=frozenset(roles), permission=permission, scope=scope)
+    return Rule(
+        roles=frozenset(roles),
+        permission=permission,
+        scope=scope,
+        during_mfa_enrollment=during_mfa_enrollment,
+    )
 
 
 def requires(access: Rule) -> PermissionExtension:

@@ -15,7 +15,8 @@ from portal.schema.context import Info
 from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.permissions import requires, rule
 
-PEOPLE = rule(ViewerRole.USER_ADMIN, ViewerRole.BASIC, ViewerRole.STAFF)
+# Signing out stays open to a session restricted to second-factor enrolment.
+PEOPLE = rule(ViewerRole.USER_ADMIN, ViewerRole.BASIC, ViewerRole.STAFF, during_mfa_enrollment=True)
 
 
 @strawberry.input(description="Sign in with the login email and password.")
@@ -24,6 +25,11 @@ class LoginInput:
     password: str
     totp: str | None = strawberry.field(
         default=None, description="The authenticator code, once a second factor is enrolled."
+    )
+    recovery_code: str | None = strawberry.field(
+        default=None,
+        description="Instead of `totp`: one of the recovery codes shown at enrolment; each "
+        "works once.",
     )
 
 
@@ -102,6 +108,7 @@ class SessionMutations:
                 totp=input.totp,
                 ip=context.client_ip,
                 user_agent=context.request.headers.get("user-agent"),
+                recovery_code=input.recovery_code,
             )
         except PortalError as error:
             locked = error.code is ErrorCode.RATE_LIMITED

@@ -21,6 +21,15 @@ class Viewer:
         description="Per-user permissions in force (a User Admin holds them all)."
     )
     scopes: list[str] = strawberry.field(description="OAuth scopes (API clients only).")
+    second_factor_enabled: bool = strawberry.field(
+        default=False, description="A TOTP second factor is confirmed for this person."
+    )
+    mfa_enrollment_required: bool = strawberry.field(
+        default=False,
+        description="Second-factor enrolment is mandatory and missing: until it is confirmed, "
+        "only `viewer`, `beginTotpEnrollment`, `confirmTotpEnrollment` and sign-out answer; "
+        "other fields are FORBIDDEN with `extensions.reason` MFA_ENROLLMENT_REQUIRED.",
+    )
 
     @strawberry.field(
         description="The caller's account; null for staff.", extensions=[requires(ACCOUNT_READ)]
@@ -52,6 +61,10 @@ class ViewerQueries:
             role=role,
             permissions=permissions,
             scopes=sorted(principal.scopes),
+            second_factor_enabled=principal.second_factor_confirmed,
+            mfa_enrollment_required=principal.must_enroll_second_factor(
+                required_for_admins=info.context.settings.require_mfa_for_admins
+            ),
         )
 
 

@@ -1,0 +1,150 @@
+"""API clients of an account: ``createApiClient``, ``revokeApiClient``, ``Account.apiClients``.
+
+DESIGN.md: "API clients and webhooks": User Admins only; never staff, Basic users or clients."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Self
+
+import strawberry
+
+from portal import models
+from portal.auth.principal import ViewerRole
+from portal.models.enums import AuditResult
+from portal.resolvers import api_clients as client_resolvers
+from portal.resolvers.audit import AuditEntry
+from portal.resolvers.errors import PortalError
+from portal.schema.context import Info
+from portal.schema.payloads import MutationPayload, UserError
+from portal.schema.permissions import requires, rule
+from portal.schema.relay import PortalNode, decode_global_id
+
+MANAGE_API_CLIENTS = rule(ViewerRole.USER_ADMIN)
+
+
+@strawberry.type(description="An HR system's OAuth2 client (its secret is never shown again).")
+class ApiClient(PortalNode):
+    node_rule = MANAGE_API_CLIENTS
+    id: strawberry.relay.NodeID[uuid.UUID]
+    name: str
+    client_id: str = strawberry.field(description="The OAuth2 `client_id`.")
+    scopes: list[str]
+    created_at: datetime
+    last_used_at: datetime | None = strawberry.field(description="The last token issued to it.")
+    revoked_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: models.ApiClient) -> Self:
+        return cls(
+            id=row.id,
+            name=row.name,
+            client_id=row.client_id,
+            scopes=sorted(row.scopes),
+            created_at=row.created_at,
+            last_used_at=row.last_used_at,
+            revoked_at=row.revoked_at,
+        )
+
+    @classmethod
+    async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
+        return await client_resolvers.load_clients(
+            session=info.context.session, scope=info.context.scope, ids=ids
+        )
+
+
+@strawberry.input
+class CreateApiClientInput:
+    name: str
+    scopes: list[str] = strawberry.field(
+        description="From account:read, authorizations:read, authorizations:write, visits:read, "
+        "documents:read, webhooks:manage; never wider than your own access."
+    )
+
+
+@strawberry.input
+class RevokeApiClientInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class CreateApiClientPayload(MutationPayload):
+    api_client: ApiClient | None
+    client_id: str | None = strawberry.field(description="The OAuth2 `client_id`.")
+    client_secret: str | None = strawberry.field(
+        description="The `client_secret`, shown only in this answer: store it now."
+    )
+
+
+@strawberry.type
+class RevokeApiClientPayload(MutationPayload):
+    api_client: ApiClient | None
+
+
+@strawberry.type
+class ApiClientMutations:
+    @strawberry.mutation(
+        description="Create an API client for your account; answers its secret once.",
+        extensions=[requires(MANAGE_API_CLIENTS)],
+    )
+    async def create_api_client(
+        self, info: Info, input: CreateApiClientInput
+    ) -> CreateApiClientPayload:
+        try:
+            created = await client_resolvers.create_client(
+                session=info.context.session,
+                principal=info.context.principal,
+                name=input.name,
+                scopes=input.scopes,
+            )
+        except PortalError as error:
+            return CreateApiClientPayload(
+                api_client=None,
+                client_id=None,
+                client_secret=None,
+                user_errors=[UserError.from_error(error)],
+            )
+        row = created.row
+        info.context.audit(
+            AuditEntry(
+                action="api_client.created",
+                result=AuditResult.ALLOWED,
+                object_ids=(str(row.id),),
+                details={"clientId": row.client_id, "scopes": sorted(row.scopes)},
+            )
+        )
+        return CreateApiClientPayload(
+            api_client=ApiClient.from_row(row),
+            client_id=row.client_id,
+            client_secret=created.client_secret,
+            user_errors=[],
+        )
+
+    @strawberry.mutation(
+        description="Revoke an API client: its tokens stop working at their next request.",
+        extensions=[requires(MANAGE_API_CLIENTS)],
+    )
+    async def revoke_api_client(
+        self, info: Info, input: RevokeApiClientInput
+    ) -> RevokeApiClientPayload:
+        try:
+            row = await client_resolvers.revoke_client(
+                session=info.context.session,
+                principal=info.context.principal,
+                client_id=decode_global_id(input.id, expected=ApiClient),
+            )
+        except PortalError as error:
+            return RevokeApiClientPayload(
+                api_client=None, user_errors=[UserError.from_error(error)]
+            )
+        info.context.audit(
+            AuditEntry(
+                action="api_client.revoked",
+                result=AuditResult.ALLOWED,
+                object_ids=(str(row.id),),
+                details={"clientId": row.client_id},
+            )
+        )
+        return RevokeApiClientPayload(api_client=ApiClient.from_row(row), user_errors=[])
