@@ -79,6 +79,17 @@ async def audit_actions(db: AsyncSession, object_id: uuid.UUID) -> list[str]:
     )
 
 
+async def subscription_pairs(db: AsyncSession) -> set[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]:
+    rows = await db.execute(
+        sa.select(
+            col(ReportSubscription.contact_id),
+            col(ReportSubscription.report_type_id),
+            col(ReportSubscription.location_id),
+        )
+    )
+    return {(row[0], row[1], row[2]) for row in rows}
+
+
 async def report_type_id(db: AsyncSession) -> uuid.UUID:
     found = await db.scalar(sa.select(col(ReportType.id)).order_by(col(ReportType.code)).limit(1))
     assert found is not None
@@ -423,6 +434,7 @@ async def test_a_location_of_another_account_is_refused_and_nothing_changes(
 ) -> None:
     contact = global_id(Contact, world.acme_basic.contact_id)
     report_type = global_id(ReportTypeNode, await report_type_id(db))
+    before = await subscription_pairs(db)
     result = (
         await admin_client(
             SET_SUBSCRIPTIONS,
@@ -449,8 +461,7 @@ async def test_a_location_of_another_account_is_refused_and_nothing_changes(
             "message": "No location with this id in this account.",
         }
     ]
-    count = await db.scalar(sa.select(sa.func.count()).select_from(ReportSubscription))
-    assert count == 0
+    assert await subscription_pairs(db) == before
 
 
 async def test_a_contact_of_another_account_answers_like_an_unknown_one(
@@ -495,6 +506,7 @@ async def test_only_admins_set_subscriptions(
     actor: str, clients: dict[str, GraphQLClient], db: AsyncSession, world: World
 ) -> None:
     client = clients[actor]
+    before = await subscription_pairs(db)
     response = await client(
         SET_SUBSCRIPTIONS,
         {
@@ -511,4 +523,4 @@ async def test_only_admins_set_subscriptions(
         assert_unauthenticated(response)
     else:
         assert_forbidden(response, ["setReportSubscriptions"])
-    assert await db.scalar(sa.select(sa.func.count()).select_from(ReportSubscription)) == 0
+    assert await subscription_pairs(db) == before
