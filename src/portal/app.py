@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -17,13 +18,16 @@ from starlette.routing import BaseRoute, Route
 
 from portal.auth.keys import load_or_create_keys
 from portal.auth.oauth import token_endpoint
+from portal.auth.principal import Principal
 from portal.auth.tokens import TokenService
+from portal.download_app import DOWNLOAD_PATH, DownloadEndpoint
 from portal.events import EventHub
 from portal.graphql_app import PortalGraphQL
 from portal.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from portal.models.db import create_engine, create_sessionmaker
 from portal.schema import build_schema
 from portal.settings import Settings
+from portal.storage import LocalDocumentStorage
 from portal.web.graphiql import graphiql_routes
 
 logger = logging.getLogger(__name__)
@@ -48,6 +52,13 @@ async def warn_if_row_level_security_is_bypassed(engine: AsyncEngine) -> None:
             "the database role bypasses row-level security (superuser or BYPASSRLS): "
             "connect as a plain role that owns the tables"
         )
+
+
+async def pending_document_visibility(
+    *, session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
+) -> list[uuid.UUID]:
+    """Until the documents' visibility rules land, no download is served (fail closed)."""
+    return []
 
 
 def create_app(
@@ -79,8 +90,15 @@ def create_app(
         max_tokens=settings.graphql_max_tokens,
     )
     events = EventHub()
+    storage = LocalDocumentStorage(root=settings.resolved_data_dir / "documents")
     graphql = PortalGraphQL(
         schema, settings=settings, sessionmaker=sessionmaker, tokens=tokens, events=events
+    )
+    downloads = DownloadEndpoint(
+        sessionmaker=sessionmaker,
+        tokens=tokens,
+        storage=storage,
+        accessible=pending_document_visibility,
     )
 
     async def healthz(request: Request) -> Response:
@@ -112,6 +130,7 @@ def create_app(
         Route("/readyz", readyz, methods=["GET"]),
         Route("/.well-known/jwks.json", jwks, methods=["GET"]),
         Route("/oauth/token", token_endpoint, methods=["POST"]),
+        Route(DOWNLOAD_PATH + "/{token}", downloads.endpoint, methods=["GET"]),
     ]
     if settings.graphiql_enabled:
         routes.extend(graphiql_routes())
@@ -127,4 +146,6 @@ def create_app(
     app.state.schema = schema
     app.state.graphql = graphql
     app.state.events = events
+    app.state.storage = storage
+    app.state.downloads = downloads
     return app

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -14,14 +13,11 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.schema import BaseSchema
 
-from portal.auth.principal import Principal
-from portal.auth.resolve import principal_from_claims
+from portal.auth.bearer import authenticate_bearer, bearer_token
 from portal.auth.tokens import InvalidTokenError, TokenService
 from portal.events import EventHub
 from portal.middleware import request_id_of
-from portal.models.db import AccountScope, set_scope
-from portal.models.enums import AuditResult
-from portal.resolvers.audit import AuditEntry, RequestMeta, write_events
+from portal.resolvers.audit import RequestMeta
 from portal.schema.context import Context
 from portal.settings import Settings
 
@@ -37,17 +33,6 @@ def unauthenticated_response(message: str, request_id: str) -> JSONResponse:
         status_code=401,
         headers={"WWW-Authenticate": 'Bearer error="invalid_token"', "X-Request-ID": request_id},
     )
-
-
-def bearer_token(headers: Any) -> str | None:
-    """The token of an ``Authorization: Bearer`` header; '' when the header is malformed."""
-    value: str | None = headers.get("authorization")
-    if value is None:
-        return None
-    scheme, _, token = value.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return ""
-    return token.strip()
 
 
 class PortalGraphQL(GraphQL[Context, None]):
@@ -77,45 +62,25 @@ class PortalGraphQL(GraphQL[Context, None]):
             return
         request = Request(scope, receive)
         async with self.sessionmaker() as session:
-            token = bearer_token(request.headers)
-            principal = Principal.anonymous()
-            if token is not None:
-                # The subject is named by a verified token; its row is read before any tenant
-                # scope is known, so this one lookup runs with the system scope.
-                set_scope(session, AccountScope.everything())
-                try:
-                    if not token:
-                        raise InvalidTokenError("malformed Authorization header")
-                    claims = self.tokens.verify(token)
-                    principal = await principal_from_claims(session, claims)
-                except InvalidTokenError as error:
-                    logger.info("rejected bearer token: %s", error)
-                    await session.rollback()
-                    await write_events(
-                        sessionmaker=self.sessionmaker,
-                        principal=Principal.anonymous(),
-                        meta=RequestMeta(
-                            ip_address=request.client.host if request.client else None,
-                            request_id=request_id_of(scope),
-                            operation_name=None,
-                        ),
-                        entries=[
-                            AuditEntry(
-                                action="token.rejected",
-                                result=AuditResult.DENIED,
-                                details={"reason": str(error)[:200]},
-                            )
-                        ],
-                    )
-                    response = unauthenticated_response(
-                        "The access token is invalid or expired; sign in again.",
-                        request_id_of(scope),
-                    )
-                    await response(scope, receive, send)
-                    return
-                # The principal lookup ran unscoped; requests run in the principal's scope.
-                await session.rollback()
-            set_scope(session, principal.scope)
+            try:
+                principal = await authenticate_bearer(
+                    session=session,
+                    sessionmaker=self.sessionmaker,
+                    tokens=self.tokens,
+                    token=bearer_token(request.headers),
+                    meta=RequestMeta(
+                        ip_address=request.client.host if request.client else None,
+                        request_id=request_id_of(scope),
+                        operation_name=None,
+                    ),
+                )
+            except InvalidTokenError:
+                response = unauthenticated_response(
+                    "The access token is invalid or expired; sign in again.",
+                    request_id_of(scope),
+                )
+                await response(scope, receive, send)
+                return
             scope.setdefault("state", {})
             scope["state"][SESSION_KEY] = session
             scope["state"][PRINCIPAL_KEY] = principal

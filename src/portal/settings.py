@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     graphql_max_tokens: int = Field(default=5000, ge=100)
     graphiql_enabled: bool = True
 
+    # A prepared merged-PDF download URL works once, for the one who prepared it, this long.
+    download_ticket_ttl_seconds: int = Field(default=5 * 60, ge=10, le=3600)
+
     @cached_property
     def resolved_data_dir(self) -> Path:
         path = self.data_dir.expanduser().resolve()

@@ -13,6 +13,11 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
     INTERNAL = "INTERNAL"
+    # A download asks for more documents than one merged PDF may hold.
+    TOO_MANY_DOCUMENTS = "TOO_MANY_DOCUMENTS"
+    # A prepared download URL past its few minutes, or already used once.
+    DOWNLOAD_EXPIRED = "DOWNLOAD_EXPIRED"
+    DOWNLOAD_ALREADY_USED = "DOWNLOAD_ALREADY_USED"
 
 
 class PortalError(Exception):

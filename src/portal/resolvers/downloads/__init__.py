@@ -1,0 +1,43 @@
+"""Merged-PDF downloads: one-time tickets, redemption with a fresh access check, the merge."""
+
+from portal.resolvers.downloads.merge import (
+    DocumentIntegrityError,
+    MergedPdf,
+    MergePart,
+    merge_documents,
+)
+from portal.resolvers.downloads.redeem import (
+    AccessCheck,
+    DocumentsNoLongerAccessible,
+    RedeemedDownload,
+    bookmark_title,
+    redeem_download,
+)
+from portal.resolvers.downloads.tickets import (
+    ClaimedTicket,
+    IssuedTicket,
+    TicketRefusal,
+    TicketRefused,
+    claim_ticket,
+    hash_token,
+    issue_ticket,
+)
+
+__all__ = [
+    "AccessCheck",
+    "ClaimedTicket",
+    "DocumentIntegrityError",
+    "DocumentsNoLongerAccessible",
+    "IssuedTicket",
+    "MergePart",
+    "MergedPdf",
+    "RedeemedDownload",
+    "TicketRefusal",
+    "TicketRefused",
+    "bookmark_title",
+    "claim_ticket",
+    "hash_token",
+    "issue_ticket",
+    "merge_documents",
+    "redeem_download",
+]
