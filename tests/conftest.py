@@ -23,6 +23,7 @@ from portal.migrations import upgrade_async
 from portal.models.db import AccountScope, create_engine, set_scope
 from portal.models.session import RequestSession
 from portal.settings import Settings
+from portal.storage import LocalDocumentStorage
 from tests.support.database import admin_url, create_app_role, create_database, drop, drop_role
 from tests.support.graphql import GraphQLClient
 from tests.support.world import World, build_world
@@ -58,10 +59,12 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture(scope="session")
-async def world(engine: AsyncEngine) -> World:
+async def world(engine: AsyncEngine, settings: Settings) -> World:
+    # The world's document PDFs live where the app's document storage reads them.
+    storage = LocalDocumentStorage(root=settings.resolved_data_dir / "documents")
     async with AsyncSession(engine, expire_on_commit=False) as session:
         set_scope(session, AccountScope.everything())
-        built = await build_world(session)
+        built = await build_world(session, storage)
         await session.commit()
     return built
 

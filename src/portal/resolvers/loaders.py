@@ -6,15 +6,36 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.models import Account, Contact, Location, MedicalCenter, ReportType, Service
+from portal.auth.principal import Principal
+from portal.models import (
+    Account,
+    Contact,
+    Employee,
+    Location,
+    MedicalCenter,
+    ReportType,
+    Service,
+    Visit,
+)
 from portal.models.db import AccountScope
-from portal.resolvers import accounts, catalog
+from portal.resolvers import accounts, catalog, employees, visits
 from portal.resolvers.accounts import ContactAccess
+from portal.resolvers.documents import records as documents
+from portal.resolvers.documents.records import DocumentRecord
 from portal.resolvers.loading import BatchLoader
+from portal.resolvers.visits import AuthorizationRecord
 
 
 class Loaders:
-    def __init__(self, *, session: AsyncSession, scope: AccountScope) -> None:
+    def __init__(
+        self,
+        *,
+        session: AsyncSession,
+        scope: AccountScope,
+        principal: Principal | None = None,
+    ) -> None:
+        # Documents and authorizations are filtered per person, not only per account.
+        viewer = principal if principal is not None else Principal.anonymous()
         self.account: BatchLoader[uuid.UUID, Account | None] = BatchLoader(
             lambda ids: accounts.load_accounts(session=session, scope=scope, ids=ids)
         )
@@ -35,4 +56,21 @@ class Loaders:
         )
         self.report_type: BatchLoader[uuid.UUID, ReportType | None] = BatchLoader(
             lambda ids: catalog.load_report_types(session=session, ids=ids)
+        )
+        self.employee: BatchLoader[uuid.UUID, Employee | None] = BatchLoader(
+            lambda ids: employees.load_employees(session=session, scope=scope, ids=ids)
+        )
+        self.visit: BatchLoader[uuid.UUID, Visit | None] = BatchLoader(
+            lambda ids: visits.load_visits(session=session, scope=scope, ids=ids)
+        )
+        self.authorization: BatchLoader[uuid.UUID, AuthorizationRecord | None] = BatchLoader(
+            lambda ids: visits.load_authorizations(session=session, principal=viewer, ids=ids)
+        )
+        self.document: BatchLoader[uuid.UUID, DocumentRecord | None] = BatchLoader(
+            lambda ids: documents.load_documents(session=session, principal=viewer, ids=ids)
+        )
+        self.documents_by_visit: BatchLoader[uuid.UUID, list[DocumentRecord]] = BatchLoader(
+            lambda ids: documents.load_documents_by_visit(
+                session=session, principal=viewer, visit_ids=ids
+            )
         )

@@ -7,6 +7,9 @@ from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
+from sqlalchemy import any_, literal
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import Uuid
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -36,3 +39,9 @@ def in_key_order(
     """Answer one value per key, in the keys' order, None where no row matched."""
     by_key = {key_of(row): row for row in rows}
     return [by_key.get(key) for key in keys]
+
+
+def equals_any(column: Any, ids: Iterable[uuid.UUID]) -> Any:
+    """``column = ANY($1::uuid[])``: one bound array, so the statement text (and its prepared
+    plan) is the same whatever the number of ids."""
+    return column == any_(literal(list(ids), type_=ARRAY(Uuid())))

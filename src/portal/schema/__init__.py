@@ -21,10 +21,13 @@ from strawberry.types import ExecutionContext
 
 from portal.schema.accounts import Account, Contact, Location
 from portal.schema.catalog import MedicalCenter, ReportType, Service
+from portal.schema.documents import Document
+from portal.schema.employees import Employee
 from portal.schema.errors import AuditTrail, ErrorCodes, label_document_errors
 from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.query import Query
 from portal.schema.sessions import SessionMutations
+from portal.schema.visits import Authorization, Visit
 
 SCHEMA_FILE = Path(__file__).parent / "schema.graphql"
 
@@ -64,6 +67,10 @@ def build_schema(
             ReportType,
             UserError,
             MutationPayload,
+            Employee,
+            Visit,
+            Authorization,
+            Document,
         ],
         config=StrawberryConfig(auto_camel_case=True),
         extensions=extensions,

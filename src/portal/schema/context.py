@@ -44,7 +44,7 @@ class Context:
 
     @cached_property
     def loaders(self) -> Loaders:
-        return Loaders(session=self.session, scope=self.scope)
+        return Loaders(session=self.session, scope=self.scope, principal=self.principal)
 
     def audit(self, entry: AuditEntry) -> None:
         if entry not in self.audit_entries:

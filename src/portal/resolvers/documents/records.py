@@ -1,0 +1,107 @@
+"""Documents as light records loaded by SQL projection, always through the visibility rule."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from portal.auth.principal import Principal
+from portal.models import Document, Visit
+from portal.resolvers.documents.visibility import (
+    archived_condition,
+    archives_at_expression,
+    visible_documents_condition,
+)
+from portal.resolvers.loading import equals_any, in_key_order
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    id: uuid.UUID
+    account_id: uuid.UUID
+    visit_id: uuid.UUID
+    employee_id: uuid.UUID
+    location_id: uuid.UUID
+    report_type_id: uuid.UUID
+    medical_center_id: uuid.UUID
+    name: str
+    posted_at: datetime
+    page_count: int
+    size_bytes: int
+    sha256: str
+    storage_key: str
+    archived: bool
+    archives_at: datetime | None
+    restored_at: datetime | None
+    retracted_at: datetime | None
+    retraction_reason: str | None
+
+
+def record_columns() -> list[Any]:
+    """The columns of a ``DocumentRecord``, in field order (archive state computed in SQL)."""
+    return [
+        col(Document.id),
+        col(Document.account_id),
+        col(Document.visit_id),
+        col(Document.employee_id),
+        col(Document.location_id),
+        col(Document.report_type_id),
+        col(Visit.medical_center_id),
+        col(Document.name),
+        col(Document.posted_at),
+        col(Document.page_count),
+        col(Document.size_bytes),
+        col(Document.sha256),
+        col(Document.storage_key),
+        archived_condition().label("archived"),
+        archives_at_expression().label("archives_at"),
+        col(Document.restored_at),
+        col(Document.retracted_at),
+        col(Document.retraction_reason),
+    ]
+
+
+def to_record(row: Any) -> DocumentRecord:
+    return DocumentRecord(*row)
+
+
+def visible_documents(principal: Principal) -> sa.Select[Any]:
+    """Every document ``principal`` may see, as records; add filters, order and limits."""
+    return (
+        sa.select(*record_columns())
+        .select_from(Document)
+        .join(Visit, col(Visit.id) == col(Document.visit_id))
+        .where(visible_documents_condition(principal))
+    )
+
+
+async def load_documents(
+    *, session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
+) -> list[DocumentRecord | None]:
+    rows = await session.execute(
+        visible_documents(principal).where(equals_any(col(Document.id), ids))
+    )
+    return in_key_order(ids, (to_record(row) for row in rows), lambda record: record.id)
+
+
+async def load_documents_by_visit(
+    *, session: AsyncSession, principal: Principal, visit_ids: Sequence[uuid.UUID]
+) -> list[list[DocumentRecord]]:
+    """Each visit's visible documents, newest first."""
+    rows = await session.execute(
+        visible_documents(principal)
+        .where(equals_any(col(Document.visit_id), visit_ids))
+        .order_by(col(Document.posted_at).desc(), col(Document.id).desc())
+    )
+    by_visit: dict[uuid.UUID, list[DocumentRecord]] = {}
+    for row in rows:
+        record = to_record(row)
+        by_visit.setdefault(record.visit_id, []).append(record)
+    return [by_visit.get(visit_id, []) for visit_id in visit_ids]

@@ -1,0 +1,107 @@
+"""Who may see which document: the one rule every documents query, ``node(id:)``, download and
+live delivery applies.
+
+- staff: every document, archived and retracted included;
+- a User Admin: every document of their account family (a third-party administrator's includes
+  its employer clients);
+- an API client holding ``documents:read``: every document of its account family;
+- a Basic user: the documents whose (report type, location) pair is one of their contact's
+  report subscriptions;
+- nobody else sees any document.
+
+Employers (everyone but staff) never see archived or retracted documents. Archive is derived from
+the clock (``posted_at`` + the account's retention has passed and staff have not restored it), so
+the answer never depends on a job having run."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from portal.auth.principal import Principal, PrincipalKind
+from portal.models import Account, Document, PortalUser, ReportSubscription
+from portal.models.enums import Role
+
+DOCUMENTS_READ_SCOPE = "documents:read"
+
+
+def retention_days_of_document_account() -> sa.ScalarSelect[int]:
+    """The retention of the document's own account (a correlated scalar subquery)."""
+    return (
+        sa.select(col(Account.retention_days))
+        .where(col(Account.id) == col(Document.account_id))
+        .correlate(Document)
+        .scalar_subquery()
+    )
+
+
+def archives_at_expression() -> sa.ColumnElement[datetime]:
+    """When the document leaves employer views: ``posted_at`` plus the account's retention."""
+    return col(Document.posted_at) + sa.func.make_interval(
+        0, 0, 0, retention_days_of_document_account()
+    )
+
+
+def archived_condition() -> sa.ColumnElement[bool]:
+    """The document is archived now: its retention has passed and staff have not restored it."""
+    return sa.and_(
+        col(Document.restored_at).is_(None),
+        archives_at_expression() <= sa.func.now(),
+    )
+
+
+def _employer_visible() -> sa.ColumnElement[bool]:
+    return sa.and_(col(Document.retracted_at).is_(None), sa.not_(archived_condition()))
+
+
+def _subscribed(user_id: uuid.UUID) -> sa.ColumnElement[bool]:
+    """One of the user's contact's report subscriptions names the document's pair."""
+    return sa.exists(
+        sa.select(sa.literal(1))
+        .select_from(ReportSubscription)
+        .join(PortalUser, col(PortalUser.contact_id) == col(ReportSubscription.contact_id))
+        .where(
+            col(PortalUser.id) == user_id,
+            col(ReportSubscription.report_type_id) == col(Document.report_type_id),
+            col(ReportSubscription.location_id) == col(Document.location_id),
+        )
+        .correlate(Document)
+    )
+
+
+def visible_documents_condition(principal: Principal) -> sa.ColumnElement[bool]:
+    """SQL condition on ``documents`` selecting exactly the rows ``principal`` may see."""
+    if principal.kind is PrincipalKind.STAFF:
+        return sa.true()
+    if not principal.account_ids:
+        return sa.false()
+    in_family = col(Document.account_id).in_(sorted(principal.account_ids))
+    match principal.kind:
+        case PrincipalKind.API_CLIENT if DOCUMENTS_READ_SCOPE in principal.scopes:
+            return sa.and_(in_family, _employer_visible())
+        case PrincipalKind.USER if principal.user_role is Role.USER_ADMIN:
+            return sa.and_(in_family, _employer_visible())
+        case PrincipalKind.USER if principal.user_role is Role.BASIC and principal.id is not None:
+            return sa.and_(in_family, _employer_visible(), _subscribed(principal.id))
+        case _:
+            return sa.false()
+
+
+async def accessible_document_ids(
+    *, session: AsyncSession, principal: Principal, ids: Iterable[uuid.UUID]
+) -> set[uuid.UUID]:
+    """The subset of ``ids`` that ``principal`` may see (one statement)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    rows = await session.scalars(
+        sa.select(col(Document.id)).where(
+            col(Document.id).in_(wanted), visible_documents_condition(principal)
+        )
+    )
+    return set(rows)

@@ -1,0 +1,117 @@
+"""Documents: visit results and reports, as the clients rely on them (DESIGN "Names")."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Self
+
+import strawberry
+
+from portal.auth.principal import ViewerRole
+from portal.resolvers.documents.records import DocumentRecord
+from portal.schema.accounts import Location
+from portal.schema.catalog import MedicalCenter, ReportType
+from portal.schema.context import Info
+from portal.schema.employees import Employee
+from portal.schema.permissions import requires, rule
+from portal.schema.relay import PortalNode
+from portal.schema.visits import Visit
+
+# Who may list, search and download documents at all; which documents is the visibility rule's
+# business (resolvers/documents/visibility.py), applied in SQL to every query.
+DOCUMENTS_READ = rule(
+    ViewerRole.USER_ADMIN, ViewerRole.BASIC, ViewerRole.STAFF, scope="documents:read"
+)
+STAFF_ONLY = rule(ViewerRole.STAFF)
+
+
+@strawberry.type(
+    description="A posted result or report (a PDF); download it with `prepareDocumentDownload`."
+)
+class Document(PortalNode):
+    node_rule = DOCUMENTS_READ
+    id: strawberry.relay.NodeID[uuid.UUID]
+    name: str
+    posted_at: datetime
+    page_count: int
+    size_bytes: int = strawberry.field(description="Size of the PDF in bytes.")
+    sha256: str = strawberry.field(description="Lowercase hex SHA-256 of the PDF.")
+    archived: bool = strawberry.field(
+        description="The account's retention has passed and staff have not restored it: out of "
+        "employer views and downloads (only staff see archived documents)."
+    )
+    archives_at: datetime | None = strawberry.field(
+        description="When the document leaves employer views (posting + the account's retention);"
+        " null once staff restored it."
+    )
+    retracted: bool | None = strawberry.field(
+        description="Posted in error and withdrawn (staff only).",
+        extensions=[requires(STAFF_ONLY)],
+    )
+    retracted_at: datetime | None = strawberry.field(
+        description="When it was retracted (staff only).", extensions=[requires(STAFF_ONLY)]
+    )
+    retraction_reason: str | None = strawberry.field(
+        description="Why it was retracted (staff only).", extensions=[requires(STAFF_ONLY)]
+    )
+    visit_id: strawberry.Private[uuid.UUID]
+    employee_id: strawberry.Private[uuid.UUID]
+    location_id: strawberry.Private[uuid.UUID]
+    report_type_id: strawberry.Private[uuid.UUID]
+    medical_center_id: strawberry.Private[uuid.UUID]
+    account_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_row(cls, row: DocumentRecord) -> Self:
+        return cls(
+            id=row.id,
+            name=row.name,
+            posted_at=row.posted_at,
+            page_count=row.page_count,
+            size_bytes=row.size_bytes,
+            sha256=row.sha256,
+            archived=row.archived,
+            archives_at=row.archives_at if row.restored_at is None else None,
+            retracted=row.retracted_at is not None,
+            retracted_at=row.retracted_at,
+            retraction_reason=row.retraction_reason,
+            visit_id=row.visit_id,
+            employee_id=row.employee_id,
+            location_id=row.location_id,
+            report_type_id=row.report_type_id,
+            medical_center_id=row.medical_center_id,
+            account_id=row.account_id,
+        )
+
+    @classmethod
+    async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
+        return await info.context.loaders.document.load_many(ids)
+
+    @strawberry.field(description="What kind of result this is.")
+    async def report_type(self, info: Info) -> ReportType:
+        row = await info.context.loaders.report_type.load(self.report_type_id)
+        if row is None:  # report types are a shared catalog referenced by a foreign key
+            raise LookupError("a document's report type is missing")
+        return ReportType.from_row(row)
+
+    @strawberry.field(description="The employee the result is about.")
+    async def employee(self, info: Info) -> Employee | None:
+        row = await info.context.loaders.employee.load(self.employee_id)
+        return Employee.from_row(row) if row else None
+
+    @strawberry.field(description="The visit the result comes from.")
+    async def visit(self, info: Info) -> Visit | None:
+        row = await info.context.loaders.visit.load(self.visit_id)
+        return Visit.from_row(row) if row else None
+
+    @strawberry.field(description="Where the employee was seen.")
+    async def medical_center(self, info: Info) -> MedicalCenter | None:
+        row = await info.context.loaders.medical_center.load(self.medical_center_id)
+        return MedicalCenter.from_row(row) if row else None
+
+    @strawberry.field(description="The employee's location the result is for.")
+    async def location(self, info: Info) -> Location | None:
+        row = await info.context.loaders.location.load(self.location_id)
+        return Location.from_row(row) if row else None

@@ -1,0 +1,152 @@
+"""Visits of employees to medical centers, and the authorizations they used."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Any, Self
+
+import strawberry
+
+from portal import models
+from portal.auth.principal import ViewerRole
+from portal.models.enums import AuthorizationStatus, Permission, VisitStatus, VisitType
+from portal.resolvers.visits import AuthorizationRecord, results_expected_at
+from portal.schema.accounts import Location
+from portal.schema.catalog import MedicalCenter
+from portal.schema.context import Info
+from portal.schema.employees import Employee
+from portal.schema.permissions import requires, rule
+from portal.schema.relay import PortalNode
+
+if TYPE_CHECKING:
+    from portal.schema.documents import Document
+
+strawberry_visit_type = strawberry.enum(
+    VisitType, name="VisitType", description="Injury care or a non-injury service visit."
+)
+strawberry_visit_status = strawberry.enum(
+    VisitStatus, name="VisitStatus", description="Where a visit stands."
+)
+strawberry_authorization_status = strawberry.enum(
+    AuthorizationStatus,
+    name="AuthorizationStatus",
+    description="ACTIVE, EXPIRED (derived from the dates), USED (a visit used it) or CANCELLED.",
+)
+
+# Visits and visit activity: User Admins, staff, Basic users granted VIEW_VISIT_ACTIVITY, and HR
+# systems holding `visits:read`.
+VISITS_READ = rule(
+    ViewerRole.USER_ADMIN,
+    ViewerRole.STAFF,
+    permission=Permission.VIEW_VISIT_ACTIVITY,
+    scope="visits:read",
+)
+# Authorizations: a User Admin all of the account's, a Basic user their own (filtered in SQL).
+AUTHORIZATIONS_READ = rule(
+    ViewerRole.USER_ADMIN, ViewerRole.BASIC, ViewerRole.STAFF, scope="authorizations:read"
+)
+
+
+@strawberry.type(description="An authorization of medical services for one employee.")
+class Authorization(PortalNode):
+    node_rule = AUTHORIZATIONS_READ
+    id: strawberry.relay.NodeID[uuid.UUID]
+    number: str
+    status: AuthorizationStatus
+    valid_from: date
+    valid_until: date
+
+    @classmethod
+    def from_row(cls, row: AuthorizationRecord) -> Self:
+        return cls(
+            id=row.id,
+            number=row.number,
+            status=row.status,
+            valid_from=row.valid_from,
+            valid_until=row.valid_until,
+        )
+
+    @classmethod
+    async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
+        return await info.context.loaders.authorization.load_many(ids)
+
+
+@strawberry.type(description="An employee's visit to a medical center.")
+class Visit(PortalNode):
+    node_rule = VISITS_READ
+    id: strawberry.relay.NodeID[uuid.UUID]
+    visit_type: VisitType
+    claim_number: str | None = strawberry.field(description="The injury claim number.")
+    status: VisitStatus
+    visited_at: datetime
+    checked_out_at: datetime | None
+    results_expected_at: datetime | None = strawberry.field(
+        description="When results are due: 72 hours after a non-injury visit; at check-out for an "
+        "injury work-status report (null until checked out)."
+    )
+    employee_id: strawberry.Private[uuid.UUID]
+    medical_center_id: strawberry.Private[uuid.UUID]
+    location_id: strawberry.Private[uuid.UUID]
+    authorization_id: strawberry.Private[uuid.UUID | None]
+    account_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_row(cls, row: models.Visit) -> Self:
+        return cls(
+            id=row.id,
+            visit_type=row.visit_type,
+            claim_number=row.claim_number,
+            status=row.status,
+            visited_at=row.visited_at,
+            checked_out_at=row.checked_out_at,
+            results_expected_at=results_expected_at(
+                visit_type=row.visit_type,
+                visited_at=row.visited_at,
+                checked_out_at=row.checked_out_at,
+            ),
+            employee_id=row.employee_id,
+            medical_center_id=row.medical_center_id,
+            location_id=row.location_id,
+            authorization_id=row.authorization_id,
+            account_id=row.account_id,
+        )
+
+    @classmethod
+    async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
+        return await info.context.loaders.visit.load_many(ids)
+
+    @strawberry.field(description="The employee seen.")
+    async def employee(self, info: Info) -> Employee | None:
+        row = await info.context.loaders.employee.load(self.employee_id)
+        return Employee.from_row(row) if row else None
+
+    @strawberry.field(description="Where the employee was seen.")
+    async def medical_center(self, info: Info) -> MedicalCenter | None:
+        row = await info.context.loaders.medical_center.load(self.medical_center_id)
+        return MedicalCenter.from_row(row) if row else None
+
+    @strawberry.field(description="The employee's location the visit is for.")
+    async def location(self, info: Info) -> Location | None:
+        row = await info.context.loaders.location.load(self.location_id)
+        return Location.from_row(row) if row else None
+
+    @strawberry.field(
+        description="The authorization the visit used (a Basic user sees only their own).",
+        extensions=[requires(VISITS_READ)],
+    )
+    async def authorization(self, info: Info) -> Authorization | None:
+        if self.authorization_id is None:
+            return None
+        row = await info.context.loaders.authorization.load(self.authorization_id)
+        return Authorization.from_row(row) if row else None
+
+    @strawberry.field(description="The visit's results you may see, newest first.")
+    async def documents(
+        self, info: Info
+    ) -> list[Annotated[Document, strawberry.lazy("portal.schema.documents")]]:
+        from portal.schema.documents import Document
+
+        rows = await info.context.loaders.documents_by_visit.load(self.id)
+        return [Document.from_row(row) for row in rows]
