@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -18,13 +17,14 @@ from starlette.routing import BaseRoute, Route
 
 from portal.auth.keys import load_or_create_keys
 from portal.auth.oauth import token_endpoint
-from portal.auth.principal import Principal
 from portal.auth.tokens import TokenService
-from portal.download_app import DOWNLOAD_PATH, DownloadEndpoint
+from portal.download_app import DownloadEndpoint
 from portal.events import EventHub
 from portal.graphql_app import PortalGraphQL
 from portal.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from portal.models.db import create_engine, create_sessionmaker
+from portal.resolvers.documents.visibility import accessible_document_ids
+from portal.resolvers.downloads import DOWNLOAD_PATH
 from portal.schema import build_schema
 from portal.settings import Settings
 from portal.storage import LocalDocumentStorage
@@ -52,13 +52,6 @@ async def warn_if_row_level_security_is_bypassed(engine: AsyncEngine) -> None:
             "the database role bypasses row-level security (superuser or BYPASSRLS): "
             "connect as a plain role that owns the tables"
         )
-
-
-async def pending_document_visibility(
-    *, session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
-) -> list[uuid.UUID]:
-    """Until the documents' visibility rules land, no download is served (fail closed)."""
-    return []
 
 
 def create_app(
@@ -98,7 +91,7 @@ def create_app(
         sessionmaker=sessionmaker,
         tokens=tokens,
         storage=storage,
-        accessible=pending_document_visibility,
+        accessible=accessible_document_ids,
     )
 
     async def healthz(request: Request) -> Response:

@@ -36,8 +36,6 @@ from portal.storage import DocumentStorage
 
 logger = logging.getLogger(__name__)
 
-DOWNLOAD_PATH = "/downloads"
-
 # How each refusal answers: unknown URLs are 404, someone else's 403 (their ticket stays
 # usable), spent or stale ones 410 Gone with a code saying which.
 _REFUSALS: dict[TicketRefusal, tuple[int, ErrorCode, str]] = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 from starlette.applications import Starlette
 
-from portal.auth.principal import Principal, PrincipalKind
 from portal.download_app import DownloadEndpoint
 from portal.models import Document, Employee, ReportType, Visit
 from portal.models.accounts import Location
@@ -183,27 +182,13 @@ async def download_world(db: AsyncSession, storage: DocumentStorage, world: Worl
     return DownloadWorld(acme=acme, globex=globex, contoso=contoso)
 
 
-async def account_documents_only(
-    *, session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
-) -> list[uuid.UUID]:
-    """Stand-in for the documents' visibility rules in these tests: staff see all, others their
-    accounts' documents that are not retracted."""
-    statement = sa.select(col(Document.id)).where(
-        col(Document.id).in_(list(ids)), col(Document.retracted_at).is_(None)
-    )
-    if principal.kind is not PrincipalKind.STAFF:
-        statement = statement.where(col(Document.account_id).in_(list(principal.account_ids)))
-    return list((await session.execute(statement)).scalars())
-
-
 @pytest.fixture(autouse=True)
 def download_endpoint(
     app: Starlette, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> Iterator[DownloadEndpoint]:
     """The download route inside the test's transaction (as `http` does for /graphql)."""
     endpoint: DownloadEndpoint = app.state.downloads
-    saved = (endpoint.sessionmaker, endpoint.accessible)
+    saved = endpoint.sessionmaker
     endpoint.sessionmaker = sessionmaker
-    endpoint.accessible = account_documents_only
     yield endpoint
-    endpoint.sessionmaker, endpoint.accessible = saved
+    endpoint.sessionmaker = saved

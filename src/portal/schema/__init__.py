@@ -22,6 +22,7 @@ from strawberry.types import ExecutionContext
 from portal.schema.accounts import Account, Contact, Location
 from portal.schema.catalog import MedicalCenter, ReportType, Service
 from portal.schema.documents import Document
+from portal.schema.downloads import DownloadMutations
 from portal.schema.employees import Employee
 from portal.schema.errors import AuditTrail, ErrorCodes, label_document_errors
 from portal.schema.payloads import MutationPayload, UserError
@@ -31,7 +32,7 @@ from portal.schema.visits import Authorization, Visit
 
 SCHEMA_FILE = Path(__file__).parent / "schema.graphql"
 
-Mutation = merge_types("Mutation", (SessionMutations,))
+Mutation = merge_types("Mutation", (SessionMutations, DownloadMutations))
 
 
 class PortalSchema(strawberry.Schema):

@@ -6,6 +6,12 @@ from portal.resolvers.downloads.merge import (
     MergePart,
     merge_documents,
 )
+from portal.resolvers.downloads.prepare import (
+    DOWNLOAD_PATH,
+    DocumentsNotFound,
+    PreparedDownload,
+    prepare_download,
+)
 from portal.resolvers.downloads.redeem import (
     AccessCheck,
     DocumentsNoLongerAccessible,
@@ -24,13 +30,16 @@ from portal.resolvers.downloads.tickets import (
 )
 
 __all__ = [
+    "DOWNLOAD_PATH",
     "AccessCheck",
     "ClaimedTicket",
     "DocumentIntegrityError",
     "DocumentsNoLongerAccessible",
+    "DocumentsNotFound",
     "IssuedTicket",
     "MergePart",
     "MergedPdf",
+    "PreparedDownload",
     "RedeemedDownload",
     "TicketRefusal",
     "TicketRefused",
@@ -39,5 +48,6 @@ __all__ = [
     "hash_token",
     "issue_ticket",
     "merge_documents",
+    "prepare_download",
     "redeem_download",
 ]
