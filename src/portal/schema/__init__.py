@@ -25,6 +25,7 @@ from portal.schema.documents import Document
 from portal.schema.downloads import DownloadMutations
 from portal.schema.employees import Employee
 from portal.schema.errors import AuditTrail, ErrorCodes, label_document_errors
+from portal.schema.live import DocumentSubscriptions
 from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.query import Query
 from portal.schema.sessions import SessionMutations
@@ -33,6 +34,7 @@ from portal.schema.visits import Authorization, Visit
 SCHEMA_FILE = Path(__file__).parent / "schema.graphql"
 
 Mutation = merge_types("Mutation", (SessionMutations, DownloadMutations))
+Subscription = merge_types("Subscription", (DocumentSubscriptions,))
 
 
 class PortalSchema(strawberry.Schema):
@@ -59,6 +61,7 @@ def build_schema(
     return PortalSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[
             Account,
             Location,
