@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -31,6 +32,7 @@ from tests.support.world import World
 
 PROTOCOL = "graphql-transport-ws"
 SUBSCRIBE = "subscription { documentPosted { id name reportType { code } employee { lastName } } }"
+VIEWER_QUERY = "{ viewer { email account { name } } }"
 RECEIVE_TIMEOUT = 10.0
 
 
@@ -225,3 +227,27 @@ async def test_a_client_without_documents_read_cannot_subscribe(
         )
     # and nothing stays subscribed
     await live.wait_for_subscribers(0)
+
+
+async def test_an_open_socket_holds_no_database_connection_between_operations(
+    live: LiveApp, tokens: TokenService, world: World
+) -> None:
+    admin = _token(tokens, SubjectKind.USER, world.acme_admin.id)
+    engine: AsyncEngine = live.app.state.engine
+    # given an authenticated socket that ran a query and received a delivered document
+    async with _subscribed(live, {"Authorization": f"Bearer {admin}"}) as connection:
+        await live.wait_for_subscribers(1)
+        live.publish(world.results.subscribed)
+        await _delivered(connection)
+        await connection.send(
+            json.dumps({"id": "2", "type": "subscribe", "payload": {"query": VIEWER_QUERY}})
+        )
+        answer = await _receive(connection)
+        assert answer["payload"]["data"]["viewer"]["account"]["name"] == world.acme.name
+        assert (await _receive(connection)) == {"id": "2", "type": "complete"}
+
+        # when the socket stays open and idle, then no database connection is checked out
+        deadline = time.monotonic() + RECEIVE_TIMEOUT
+        while engine.pool.checkedout() != 0:  # type: ignore[attr-defined]
+            assert time.monotonic() < deadline, "the socket keeps a database connection"
+            await asyncio.sleep(0.01)

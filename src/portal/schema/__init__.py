@@ -25,7 +25,7 @@ from portal.schema.documents import Document
 from portal.schema.downloads import DownloadMutations
 from portal.schema.employees import Employee
 from portal.schema.errors import AuditTrail, ErrorCodes, label_document_errors
-from portal.schema.live import DocumentSubscriptions
+from portal.schema.live import DocumentSubscriptions, ReleaseSocketSession
 from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.query import Query
 from portal.schema.sessions import SessionMutations
@@ -50,6 +50,8 @@ def build_schema(
 ) -> strawberry.Schema:
     # Factories: a fresh extension per request (the parse and validation caches are shared).
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        # First, so it ends last: after the audit trail has used the session's sessionmaker.
+        ReleaseSocketSession,
         ErrorCodes,
         AuditTrail,
         lambda: ParserCache(maxsize=512),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 import strawberry
+from starlette.websockets import WebSocket
+from strawberry.extensions import SchemaExtension
 
 from portal.models.enums import AuditResult
 from portal.resolvers.audit import AuditEntry, write_events
@@ -12,6 +14,17 @@ from portal.resolvers.live import posted_documents_for
 from portal.schema.context import Info
 from portal.schema.documents import DOCUMENTS_READ, Document
 from portal.schema.permissions import requires
+
+
+class ReleaseSocketSession(SchemaExtension):
+    """A websocket's operations share one session object for the life of the socket: each
+    operation gives the database connection back when it ends, so an idle socket holds none."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        context = self.execution_context.context
+        if isinstance(getattr(context, "request", None), WebSocket):
+            await context.session.rollback()
 
 
 @strawberry.type
