@@ -115,7 +115,7 @@ class PortalGraphQL(GraphQL[Context, None]):
         """A websocket is anonymous until its ``connection_init`` names a principal.
 
         The session object lives as long as the socket, but holds a database connection only
-        while an event is being resolved (each delivery rolls it back)."""
+        while an operation or a delivered event is being resolved (each one rolls it back)."""
         async with self.sessionmaker() as session:
             set_scope(session, AccountScope.nothing())
             state = scope.setdefault("state", {})

@@ -282,3 +282,28 @@ async def test_a_document_that_fails_its_integrity_check_is_never_served(
     (refusal,) = await _audit(db, "document.download_refused")
     assert refusal.details == {"reason": "INTEGRITY_CHECK_FAILED"}
     assert refusal.object_ids == [str(altered.id)]
+
+
+async def test_a_download_spanning_accounts_is_audited_in_each_account(
+    http: httpx.AsyncClient,
+    db: AsyncSession,
+    world: World,
+    download_world: DownloadWorld,
+    staff_client: GraphQLClient,
+) -> None:
+    # given staff prepared one download of an Acme, a Globex and another Acme document
+    asked = [download_world.acme[0], download_world.globex, download_world.acme[2]]
+    url = await _prepare(db, Principal(kind=PrincipalKind.STAFF, id=world.staff.id), asked)
+
+    # when staff fetch it
+    response = await _get(http, url, staff_client.token)
+
+    # then each account's audit trail shows the download of its own documents
+    assert response.status_code == 200, response.text
+    events = {
+        event.account_id: event.object_ids for event in await _audit(db, "document.downloaded")
+    }
+    assert events == {
+        world.acme.id: [str(download_world.acme[0].id), str(download_world.acme[2].id)],
+        world.globex.id: [str(download_world.globex.id)],
+    }
