@@ -13,18 +13,22 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from portal.auth.keys import load_or_create_keys
 from portal.auth.oauth import token_endpoint
 from portal.auth.tokens import TokenService
+from portal.download_app import DownloadEndpoint
 from portal.events import EventHub
 from portal.graphql_app import PortalGraphQL
 from portal.mail.worker import MailWorker
 from portal.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from portal.models.db import create_engine, create_sessionmaker
+from portal.resolvers.documents.visibility import accessible_document_ids
+from portal.resolvers.downloads import DOWNLOAD_PATH
 from portal.schema import build_schema
 from portal.settings import Settings
+from portal.storage import document_storage
 from portal.web.graphiql import graphiql_routes
 
 logger = logging.getLogger(__name__)
@@ -80,8 +84,15 @@ def create_app(
         max_tokens=settings.graphql_max_tokens,
     )
     events = EventHub()
+    storage = document_storage(settings)
     graphql = PortalGraphQL(
         schema, settings=settings, sessionmaker=sessionmaker, tokens=tokens, events=events
+    )
+    downloads = DownloadEndpoint(
+        sessionmaker=sessionmaker,
+        tokens=tokens,
+        storage=storage,
+        accessible=accessible_document_ids,
     )
 
     async def healthz(request: Request) -> Response:
@@ -116,10 +127,13 @@ def create_app(
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        # Subscriptions (graphql-transport-ws): the same endpoint, authenticated in connection_init.
+        WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/.well-known/jwks.json", jwks, methods=["GET"]),
         Route("/oauth/token", token_endpoint, methods=["POST"]),
+        Route(DOWNLOAD_PATH + "/{token}", downloads.endpoint, methods=["GET"]),
     ]
     if settings.graphiql_enabled:
         routes.extend(graphiql_routes())
@@ -136,4 +150,6 @@ def create_app(
     app.state.graphql = graphql
     app.state.events = events
     app.state.mail_worker = mail_worker
+    app.state.storage = storage
+    app.state.downloads = downloads
     return app

@@ -75,7 +75,7 @@ def seed(
 async def _seed(settings: Settings, *, demo: bool) -> None:
     from portal.seed.demo import seed_demo
     from portal.seed.reference import seed_reference_data
-    from portal.storage import LocalDocumentStorage
+    from portal.storage import document_storage
 
     assert settings.database_url
     engine = create_engine(settings.database_url)
@@ -87,7 +87,7 @@ async def _seed(settings: Settings, *, demo: bool) -> None:
                 summary = await seed_demo(
                     session,
                     password=settings.demo_password.get_secret_value(),
-                    storage=LocalDocumentStorage(root=settings.resolved_data_dir / "documents"),
+                    storage=document_storage(settings),
                     today=date.today(),
                 )
                 typer.echo(f"demo data ready: {summary}")
@@ -332,7 +332,7 @@ async def _import_documents(settings: Settings, *, folder: Path, manifest: Path)
     from rich.progress import Progress
 
     from portal.resolvers.ingestion import bulk
-    from portal.resolvers.ingestion.documents import document_storage
+    from portal.storage import document_storage
 
     assert settings.database_url
     engine = create_engine(settings.database_url)
@@ -392,7 +392,7 @@ async def _archive(settings: Settings, *, account_number: str | None) -> int:
     from rich.progress import Progress
 
     from portal.resolvers.ingestion import bulk
-    from portal.resolvers.ingestion.documents import document_storage
+    from portal.storage import document_storage
 
     assert settings.database_url
     engine = create_engine(settings.database_url)

@@ -91,6 +91,8 @@ class Settings(BaseSettings):
 
     # Largest document upload accepted (PORTAL_MAX_UPLOAD_BYTES), enforced while the bytes are read.
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+    # A prepared merged-PDF download URL works once, for the one who prepared it, this long.
+    download_ticket_ttl_seconds: int = Field(default=5 * 60, ge=10, le=3600)
 
     @cached_property
     def resolved_data_dir(self) -> Path:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from portal.models.enums import StorageClass
+from portal.settings import Settings
 
 _KEY_PATTERN = re.compile(r"[0-9a-f]{64}")
 
@@ -202,3 +203,9 @@ class LocalDocumentStorage:
         if storage_key_for(data) != key:
             raise CorruptDocumentError(key)
         return data
+
+
+def document_storage(settings: Settings) -> LocalDocumentStorage:
+    """The configured document store: a local folder, with a cold folder for archived bytes."""
+    data_dir = settings.resolved_data_dir
+    return LocalDocumentStorage(root=data_dir / "documents", cold_root=data_dir / "documents-cold")

@@ -30,6 +30,11 @@ class ErrorCode(StrEnum):
     EMPTY_FILE = "EMPTY_FILE"
     # A change of state the object's current state does not allow (e.g. a visit's status).
     INVALID_TRANSITION = "INVALID_TRANSITION"
+    # A download asks for more documents than one merged PDF may hold.
+    TOO_MANY_DOCUMENTS = "TOO_MANY_DOCUMENTS"
+    # A prepared download URL past its few minutes, or already used once.
+    DOWNLOAD_EXPIRED = "DOWNLOAD_EXPIRED"
+    DOWNLOAD_ALREADY_USED = "DOWNLOAD_ALREADY_USED"
 
 
 class PortalError(Exception):

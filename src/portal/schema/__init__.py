@@ -23,10 +23,12 @@ from portal.schema.accounts import Account, Contact, Location
 from portal.schema.api_clients import ApiClient, ApiClientMutations
 from portal.schema.catalog import MedicalCenter, ReportType, Service
 from portal.schema.documents import Document
+from portal.schema.downloads import DownloadMutations
 from portal.schema.employees import Employee
 from portal.schema.errors import AuditTrail, ErrorCodes, label_document_errors
 from portal.schema.ingestion import IngestionMutations
 from portal.schema.invitations import InvitationMutations
+from portal.schema.live import DocumentSubscriptions, ReleaseSocketSession
 from portal.schema.mfa import MfaMutations
 from portal.schema.passwords import PasswordMutations
 from portal.schema.payloads import MutationPayload, UserError
@@ -47,8 +49,10 @@ Mutation = merge_types(
         UserMutations,
         ApiClientMutations,
         IngestionMutations,
+        DownloadMutations,
     ),
 )
+Subscription = merge_types("Subscription", (DocumentSubscriptions,))
 
 
 class PortalSchema(strawberry.Schema):
@@ -64,6 +68,8 @@ def build_schema(
 ) -> strawberry.Schema:
     # Factories: a fresh extension per request (the parse and validation caches are shared).
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        # First, so it ends last: after the audit trail has used the session's sessionmaker.
+        ReleaseSocketSession,
         ErrorCodes,
         AuditTrail,
         lambda: ParserCache(maxsize=512),
@@ -75,6 +81,7 @@ def build_schema(
     return PortalSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[
             Account,
             Location,

@@ -37,6 +37,8 @@ class Context:
     sessionmaker: async_sessionmaker[AsyncSession] | None = None
     # Live subscribers (``documentPosted``); publish only after the change has committed.
     events: EventHub = field(default_factory=EventHub)
+    # The graphql-transport-ws ``connection_init`` payload (websocket connections only).
+    connection_params: dict[str, object] | None = None
 
     @property
     def scope(self) -> AccountScope:
@@ -45,6 +47,11 @@ class Context:
     @cached_property
     def loaders(self) -> Loaders:
         return Loaders(session=self.session, scope=self.scope, principal=self.principal)
+
+    def reset_loaders(self) -> None:
+        """Forget batch-loaded rows: a websocket's context lives for many events, each of which
+        must be read afresh (and must not pin rows in memory for the life of the connection)."""
+        self.__dict__.pop("loaders", None)
 
     def audit(self, entry: AuditEntry) -> None:
         if entry not in self.audit_entries:

@@ -52,6 +52,15 @@ class ErrorCodes(SchemaExtension):
         ):
             result.errors = [self._classify(error) for error in result.errors]
 
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Subscription results stream out one by one, past ``on_operation``: label each."""
+        if (
+            isinstance(result, (GraphQLExecutionResult, StrawberryExecutionResult))
+            and result.errors
+        ):
+            result.errors = [self._classify(error) for error in result.errors]
+        yield
+
     def _request_id(self) -> str | None:
         context = self.execution_context.context
         return getattr(context, "request_id", None)

@@ -28,6 +28,7 @@ from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.permissions import requires, rule
 from portal.schema.relay import decode_global_id
 from portal.schema.visits import Authorization, Visit
+from portal.storage import document_storage
 
 # Ingestion is the provider's own work: support staff only (DESIGN "Who may do what").
 INGESTION = rule(ViewerRole.STAFF)
@@ -231,7 +232,7 @@ class IngestionMutations:
             document = await ingestion.post_document(
                 session=context.session,
                 scope=context.scope,
-                storage=ingestion.document_storage(context.settings),
+                storage=document_storage(context.settings),
                 visit_id=visit_id,
                 report_type_code=input.report_type,
                 name=input.name,

@@ -3,7 +3,6 @@ uploads checked with pypdf, retraction and restore, bulk import and archiving to
 
 from portal.resolvers.ingestion.documents import (
     AlreadyPosted,
-    document_storage,
     post_document,
     restore_document,
     retract_document,
@@ -15,7 +14,6 @@ __all__ = [
     "AlreadyPosted",
     "PdfFacts",
     "UploadRejected",
-    "document_storage",
     "inspect_pdf",
     "post_document",
     "record_visit",

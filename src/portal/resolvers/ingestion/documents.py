@@ -33,8 +33,7 @@ from portal.resolvers.documents.visibility import archived_condition
 from portal.resolvers.errors import BadUserInput, ErrorCode, NotFound, PortalError
 from portal.resolvers.ingestion.pdf import PdfFacts, validate_pdf
 from portal.resolvers.outbox import enqueue_email, enqueue_webhook_event
-from portal.settings import Settings
-from portal.storage import DocumentStorage, LocalDocumentStorage
+from portal.storage import DocumentStorage
 
 NAME_MAX = 255
 REASON_MAX = 1000
@@ -48,12 +47,6 @@ class AlreadyPosted(BadUserInput):
     def __init__(self, document_id: uuid.UUID) -> None:
         super().__init__("This file is already posted for this visit.", field="file")
         self.document_id = document_id
-
-
-def document_storage(settings: Settings) -> LocalDocumentStorage:
-    """The configured document store: a local folder, with a cold folder for archived bytes."""
-    data_dir = settings.resolved_data_dir
-    return LocalDocumentStorage(root=data_dir / "documents", cold_root=data_dir / "documents-cold")
 
 
 def clean_name(name: str) -> str:
