@@ -192,27 +192,14 @@ async def _login(
     row.locked_until = None
     row.last_login_at = now
     session.add(row)
-    auth_session = AuthSession(
-        subject_kind=subject.kind,
-        user_id=row.id if subject.kind is SessionSubject.USER else None,
-        staff_id=row.id if subject.kind is SessionSubject.STAFF else None,
-        created_at=now,
-        last_used_at=now,
-        absolute_expires_at=now + timedelta(seconds=settings.session_lifetime_seconds),
-        ip=ip[:64] if ip else None,
-        user_agent=user_agent[:512] if user_agent else None,
-    )
-    session.add(auth_session)
-    refresh_token = _new_refresh_token(session, auth_session.id)
-    access_token, expires_in = tokens.mint(
-        kind=subject.token_kind, subject_id=row.id, session_id=auth_session.id
-    )
-    await session.flush()
-    return LoginResult(
-        access_token=access_token,
-        refresh_token=refresh_token,
-        expires_in=expires_in,
-        session_id=auth_session.id,
+    return await open_session(
+        session,
+        tokens=tokens,
+        settings=settings,
+        kind=subject.kind,
+        subject_id=row.id,
+        ip=ip,
+        user_agent=user_agent,
     )
 
 
@@ -457,8 +444,8 @@ async def open_session(
     ip: str | None,
     user_agent: str | None,
 ) -> LoginResult:
-    """Start a sign-in session for a person who has just proven who they are some other way
-    (an accepted invitation), in the caller's transaction: the same tokens ``login`` returns."""
+    """Start a sign-in session for a person who has just proven who they are (a password and
+    second factor, or an accepted invitation), in the caller's transaction."""
     now = utcnow()
     auth_session = AuthSession(
         subject_kind=kind,

@@ -18,7 +18,7 @@ from portal.schema.catalog import MedicalCenter, ReportType
 from portal.schema.context import Info
 from portal.schema.employees import DOCUMENTS_READ, Employee
 from portal.schema.permissions import requires, rule
-from portal.schema.reads import record_phi_read
+from portal.schema.reads import PhiNode, record_phi_read
 from portal.schema.relay import (
     Connection,
     PortalNode,
@@ -38,8 +38,9 @@ STAFF_ONLY = rule(ViewerRole.STAFF)
 @strawberry.type(
     description="A posted result or report (a PDF); download it with `prepareDocumentDownload`."
 )
-class Document(PortalNode):
+class Document(PhiNode):
     node_rule = DOCUMENTS_READ
+    phi_read_action = "documents.read"
     id: strawberry.relay.NodeID[uuid.UUID]
     name: str
     posted_at: datetime
@@ -95,15 +96,7 @@ class Document(PortalNode):
 
     @classmethod
     async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
-        rows = await info.context.loaders.document.load_many(ids)
-        record_phi_read(info, "documents.read", (row.id for row in rows if row is not None))
-        return rows
-
-    @classmethod
-    def read(cls, info: Info, row: DocumentRecord) -> Self:
-        """The node for a record reached through another object, its read audited."""
-        record_phi_read(info, "documents.read", [row.id])
-        return cls.from_row(row)
+        return cls.audited(info, await info.context.loaders.document.load_many(ids))
 
     @strawberry.field(description="What kind of result this is.")
     async def report_type(self, info: Info) -> ReportType:

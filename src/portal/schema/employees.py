@@ -16,10 +16,9 @@ from portal.resolvers import employees as employee_resolvers
 from portal.schema.accounts import Location
 from portal.schema.context import Info
 from portal.schema.permissions import requires, rule
-from portal.schema.reads import record_phi_read
+from portal.schema.reads import PhiNode, record_phi_read
 from portal.schema.relay import (
     Connection,
-    PortalNode,
     decode_global_id,
     page_request,
     to_connection,
@@ -50,8 +49,9 @@ VISITS_READ = rule(
 
 
 @strawberry.type(description="An employee (patient) of an account. No SSN is ever held.")
-class Employee(PortalNode):
+class Employee(PhiNode):
     node_rule = EMPLOYEES_READ
+    phi_read_action = "employees.read"
     id: strawberry.relay.NodeID[uuid.UUID]
     first_name: str
     last_name: str
@@ -79,15 +79,7 @@ class Employee(PortalNode):
 
     @classmethod
     async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
-        rows = await info.context.loaders.employee.load_many(ids)
-        record_phi_read(info, "employees.read", (row.id for row in rows if row is not None))
-        return rows
-
-    @classmethod
-    def read(cls, info: Info, row: models.Employee) -> Self:
-        """The node for a row reached through another object, its read audited."""
-        record_phi_read(info, "employees.read", [row.id])
-        return cls.from_row(row)
+        return cls.audited(info, await info.context.loaders.employee.load_many(ids))
 
     @strawberry.field(description="The location the employee works at.")
     async def location(self, info: Info) -> Location | None:

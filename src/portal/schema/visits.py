@@ -19,7 +19,7 @@ from portal.schema.catalog import MedicalCenter
 from portal.schema.context import Info
 from portal.schema.employees import DOCUMENTS_READ, VISITS_READ, Employee
 from portal.schema.permissions import requires, rule
-from portal.schema.reads import record_phi_read
+from portal.schema.reads import PhiNode, record_phi_read
 from portal.schema.relay import (
     Connection,
     PortalNode,
@@ -74,8 +74,9 @@ class Authorization(PortalNode):
 
 
 @strawberry.type(description="An employee's visit to a medical center.")
-class Visit(PortalNode):
+class Visit(PhiNode):
     node_rule = VISITS_READ
+    phi_read_action = "visits.read"
     id: strawberry.relay.NodeID[uuid.UUID]
     visit_type: VisitType
     claim_number: str | None = strawberry.field(description="The injury claim number.")
@@ -115,15 +116,7 @@ class Visit(PortalNode):
 
     @classmethod
     async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
-        rows = await info.context.loaders.visit.load_many(ids)
-        record_phi_read(info, "visits.read", (row.id for row in rows if row is not None))
-        return rows
-
-    @classmethod
-    def read(cls, info: Info, row: models.Visit) -> Self:
-        """The node for a row reached through another object, its read audited."""
-        record_phi_read(info, "visits.read", [row.id])
-        return cls.from_row(row)
+        return cls.audited(info, await info.context.loaders.visit.load_many(ids))
 
     @strawberry.field(description="The employee seen.")
     async def employee(self, info: Info) -> Employee | None:
