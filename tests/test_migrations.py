@@ -11,9 +11,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from portal.migrations import downgrade_async, upgrade_async
 from portal.models import metadata
 from portal.models.db import to_async_url
+from portal.resolvers.names import name_trigrams
 from tests.support.database import create_database, drop
 
 pytestmark = pytest.mark.migrations
+
+SYSTEM_SCOPE = sa.text("SELECT set_config('portal.all_accounts', 'on', true)")
 
 
 async def _differences(url: str) -> list[object]:
@@ -60,4 +63,48 @@ async def test_upgrade_head_equals_the_models_and_downgrade_to_base_removes_ever
         await upgrade_async(url)
         assert await _differences(url) == []
     finally:
+        await drop(admin_database_url, url)
+
+
+async def test_the_name_index_migration_indexes_the_employees_already_there(
+    admin_database_url: str, app_role: str
+) -> None:
+    url = await create_database(admin_database_url, app_role, prefix="portal_migrations")
+    engine = create_async_engine(to_async_url(url))
+    try:
+        # given a database at 0004 holding an employee
+        await upgrade_async(url, "0004")
+        async with engine.begin() as connection:
+            await connection.execute(SYSTEM_SCOPE)
+            employee_id = await connection.scalar(
+                sa.text(
+                    """
+                    WITH account AS (
+                        INSERT INTO accounts (name, account_number) VALUES ('Old Co', 'OLD-1')
+                        RETURNING id),
+                    location AS (
+                        INSERT INTO locations (account_id, name, street, city, state, postal_code)
+                        SELECT id, 'Depot', '1 St', 'Austin', 'TX', '73301' FROM account
+                        RETURNING id, account_id)
+                    INSERT INTO employees (account_id, location_id, first_name, last_name,
+                                           date_of_birth, employee_number)
+                    SELECT account_id, id, 'Maria', 'Odete', DATE '1980-01-01', 'X-1'
+                    FROM location RETURNING id
+                    """
+                )
+            )
+
+        # when the name index migration runs
+        await upgrade_async(url)
+
+        # then the employee is found by the pieces of their name
+        async with engine.begin() as connection:
+            await connection.execute(SYSTEM_SCOPE)
+            pieces = await connection.scalars(
+                sa.text("SELECT trigram FROM employee_name_trigrams WHERE employee_id = :id"),
+                {"id": employee_id},
+            )
+            assert sorted(pieces) == name_trigrams(["maria", "odete"])
+    finally:
+        await engine.dispose()
         await drop(admin_database_url, url)

@@ -20,7 +20,7 @@ from portal.models.catalog import (
 from portal.models.credentials import OneTimeToken, OneTimeTokenPurpose, RecoveryCode
 from portal.models.documents import Document
 from portal.models.downloads import DownloadTicket
-from portal.models.employees import Employee
+from portal.models.employees import Employee, EmployeeNameTrigram
 from portal.models.outbox import OutboxMessage
 from portal.models.people import (
     AccessRequest,
@@ -52,6 +52,7 @@ __all__ = [
     "Document",
     "DownloadTicket",
     "Employee",
+    "EmployeeNameTrigram",
     "Location",
     "LoginFailure",
     "MedicalCenter",

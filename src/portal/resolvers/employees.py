@@ -14,9 +14,8 @@ from sqlmodel import col
 
 from portal.models import Employee
 from portal.models.db import AccountScope
-from portal.resolvers.errors import BadUserInput
 from portal.resolvers.loading import equals_any, in_key_order
-from portal.resolvers.names import name_words
+from portal.resolvers.names import employee_name_matches
 from portal.resolvers.pagination import Page, PageRequest, SortKey, paginate
 
 
@@ -54,11 +53,8 @@ async def search_employees(
     ``name`` matches like the documents' employee name: every word, any order, partial."""
     statement = sa.select(Employee).where(scope.filter(col(Employee.account_id)))
     if filters.name is not None:
-        words = name_words(filters.name)
-        if not words:
-            raise BadUserInput("`name` needs at least one letter.", field="filter.name")
         statement = statement.where(
-            *(col(Employee.full_name).like(f"%{word}%", escape="\\") for word in words)
+            employee_name_matches(filters.name, scope=scope, argument="name", field="filter.name")
         )
     if filters.date_of_birth is not None:
         statement = statement.where(col(Employee.date_of_birth) == filters.date_of_birth)

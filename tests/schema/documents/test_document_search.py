@@ -104,6 +104,14 @@ NOW = datetime.now(UTC)
         ({"employeeName": "Smith, Alice"}, ["subscribed", "other_type", "restored"]),
         ({"employeeName": "  JONES "}, ["other_location"]),
         ({"employeeName": "alice jones"}, []),
+        # inside a word, not only at its start (the name trigrams find "mith" in "smith")
+        ({"employeeName": "mith"}, ["subscribed", "other_type", "restored"]),
+        ({"employeeName": "smithe"}, []),
+        # words under three letters have no trigram: LIKE alone decides, with or without a
+        # longer word beside them
+        ({"employeeName": "li sm"}, ["subscribed", "other_type", "restored"]),
+        ({"employeeName": "ce jones"}, []),
+        ({"employeeName": "o"}, ["other_location"]),
         ({"dateOfBirth": "1979-11-30"}, ["other_location"]),
         ({"state": "az"}, ["other_location"]),
         ({"state": "TX"}, ["subscribed", "other_type", "restored"]),
@@ -192,6 +200,34 @@ async def test_a_location_id_of_the_wrong_type_is_bad_input(
 
     # then it is bad input
     assert answer.error_codes() == ["BAD_USER_INPUT"]
+
+
+@pytest.mark.parametrize(
+    ("client_fixture", "employee_name", "expected"),
+    [
+        ("staff_client", "lopez gin", ["globex"]),
+        ("staff_client", "eyer", ["contoso"]),
+        ("tpa_client", "meyer", ["contoso"]),
+        ("globex_client", "smith", []),
+        ("globex_client", "lope", ["globex"]),
+    ],
+)
+async def test_the_name_search_reaches_every_account_the_caller_sees_and_no_other(
+    request: pytest.FixtureRequest,
+    http: httpx.AsyncClient,
+    world: World,
+    client_fixture: str,
+    employee_name: str,
+    expected: list[str],
+) -> None:
+    # given Gina Lopez (Globex) and Carl Meyer (Contoso, a client of the TPA) besides Acme's
+    client: GraphQLClient = request.getfixturevalue(client_fixture)
+
+    # when the caller searches by an employee's name
+    found = await _search(client, world, {"employeeName": employee_name})
+
+    # then staff find any account's employee, a TPA its client's, a tenant only its own
+    assert found == expected
 
 
 async def test_staff_filter_on_archived(staff_client: GraphQLClient, world: World) -> None:

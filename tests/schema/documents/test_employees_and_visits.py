@@ -48,6 +48,8 @@ async def _employee_names(client: GraphQLClient, filter: dict[str, Any] | None =
         (None, ["Bob", "Alice"]),
         ({"name": "SMITH ali"}, ["Alice"]),
         ({"name": "o"}, ["Bob"]),
+        ({"name": "lice mit"}, ["Alice"]),
+        ({"name": "ones alice"}, []),
         ({"dateOfBirth": "1985-04-12"}, ["Alice"]),
         ({"employeeNumber": "E-1002"}, ["Bob"]),
     ],

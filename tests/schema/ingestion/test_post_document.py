@@ -52,14 +52,21 @@ async def _documents_of_visit(db: AsyncSession, world: World) -> int:
     return int(count or 0)
 
 
-async def _emails(db: AsyncSession) -> list[OutboxMessage]:
+async def _outbox(db: AsyncSession, channel: OutboxChannel, topic: str) -> list[OutboxMessage]:
     rows = await db.scalars(
         sa.select(OutboxMessage).where(
-            col(OutboxMessage.channel) == OutboxChannel.EMAIL,
-            col(OutboxMessage.topic) == "new_results",
+            col(OutboxMessage.channel) == channel, col(OutboxMessage.topic) == topic
         )
     )
     return list(rows)
+
+
+async def _emails(db: AsyncSession) -> list[OutboxMessage]:
+    return await _outbox(db, OutboxChannel.EMAIL, "new_results")
+
+
+async def _posted_events(db: AsyncSession) -> list[OutboxMessage]:
+    return await _outbox(db, OutboxChannel.WEBHOOK, "document.posted")
 
 
 async def test_a_good_pdf_is_recorded_stored_emailed_and_published(
@@ -113,6 +120,18 @@ async def test_a_good_pdf_is_recorded_stored_emailed_and_published(
     for phi in ("Alice", "Smith", "Work Status", "Injury"):
         assert phi not in message["subject"]
         assert phi not in message["text"]
+    # And webhook subscribers get `document.posted`, ids only
+    [webhook] = await _posted_events(db)
+    assert webhook.account_id == world.acme.id
+    assert webhook.payload == {
+        "event": "document.posted",
+        "data": {
+            "documentId": str(row.id),
+            "visitId": str(visit.id),
+            "reportType": SUBSCRIBED_REPORT_TYPE,
+            "postedAt": row.posted_at.isoformat(),
+        },
+    }
 
 
 @pytest.mark.parametrize(
@@ -141,12 +160,13 @@ async def test_a_bad_file_is_refused_and_leaves_nothing_behind(
     response = await post_upload(
         staff_client.http, staff_client.token, _input(world), content, filename=filename
     )
-    # Then a user error names the reason, and no row, email or stored bytes remain
+    # Then a user error names the reason, and no row, email, webhook event or stored bytes remain
     payload = response.ok()["postDocument"]
     assert payload["document"] is None
     assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [("file", code)]
     assert await _documents_of_visit(db, world) == before
     assert await _emails(db) == []
+    assert await _posted_events(db) == []
     assert not storage.path_for(hashlib.sha256(content).hexdigest()).exists()
 
 

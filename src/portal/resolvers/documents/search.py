@@ -3,7 +3,8 @@
 Choices (documented in the schema too):
 - ``employee_name``: every word of the query must appear, in any order and any case, in the
   employee's ``full_name`` (lower(first || ' ' || last)), so "alice smi", "Smith Alice" and
-  "smith," all find Alice Smith. Each word is a ``LIKE '%word%'`` the trigram index answers.
+  "smith," all find Alice Smith (``resolvers/names.py``: found through the name trigrams, checked
+  with LIKE).
 - ``state``: the state of the medical center where the employee was seen (the visit's state; a
   state injury report follows it), not the employer location's state.
 - ``claim_number``: exact (trimmed, any case).
@@ -29,7 +30,7 @@ from portal.resolvers.catalog import normalize_state
 from portal.resolvers.documents.records import DocumentRecord, to_record, visible_documents
 from portal.resolvers.documents.visibility import archived_condition, may_filter_archived
 from portal.resolvers.errors import BadUserInput
-from portal.resolvers.names import name_words
+from portal.resolvers.names import employee_name_matches
 from portal.resolvers.pagination import Page, PageRequest, SortKey, paginate
 
 DOCUMENT_ORDER = (
@@ -63,23 +64,22 @@ class DocumentFilter:
         }
 
 
-def full_name_matches(text: str) -> sa.ColumnElement[bool]:
-    """Every word of ``text`` appears in the employee's full name (any order, partial)."""
-    words = name_words(text)
-    if not words:
-        raise BadUserInput("`employeeName` needs at least one letter.", field="filter.employeeName")
-    return sa.and_(*(col(Employee.full_name).like(f"%{word}%", escape="\\") for word in words))
-
-
 def _criteria(principal: Principal, filters: DocumentFilter) -> list[sa.ColumnElement[bool]]:
     criteria: list[sa.ColumnElement[bool]] = []
     employee_criteria: list[sa.ColumnElement[bool]] = []
     if filters.employee_name is not None:
-        employee_criteria.append(full_name_matches(filters.employee_name))
+        employee_criteria.append(
+            employee_name_matches(
+                filters.employee_name,
+                scope=principal.scope,
+                argument="employeeName",
+                field="filter.employeeName",
+            )
+        )
     if filters.date_of_birth is not None:
         employee_criteria.append(col(Employee.date_of_birth) == filters.date_of_birth)
     if employee_criteria:
-        # Scoped by account too, so the composite (account_id, full_name) index leads.
+        # Scoped by account too, so every index used starts with the tenant.
         criteria.append(
             col(Document.employee_id).in_(
                 sa.select(col(Employee.id)).where(

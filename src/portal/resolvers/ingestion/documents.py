@@ -86,7 +86,8 @@ async def post_document(
     posted_at: datetime | None = None,
     events: EventHub | None = None,
 ) -> Document:
-    """Check, record and store one PDF for a visit; email the subscribed contacts who asked."""
+    """Check, record and store one PDF for a visit; email the subscribed contacts who asked and
+    queue ``document.posted`` for webhook subscribers, in the same transaction."""
     document_name = clean_name(name)
     visit = await session.scalar(
         sa.select(Visit).where(col(Visit.id) == visit_id, scope.filter(col(Visit.account_id)))
@@ -120,6 +121,18 @@ async def post_document(
         storage_key=facts.sha256,
     )
     session.add(document)
+    # Ids and the report type only: subscribers fetch the rest with their own credentials.
+    enqueue_webhook_event(
+        session=session,
+        account_id=visit.account_id,
+        topic="document.posted",
+        data={
+            "documentId": str(document.id),
+            "visitId": str(visit.id),
+            "reportType": report_type_code.strip(),
+            "postedAt": document.posted_at.isoformat(),
+        },
+    )
     await enqueue_new_results_emails(
         session=session,
         account_id=visit.account_id,
