@@ -181,6 +181,14 @@ def api_client(http: httpx.AsyncClient, tokens: TokenService, world: World) -> G
     return GraphQLClient(http, _token(tokens, SubjectKind.CLIENT, world.acme_client.id, scopes))
 
 
+@pytest.fixture
+def provider_client(http: httpx.AsyncClient, tokens: TokenService, world: World) -> GraphQLClient:
+    """One of the provider's own systems (a clinic EHR), holding `ingestion:write`."""
+    scopes = frozenset(world.lab_system.scopes)
+    token = _token(tokens, SubjectKind.PROVIDER_CLIENT, world.lab_system.id, scopes)
+    return GraphQLClient(http, token)
+
+
 @dataclass
 class StatementCounter:
     statements: list[str] = field(default_factory=list)

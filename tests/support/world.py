@@ -19,6 +19,7 @@ from portal.models import (
     Location,
     MedicalCenter,
     PortalUser,
+    ProviderClient,
     ReportSubscription,
     StaffUser,
     UserPermission,
@@ -58,6 +59,8 @@ class World:
     acme_deactivated: PortalUser
     staff: StaffUser
     acme_client: ApiClient
+    # One of the provider's own systems, holding `ingestion:write`.
+    lab_system: ProviderClient
     centers: list[MedicalCenter]
     results: Results
 
@@ -206,7 +209,13 @@ async def build_world(session: AsyncSession, storage: DocumentStorage | None = N
         scopes=["account:read", "documents:read"],
         created_by_user_id=acme_admin.id,
     )
-    session.add_all([staff, acme_client])
+    lab_system = ProviderClient(
+        client_id="ehp-provider-" + uuid.uuid4().hex[:8],
+        secret_hash=password_hash,
+        name="Dallas clinic EHR",
+        scopes=["ingestion:write"],
+    )
+    session.add_all([staff, acme_client, lab_system])
     centers = [
         MedicalCenter(
             code=f"MC{n:03d}",
@@ -270,6 +279,7 @@ async def build_world(session: AsyncSession, storage: DocumentStorage | None = N
         acme_deactivated=acme_deactivated,
         staff=staff,
         acme_client=acme_client,
+        lab_system=lab_system,
         centers=centers,
         results=results,
     )

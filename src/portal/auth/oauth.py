@@ -1,4 +1,5 @@
-"""``POST /oauth/token``: the OAuth 2.0 client credentials grant (RFC 6749 §4.4) for HR systems.
+"""``POST /oauth/token``: the OAuth 2.0 client credentials grant (RFC 6749 §4.4) for employers' HR
+systems (``api_clients``) and the provider's own systems (``provider_clients``, ingestion).
 
 authlib's ``AuthorizationServer`` and ``ClientCredentialsGrant`` do the protocol work: client
 authentication (``client_secret_basic`` and ``client_secret_post``), grant type dispatch, scope
@@ -52,9 +53,10 @@ from starlette.responses import Response
 
 from portal.auth.passwords import hash_password, verify_password
 from portal.auth.principal import Principal, PrincipalKind
+from portal.auth.scopes import EMPLOYER_SCOPES, PROVIDER_SCOPES
 from portal.auth.tokens import SubjectKind, TokenService
 from portal.middleware import request_id_of
-from portal.models import ApiClient
+from portal.models import ApiClient, ProviderClient
 from portal.models.db import AccountScope, set_scope
 from portal.models.enums import AuditResult
 from portal.resolvers.audit import AuditEntry, RequestMeta, write_events
@@ -63,16 +65,8 @@ logger = logging.getLogger(__name__)
 
 GRANT_TYPE = "client_credentials"
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
-SUPPORTED_SCOPES = frozenset(
-    {
-        "account:read",
-        "authorizations:read",
-        "authorizations:write",
-        "visits:read",
-        "documents:read",
-        "webhooks:manage",
-    }
-)
+# Kept under this name for the employer-client code that imports it.
+SUPPORTED_SCOPES = EMPLOYER_SCOPES
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 MAX_FORM_FIELDS = 20
 # ApiClient.client_id is at most 64 characters; a longer one cannot exist and needs no query.
@@ -91,10 +85,13 @@ def _decoy_hash() -> str:
 
 @dataclass(frozen=True, slots=True)
 class OAuthClient(ClientMixin):  # type: ignore[misc]
-    """A snapshot of one live (not revoked) ``api_clients`` row, as authlib's client model."""
+    """A snapshot of one live (not revoked) ``api_clients`` or ``provider_clients`` row, as
+    authlib's client model."""
 
     id: uuid.UUID
-    account_id: uuid.UUID
+    # The employer account; None for a provider client.
+    account_id: uuid.UUID | None
+    subject_kind: SubjectKind
     client_id: str
     secret_hash: str
     scopes: frozenset[str]
@@ -224,7 +221,7 @@ class TokenServer(AuthorizationServer):  # type: ignore[misc]
     """authlib's authorization server bound to one request's client snapshot (one per request)."""
 
     def __init__(self, *, tokens: TokenService, client: OAuthClient | None) -> None:
-        super().__init__(scopes_supported=sorted(SUPPORTED_SCOPES))
+        super().__init__(scopes_supported=sorted(SUPPORTED_SCOPES | PROVIDER_SCOPES))
         self._tokens = tokens
         self._client = client
         self.issued_to: OAuthClient | None = None
@@ -293,7 +290,7 @@ class TokenServer(AuthorizationServer):  # type: ignore[misc]
             raise InvalidScopeError()
         scopes = frozenset(scope_to_list(allowed))
         access_token, lifetime = self._tokens.mint(
-            kind=SubjectKind.CLIENT, subject_id=client.id, scopes=scopes
+            kind=client.subject_kind, subject_id=client.id, scopes=scopes
         )
         return {
             "access_token": access_token,
@@ -356,7 +353,7 @@ async def _load_client(
     async with sessionmaker() as session:
         # No principal exists yet: the lookup by client id must see every account's clients.
         set_scope(session, AccountScope.everything())
-        row = (
+        employer = (
             await session.execute(
                 sa.select(
                     col(ApiClient.id),
@@ -367,25 +364,48 @@ async def _load_client(
                 ).where(col(ApiClient.client_id) == client_id, col(ApiClient.revoked_at).is_(None))
             )
         ).one_or_none()
-    if row is None:
+        if employer is not None:
+            return OAuthClient(
+                id=employer.id,
+                account_id=employer.account_id,
+                subject_kind=SubjectKind.CLIENT,
+                client_id=employer.client_id,
+                secret_hash=employer.secret_hash,
+                scopes=frozenset(employer.scopes) & SUPPORTED_SCOPES,
+            )
+        provider = (
+            await session.execute(
+                sa.select(
+                    col(ProviderClient.id),
+                    col(ProviderClient.client_id),
+                    col(ProviderClient.secret_hash),
+                    col(ProviderClient.scopes),
+                ).where(
+                    col(ProviderClient.client_id) == client_id,
+                    col(ProviderClient.revoked_at).is_(None),
+                )
+            )
+        ).one_or_none()
+    if provider is None:
         return None
     return OAuthClient(
-        id=row.id,
-        account_id=row.account_id,
-        client_id=row.client_id,
-        secret_hash=row.secret_hash,
-        scopes=frozenset(row.scopes) & SUPPORTED_SCOPES,
+        id=provider.id,
+        account_id=None,
+        subject_kind=SubjectKind.PROVIDER_CLIENT,
+        client_id=provider.client_id,
+        secret_hash=provider.secret_hash,
+        scopes=frozenset(provider.scopes) & PROVIDER_SCOPES,
     )
 
 
 async def _record_use(sessionmaker: async_sessionmaker[AsyncSession], client: OAuthClient) -> None:
     async with sessionmaker() as session:
-        set_scope(session, AccountScope(account_ids=frozenset({client.account_id})))
-        await session.execute(
-            sa.update(ApiClient)
-            .where(col(ApiClient.id) == client.id)
-            .values(last_used_at=datetime.now(UTC))
-        )
+        if client.account_id is None:
+            statement = sa.update(ProviderClient).where(col(ProviderClient.id) == client.id)
+        else:
+            set_scope(session, AccountScope(account_ids=frozenset({client.account_id})))
+            statement = sa.update(ApiClient).where(col(ApiClient.id) == client.id)
+        await session.execute(statement.values(last_used_at=datetime.now(UTC)))
         await session.commit()
 
 
@@ -409,6 +429,7 @@ async def token_endpoint(request: Request) -> Response:
             kind=PrincipalKind.API_CLIENT if issued_to else PrincipalKind.ANONYMOUS,
             id=issued_to.id if issued_to else None,
             account_id=issued_to.account_id if issued_to else None,
+            provider_system=bool(issued_to and issued_to.account_id is None),
         ),
         meta=RequestMeta(
             ip_address=request.client.host if request.client else None,

@@ -41,6 +41,8 @@ class Principal:
     session_id: uuid.UUID | None = None
     # A confirmed TOTP second factor, read with the rest of the principal on every request.
     second_factor_confirmed: bool = False
+    # An API client of the provider's own systems (ingestion), not of an employer account.
+    provider_system: bool = False
 
     @classmethod
     def anonymous(cls) -> Principal:
@@ -68,7 +70,9 @@ class Principal:
 
     @property
     def scope(self) -> AccountScope:
-        if self.is_staff:
+        # The provider's systems post results for every employer, as staff do; what they may
+        # read stays limited by their scopes, decided per field.
+        if self.is_staff or self.provider_system:
             return AccountScope.everything()
         return AccountScope(account_ids=self.account_ids)
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from portal.auth.principal import Principal, PrincipalKind
+from portal.auth.scopes import EMPLOYER_SCOPES, PROVIDER_SCOPES
 from portal.auth.tokens import InvalidTokenError, SubjectKind, TokenClaims
 from portal.models import (
     Account,
@@ -19,6 +20,7 @@ from portal.models import (
     AuthSession,
     Contact,
     PortalUser,
+    ProviderClient,
     StaffUser,
     UserPermission,
 )
@@ -35,6 +37,8 @@ async def principal_from_claims(session: AsyncSession, claims: TokenClaims) -> P
             return await _staff_principal(session, claims)
         case SubjectKind.CLIENT:
             return await _client_principal(session, claims)
+        case SubjectKind.PROVIDER_CLIENT:
+            return await _provider_client_principal(session, claims)
 
 
 async def _check_sign_in_session(session: AsyncSession, claims: TokenClaims) -> None:
@@ -142,8 +146,8 @@ async def _client_principal(session: AsyncSession, claims: TokenClaims) -> Princ
     ).one_or_none()
     if row is None:
         raise InvalidTokenError("the client is revoked")
-    # A token never carries more than the client holds now.
-    scopes = claims.scopes & frozenset(row.scopes)
+    # A token never carries more than the client holds now, nor a scope no employer client may.
+    scopes = claims.scopes & frozenset(row.scopes) & EMPLOYER_SCOPES
     return Principal(
         kind=PrincipalKind.API_CLIENT,
         id=row.id,
@@ -152,4 +156,24 @@ async def _client_principal(session: AsyncSession, claims: TokenClaims) -> Princ
         account_ids=await account_family(session, row.account_id),
         scopes=scopes,
         token_id=claims.token_id,
+    )
+
+
+async def _provider_client_principal(session: AsyncSession, claims: TokenClaims) -> Principal:
+    row = (
+        await session.execute(
+            sa.select(col(ProviderClient.id), col(ProviderClient.scopes)).where(
+                col(ProviderClient.id) == claims.subject_id,
+                col(ProviderClient.revoked_at).is_(None),
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        raise InvalidTokenError("the provider client is revoked")
+    return Principal(
+        kind=PrincipalKind.API_CLIENT,
+        id=row.id,
+        scopes=claims.scopes & frozenset(row.scopes) & PROVIDER_SCOPES,
+        token_id=claims.token_id,
+        provider_system=True,
     )

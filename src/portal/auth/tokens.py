@@ -18,6 +18,7 @@ class SubjectKind(StrEnum):
     USER = "user"
     STAFF = "staff"
     CLIENT = "client"
+    PROVIDER_CLIENT = "provider_client"
 
 
 class InvalidTokenError(Exception):

@@ -123,6 +123,8 @@ class ActorType(StrEnum):
     USER = "USER"
     STAFF = "STAFF"
     API_CLIENT = "API_CLIENT"
+    # One of the provider's own systems (provider_clients), posting visits and results.
+    PROVIDER_CLIENT = "PROVIDER_CLIENT"
     ANONYMOUS = "ANONYMOUS"
     SYSTEM = "SYSTEM"
 

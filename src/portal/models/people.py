@@ -222,3 +222,21 @@ class ApiClient(TimestampedTable, table=True):
     )
     last_used_at: datetime | None = timestamp(nullable=True)
     revoked_at: datetime | None = timestamp(nullable=True)
+
+
+class ProviderClient(TimestampedTable, table=True):
+    """One of the provider's own systems (a clinic's EHR, the lab interface) posting visits and
+    results through the API with OAuth2 client credentials. Not tied to an account: it records
+    visits for any employer's employees, like staff, but holds only its scopes (``ingestion:write``)
+    and never reads the portal's documents. The secret is stored hashed."""
+
+    __tablename__ = "provider_clients"
+    __table_args__ = (sa.CheckConstraint("cardinality(scopes) > 0", name="has_scopes"),)
+
+    id: uuid.UUID = uuid_pk()
+    client_id: str = Field(max_length=64, unique=True)
+    secret_hash: str = Field(max_length=255)
+    name: str = Field(max_length=120)
+    scopes: list[str] = Field(sa_type=sa.ARRAY(sa.String(64)))
+    last_used_at: datetime | None = timestamp(nullable=True)
+    revoked_at: datetime | None = timestamp(nullable=True)

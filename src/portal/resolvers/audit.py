@@ -62,7 +62,9 @@ class AuditFilter:
 def to_row(*, principal: Principal, meta: RequestMeta, entry: AuditEntry) -> dict[str, Any]:
     return {
         "id": uuid.uuid4(),
-        "actor_type": _ACTOR_TYPES[principal.kind],
+        "actor_type": (
+            ActorType.PROVIDER_CLIENT if principal.provider_system else _ACTOR_TYPES[principal.kind]
+        ),
         "actor_id": principal.id,
         "actor_label": entry.actor_label or principal.email,
         "account_id": entry.account_id if entry.account_id is not None else principal.account_id,

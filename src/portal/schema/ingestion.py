@@ -15,9 +15,11 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from portal.auth.principal import ViewerRole
+from portal.auth.scopes import INGESTION_SCOPE
 from portal.models.enums import AuditResult, VisitStatus, VisitType
 from portal.resolvers import ingestion
 from portal.resolvers.audit import AuditEntry, RequestMeta, write_events
+from portal.resolvers.documents.records import load_posted_document
 from portal.resolvers.errors import ErrorCode, PortalError
 from portal.resolvers.ingestion.pdf import read_limited
 from portal.schema.catalog import MedicalCenter
@@ -30,8 +32,11 @@ from portal.schema.relay import decode_global_id
 from portal.schema.visits import Authorization, Visit
 from portal.storage import document_storage
 
-# Ingestion is the provider's own work: support staff only (DESIGN "Who may do what").
-INGESTION = rule(ViewerRole.STAFF)
+# Ingestion is the provider's own work: support staff, and the provider's own systems holding
+# `ingestion:write` (no employer client can hold it). Retraction and restore are decisions a
+# person makes: staff only.
+INGESTION = rule(ViewerRole.STAFF, scope=INGESTION_SCOPE)
+CURATION = rule(ViewerRole.STAFF)
 
 
 @strawberry.input(description="A visit of an employee to a medical center.")
@@ -128,6 +133,12 @@ async def _document(info: Info, document_id: uuid.UUID) -> Document | None:
     return Document.from_row(row) if row is not None else None
 
 
+async def _posted_document(info: Info, document_id: uuid.UUID) -> Document | None:
+    """The document this request posted, as its poster sees it (its read audited)."""
+    record = await load_posted_document(session=info.context.session, document_id=document_id)
+    return Document.read(info, record) if record is not None else None
+
+
 async def _audit(info: Info, action: str, account_id: uuid.UUID, object_id: uuid.UUID) -> None:
     """Record the change right after it commits, before this request's session opens another
     transaction (the audit rows must never depend on what the rest of the request does)."""
@@ -157,7 +168,8 @@ async def _audit(info: Info, action: str, account_id: uuid.UUID, object_id: uuid
 @strawberry.type
 class IngestionMutations:
     @strawberry.mutation(
-        description="Record a visit (staff). The account and location come from the employee.",
+        description="Record a visit (staff, or a provider system holding `ingestion:write`). "
+        "The account and location come from the employee.",
         extensions=[requires(INGESTION)],
     )
     async def record_visit(self, info: Info, input: RecordVisitInput) -> RecordVisitPayload:
@@ -192,7 +204,8 @@ class IngestionMutations:
         return RecordVisitPayload(visit=Visit.from_row(visit), user_errors=[])
 
     @strawberry.mutation(
-        description="Move a visit to its next status (staff); checking out records the time.",
+        description="Move a visit to its next status (staff, or a provider system); checking "
+        "out records the time.",
         extensions=[requires(INGESTION)],
     )
     async def update_visit_status(
@@ -213,8 +226,9 @@ class IngestionMutations:
         return UpdateVisitStatusPayload(visit=Visit.from_row(visit), user_errors=[])
 
     @strawberry.mutation(
-        description="Post a result PDF for a visit (staff), as a multipart upload. Subscribed "
-        "contacts who asked for email are told (without PHI), and `documentPosted` fires.",
+        description="Post a result PDF for a visit (staff, or a provider system), as a "
+        "multipart upload. Subscribed contacts who asked for email are told (without PHI), and "
+        "`documentPosted` fires.",
         extensions=[requires(INGESTION)],
     )
     async def post_document(self, info: Info, input: PostDocumentInput) -> PostDocumentPayload:
@@ -248,12 +262,14 @@ class IngestionMutations:
             if close is not None:
                 await close()
         await _audit(info, "document.posted", document.account_id, document.id)
-        return PostDocumentPayload(document=await _document(info, document.id), user_errors=[])
+        return PostDocumentPayload(
+            document=await _posted_document(info, document.id), user_errors=[]
+        )
 
     @strawberry.mutation(
         description="Retract a document posted in error (staff): it leaves every employer view "
         "and download at once; webhook subscribers get `document.retracted`.",
-        extensions=[requires(INGESTION)],
+        extensions=[requires(CURATION)],
     )
     async def retract_document(
         self, info: Info, input: RetractDocumentInput
@@ -276,7 +292,7 @@ class IngestionMutations:
 
     @strawberry.mutation(
         description="Restore an archived document into employer views (staff).",
-        extensions=[requires(INGESTION)],
+        extensions=[requires(CURATION)],
     )
     async def restore_document(
         self, info: Info, input: RestoreDocumentInput

@@ -15,15 +15,22 @@ import pytest
 
 from portal.schema.accounts import Account, Contact
 from portal.schema.api_clients import ApiClient
+from portal.schema.catalog import MedicalCenter
+from portal.schema.documents import Document
+from portal.schema.employees import Employee
 from portal.schema.relay import global_id
 from portal.schema.users import PortalUser
+from portal.schema.visits import Visit
 from tests.support.graphql import GraphQLClient, assert_unauthenticated
 from tests.support.world import World
 
 ACTORS = ["anonymous", "admin", "basic", "visits", "globex", "tpa", "staff", "api_client"]
+ACTORS += ["provider_client"]
 ADMINS = {"admin", "globex", "tpa"}
 PEOPLE = ADMINS | {"basic", "visits", "staff"}
-SIGNED_IN = PEOPLE | {"api_client"}
+SIGNED_IN = PEOPLE | {"api_client", "provider_client"}
+# Recording visits and posting results: staff and the provider's own systems (ingestion:write).
+INGESTION = {"staff", "provider_client"}
 # view account info, locations, contacts and their roles: people and `account:read` clients.
 ACCOUNT_READERS = PEOPLE | {"api_client"}
 
@@ -128,6 +135,41 @@ ROWS = [
         PEOPLE,
     ),
     _row(
+        "documents: list, search",
+        "documents",
+        "{ documents { totalCount } }",
+        PEOPLE | {"api_client"},
+    ),
+    _row(
+        "ingestion",
+        "recordVisit",
+        "mutation ($employee: ID!, $center: ID!) { recordVisit(input: {employeeId: $employee, "
+        'medicalCenterId: $center, visitedAt: "2026-11-20T10:00:00Z", visitType: NON_INJURY}) '
+        "{ userErrors { code } } }",
+        INGESTION,
+    ),
+    _row(
+        "ingestion",
+        "updateVisitStatus",
+        "mutation ($visit: ID!) { updateVisitStatus(input: {id: $visit, status: CHECKED_OUT}) "
+        "{ userErrors { code } } }",
+        INGESTION,
+    ),
+    _row(
+        "retraction (a person's decision)",
+        "retractDocument",
+        'mutation ($document: ID!) { retractDocument(input: {id: $document, reason: "error"}) '
+        "{ userErrors { code } } }",
+        {"staff"},
+    ),
+    _row(
+        "archive restore",
+        "restoreDocument",
+        "mutation ($document: ID!) { restoreDocument(input: {id: $document}) "
+        "{ userErrors { code } } }",
+        {"staff"},
+    ),
+    _row(
         "own sign-in session",
         "logoutEverywhere",
         "mutation { logoutEverywhere { sessionsEnded } }",
@@ -146,6 +188,10 @@ def _variables(query: str, actor: str, world: World) -> dict[str, Any]:
         "user": global_id(PortalUser, uuid.UUID(NOBODY)),
         "contact": global_id(Contact, uuid.UUID(NOBODY)),
         "client": global_id(ApiClient, uuid.UUID(NOBODY)),
+        "employee": global_id(Employee, uuid.UUID(NOBODY)),
+        "center": global_id(MedicalCenter, uuid.UUID(NOBODY)),
+        "visit": global_id(Visit, uuid.UUID(NOBODY)),
+        "document": global_id(Document, uuid.UUID(NOBODY)),
     }
     return {name: value for name, value in candidates.items() if f"${name}" in query}
 
@@ -156,6 +202,14 @@ def _at(data: Any, path: list[str]) -> Any:
             return None
         data = data[part]
     return data
+
+
+def _denied_at(path: list[str], actor: str) -> list[str]:
+    """Where the denial lands: a nested field of ``account`` is never reached by an actor that
+    may not read the account itself."""
+    if len(path) > 1 and path[0] == "account" and actor not in ACCOUNT_READERS:
+        return path[:1]
+    return path
 
 
 @pytest.mark.parametrize("actor", ACTORS)
@@ -178,5 +232,8 @@ async def test_who_may_do_what(
     else:
         # Then everyone else gets FORBIDDEN at the field, and null there
         denied = [e for e in response.errors if e.get("extensions", {}).get("code") == "FORBIDDEN"]
-        assert [e["path"] for e in denied] == [path], (row.capability, response.body)
+        assert [e["path"] for e in denied] == [_denied_at(path, actor)], (
+            row.capability,
+            response.body,
+        )
         assert _at(response.data, path) is None

@@ -59,6 +59,7 @@ def clients(
     tpa_client: GraphQLClient,
     staff_client: GraphQLClient,
     api_client: GraphQLClient,
+    provider_client: GraphQLClient,
 ) -> dict[str, GraphQLClient]:
     """Every role's client by actor name (parametrized tests pick one by name)."""
     return {
@@ -70,4 +71,5 @@ def clients(
         "tpa": tpa_client,
         "staff": staff_client,
         "api_client": api_client,
+        "provider_client": provider_client,
     }

@@ -82,6 +82,22 @@ def visible_documents(principal: Principal) -> sa.Select[Any]:
     )
 
 
+async def load_posted_document(
+    *, session: AsyncSession, document_id: uuid.UUID
+) -> DocumentRecord | None:
+    """One document by id, without the visibility rule: only for the answer to the ingestion
+    that just wrote it (a provider system may see what it sent, and no other document)."""
+    row = (
+        await session.execute(
+            sa.select(*record_columns())
+            .select_from(Document)
+            .join(Visit, col(Visit.id) == col(Document.visit_id))
+            .where(col(Document.id) == document_id)
+        )
+    ).one_or_none()
+    return to_record(row) if row is not None else None
+
+
 async def load_documents(
     *, session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
 ) -> list[DocumentRecord | None]:

@@ -1,0 +1,167 @@
+"""Running the service: migrate, seed, serve, worker, export-schema."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from portal import migrations
+from portal.cli.app import DEMO_LOGINS, cli, settings_with_database, system_session
+from portal.models.db import create_engine, create_sessionmaker
+from portal.settings import Settings
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema up to date (alembic upgrade head)."""
+    settings = settings_with_database()
+    assert settings.database_url
+    migrations.upgrade(settings.database_url)
+    typer.echo("database is at the latest migration")
+
+
+@cli.command()
+def seed(
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Also load the demo accounts, people and results.")
+    ] = False,
+) -> None:
+    """Load reference data (report types, services, sign-on links); with --demo, the demo data."""
+    settings = settings_with_database()
+    assert settings.database_url
+    migrations.upgrade(settings.database_url)
+    asyncio.run(_seed(settings, demo=demo))
+
+
+async def _seed(settings: Settings, *, demo: bool) -> None:
+    from portal.seed.demo import seed_demo
+    from portal.seed.reference import seed_reference_data
+    from portal.storage import document_storage
+
+    async with system_session(settings) as session:
+        if demo:
+            summary = await seed_demo(
+                session,
+                password=settings.demo_password.get_secret_value(),
+                storage=document_storage(settings),
+                today=date.today(),
+            )
+            typer.echo(f"demo data ready: {summary}")
+        else:
+            await seed_reference_data(session)
+            await session.commit()
+            typer.echo("reference data ready")
+
+
+@cli.command()
+def serve(
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Load the demo data before serving.")
+    ] = False,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind (default PORTAL_HOST).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default PORTAL_PORT).")] = None,
+) -> None:
+    """Migrate, optionally load demo data, and serve the API (embedded PostgreSQL by default)."""
+    import uvicorn
+
+    from portal.app import create_app
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = settings_with_database()
+    assert settings.database_url
+    migrations.upgrade(settings.database_url)
+    asyncio.run(_seed(settings, demo=demo))
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    base = f"http://{bind_host}:{bind_port}"
+    typer.echo("")
+    typer.echo(f"  GraphiQL:  {base}/graphiql")
+    typer.echo(f"  GraphQL:   {base}/graphql")
+    if demo:
+        typer.echo("  Demo logins (password from PORTAL_DEMO_PASSWORD, default in README):")
+        for email, what in DEMO_LOGINS:
+            typer.echo(f"    {email:<26} {what}")
+        typer.echo(
+            "  A token for the Authorization header: .venv/bin/portal token admin@acme.example"
+        )
+    typer.echo("")
+    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
+
+
+@cli.command()
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="Deliver the messages due now, then exit.")
+    ] = False,
+) -> None:
+    """Deliver outbox email (SMTP, or .eml files without PORTAL_SMTP_HOST) until interrupted."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = settings_with_database()
+    asyncio.run(_run_worker(settings, once=once))
+
+
+async def _run_worker(settings: Settings, *, once: bool) -> None:
+    import signal
+
+    from portal.mail.worker import MailWorker, deliver_due
+
+    assert settings.database_url
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    try:
+        if once:
+            report = await deliver_due(sessionmaker=sessionmaker, settings=settings)
+            typer.echo(
+                f"delivered {report.delivered}, retrying {report.retrying}, failed {report.failed}"
+            )
+            return
+        mail_worker = MailWorker(sessionmaker=sessionmaker, settings=settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        mail_worker.start()
+        typer.echo("email worker running; Ctrl-C stops it")
+        await stop.wait()
+        await mail_worker.stop()
+    finally:
+        await engine.dispose()
+
+
+@cli.command("export-schema")
+def export_schema(
+    output: Annotated[
+        Path | None, typer.Option(help="Where to write the SDL (default: the committed file).")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Fail if the committed SDL differs.")
+    ] = False,
+) -> None:
+    """Write the SDL to schema/schema.graphql, or check that the committed one is current."""
+    from portal.schema import SCHEMA_FILE, print_sdl
+
+    sdl = print_sdl()
+    target = output or SCHEMA_FILE
+    if check:
+        committed = SCHEMA_FILE.read_text() if SCHEMA_FILE.exists() else ""
+        if committed != sdl:
+            typer.echo(
+                f"{SCHEMA_FILE} is out of date: run `portal export-schema` and commit the result",
+                err=True,
+            )
+            raise typer.Exit(code=1)
+        typer.echo("schema snapshot is current")
+        return
+    target.write_text(sdl)
+    typer.echo(f"wrote {target}")

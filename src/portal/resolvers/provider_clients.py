@@ -1,0 +1,69 @@
+"""The provider's own systems as OAuth2 clients (``portal create-provider-client``): they post
+visits and results for every employer through the same GraphQL API staff use, holding only the
+``ingestion:write`` scope. The secret is shown once and stored as an argon2id hash."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from portal.auth.passwords import hash_password
+from portal.auth.scopes import INGESTION_SCOPE, PROVIDER_SCOPES
+from portal.models import ProviderClient
+from portal.models.base import utcnow
+from portal.resolvers.api_clients import MAX_NAME_LENGTH
+from portal.resolvers.errors import BadUserInput, NotFound
+
+CLIENT_ID_PREFIX = "ehp-provider-"
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedProviderClient:
+    row: ProviderClient
+    client_secret: str
+
+
+async def create_provider_client(
+    *, session: AsyncSession, name: str, scopes: Sequence[str] = (INGESTION_SCOPE,)
+) -> CreatedProviderClient:
+    clean_name = name.strip()
+    if not clean_name or len(clean_name) > MAX_NAME_LENGTH:
+        raise BadUserInput(f"Give a name of 1 to {MAX_NAME_LENGTH} characters.", field="name")
+    wanted = frozenset(scope.strip() for scope in scopes)
+    unknown = sorted(wanted - PROVIDER_SCOPES)
+    if not wanted or unknown:
+        raise BadUserInput(
+            f"A provider client holds scopes among: {', '.join(sorted(PROVIDER_SCOPES))}.",
+            field="scopes",
+        )
+    secret = secrets.token_urlsafe(32)
+    row = ProviderClient(
+        client_id=CLIENT_ID_PREFIX + secrets.token_hex(12),
+        secret_hash=hash_password(secret),
+        name=clean_name,
+        scopes=sorted(wanted),
+    )
+    session.add(row)
+    await session.commit()
+    return CreatedProviderClient(row=row, client_secret=secret)
+
+
+async def revoke_provider_client(*, session: AsyncSession, client_id: str) -> ProviderClient:
+    """Revoke by public client id; its tokens stop working at their next request."""
+    row = await session.scalar(
+        sa.select(ProviderClient)
+        .where(col(ProviderClient.client_id) == client_id.strip())
+        .with_for_update()
+    )
+    if row is None:
+        raise NotFound("No provider client has this client id.", field="clientId")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.add(row)
+    await session.commit()
+    return row
