@@ -18,9 +18,12 @@ from portal.resolvers.provider_clients import (
     create_provider_client,
     revoke_provider_client,
 )
+from portal.schema.accounts import Account
 from portal.schema.catalog import MedicalCenter
+from portal.schema.documents import Document
 from portal.schema.employees import Employee
 from portal.schema.relay import global_id
+from portal.schema.visits import Visit
 from tests.schema.ingestion.conftest import make_pdf, post_upload
 from tests.support.graphql import GraphQLClient, assert_forbidden, assert_unauthenticated
 from tests.support.world import PASSWORD, SUBSCRIBED_REPORT_TYPE, World
@@ -213,3 +216,21 @@ async def test_a_token_records_when_the_provider_client_was_last_used(
         sa.select(col(ProviderClient.last_used_at)).where(col(ProviderClient.id) == created.row.id)
     )
     assert used is not None
+
+
+async def test_a_provider_system_cannot_read_through_node_either(
+    provider_client: GraphQLClient, world: World
+) -> None:
+    # given the ids of an employee, a visit, a document and an account
+    ids = [
+        global_id(Employee, world.results.alice.id),
+        global_id(Visit, world.results.alice_injury.id),
+        global_id(Document, world.results.subscribed.id),
+        global_id(Account, world.acme.id),
+    ]
+    # when the provider's system asks for them through `nodes`
+    response = await provider_client(
+        "query ($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": ids}
+    )
+    # then none is answered: `node` applies the same rules as the typed fields
+    assert response.data == {"nodes": [None, None, None, None]}, response.body
