@@ -65,8 +65,6 @@ logger = logging.getLogger(__name__)
 
 GRANT_TYPE = "client_credentials"
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
-# Kept under this name for the employer-client code that imports it.
-SUPPORTED_SCOPES = EMPLOYER_SCOPES
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 MAX_FORM_FIELDS = 20
 # ApiClient.client_id is at most 64 characters; a longer one cannot exist and needs no query.
@@ -221,7 +219,7 @@ class TokenServer(AuthorizationServer):  # type: ignore[misc]
     """authlib's authorization server bound to one request's client snapshot (one per request)."""
 
     def __init__(self, *, tokens: TokenService, client: OAuthClient | None) -> None:
-        super().__init__(scopes_supported=sorted(SUPPORTED_SCOPES | PROVIDER_SCOPES))
+        super().__init__(scopes_supported=sorted(EMPLOYER_SCOPES | PROVIDER_SCOPES))
         self._tokens = tokens
         self._client = client
         self.issued_to: OAuthClient | None = None
@@ -371,7 +369,7 @@ async def _load_client(
                 subject_kind=SubjectKind.CLIENT,
                 client_id=employer.client_id,
                 secret_hash=employer.secret_hash,
-                scopes=frozenset(employer.scopes) & SUPPORTED_SCOPES,
+                scopes=frozenset(employer.scopes) & EMPLOYER_SCOPES,
             )
         provider = (
             await session.execute(
@@ -400,7 +398,7 @@ async def _load_client(
 
 async def _record_use(sessionmaker: async_sessionmaker[AsyncSession], client: OAuthClient) -> None:
     async with sessionmaker() as session:
-        if client.account_id is None:
+        if client.account_id is None:  # a provider client
             statement = sa.update(ProviderClient).where(col(ProviderClient.id) == client.id)
         else:
             set_scope(session, AccountScope(account_ids=frozenset({client.account_id})))
@@ -429,7 +427,9 @@ async def token_endpoint(request: Request) -> Response:
             kind=PrincipalKind.API_CLIENT if issued_to else PrincipalKind.ANONYMOUS,
             id=issued_to.id if issued_to else None,
             account_id=issued_to.account_id if issued_to else None,
-            provider_system=bool(issued_to and issued_to.account_id is None),
+            provider_system=bool(
+                issued_to and issued_to.subject_kind is SubjectKind.PROVIDER_CLIENT
+            ),
         ),
         meta=RequestMeta(
             ip_address=request.client.host if request.client else None,

@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from portal.auth.oauth import SUPPORTED_SCOPES
 from portal.auth.passwords import hash_password
 from portal.auth.principal import Principal, PrincipalKind
+from portal.auth.scopes import EMPLOYER_SCOPES
 from portal.models import ApiClient
 from portal.models.base import utcnow
 from portal.models.db import AccountScope
@@ -50,7 +50,7 @@ def delegable_scopes(principal: Principal) -> frozenset[str]:
         }
     if principal.has_permission(Permission.VIEW_VISIT_ACTIVITY):
         allowed.add("visits:read")
-    return frozenset(allowed) & SUPPORTED_SCOPES
+    return frozenset(allowed) & EMPLOYER_SCOPES
 
 
 async def create_client(
@@ -64,11 +64,10 @@ async def create_client(
     wanted = frozenset(scope.strip() for scope in scopes)
     if not wanted:
         raise BadUserInput("Give at least one scope.", field="scopes")
-    unknown = sorted(wanted - SUPPORTED_SCOPES)
+    unknown = sorted(wanted - EMPLOYER_SCOPES)
     if unknown:
         raise BadUserInput(
-            f"Unknown scope(s): {', '.join(unknown)}. "
-            f"Known: {', '.join(sorted(SUPPORTED_SCOPES))}.",
+            f"Unknown scope(s): {', '.join(unknown)}. Known: {', '.join(sorted(EMPLOYER_SCOPES))}.",
             field="scopes",
         )
     beyond = sorted(wanted - delegable_scopes(principal))

@@ -72,14 +72,18 @@ def to_record(row: Any) -> DocumentRecord:
     return DocumentRecord(*row)
 
 
-def visible_documents(principal: Principal) -> sa.Select[Any]:
-    """Every document ``principal`` may see, as records; add filters, order and limits."""
+def document_records() -> sa.Select[Any]:
+    """Every document as records, before any visibility rule."""
     return (
         sa.select(*record_columns())
         .select_from(Document)
         .join(Visit, col(Visit.id) == col(Document.visit_id))
-        .where(visible_documents_condition(principal))
     )
+
+
+def visible_documents(principal: Principal) -> sa.Select[Any]:
+    """Every document ``principal`` may see, as records; add filters, order and limits."""
+    return document_records().where(visible_documents_condition(principal))
 
 
 async def load_posted_document(
@@ -88,12 +92,7 @@ async def load_posted_document(
     """One document by id, without the visibility rule: only for the answer to the ingestion
     that just wrote it (a provider system may see what it sent, and no other document)."""
     row = (
-        await session.execute(
-            sa.select(*record_columns())
-            .select_from(Document)
-            .join(Visit, col(Visit.id) == col(Document.visit_id))
-            .where(col(Document.id) == document_id)
-        )
+        await session.execute(document_records().where(col(Document.id) == document_id))
     ).one_or_none()
     return to_record(row) if row is not None else None
 
