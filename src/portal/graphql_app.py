@@ -27,8 +27,9 @@ from portal.auth.principal import Principal
 from portal.auth.tokens import InvalidTokenError, TokenService
 from portal.events import EventHub
 from portal.failures import failure_response
+from portal.live_socket import PortalSocket, SocketContext, SocketCredentials, TextFrames
 from portal.middleware import request_id_of
-from portal.models.db import AccountScope, RequestConnections, set_scope
+from portal.models.db import RequestConnections
 from portal.models.enums import AuditResult
 from portal.resolvers.audit import AuditEntry, RequestMeta, write_events
 from portal.resolvers.errors import ErrorCode
@@ -129,6 +130,10 @@ def unauthenticated_response(message: str, request_id: str) -> JSONResponse:
 
 
 class PortalGraphQL(GraphQL[Context, None]):
+    # graphql-transport-ws: text frames, a context per operation, the caller re-read each time.
+    websocket_adapter_class = TextFrames  # type: ignore[assignment]
+    graphql_transport_ws_handler_class = PortalSocket
+
     def __init__(
         self,
         schema: BaseSchema,
@@ -317,19 +322,18 @@ class PortalGraphQL(GraphQL[Context, None]):
                 )
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """A websocket is anonymous until its ``connection_init`` names a principal.
-
-        The session object lives as long as the socket, but holds a database connection only
-        while an operation or a delivered event is being resolved (each one rolls it back)."""
-        async with self.sessionmaker() as session:
-            set_scope(session, AccountScope.nothing())
-            state = scope.setdefault("state", {})
-            state[SESSION_KEY] = session
-            state[PRINCIPAL_KEY] = Principal.anonymous()
-            await super().__call__(scope, receive, send)
+        """A websocket is anonymous until its ``connection_init`` names a principal. The
+        connection itself holds no database session: each operation on it gets its own context
+        and connection (``portal.live_socket``)."""
+        state = scope.setdefault("state", {})
+        state[PRINCIPAL_KEY] = Principal.anonymous()
+        await super().__call__(scope, receive, send)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """Authenticate the socket from its ``connection_init`` payload, or close it (4403)."""
+        """Authenticate the socket from its ``connection_init`` payload, or close it (4403).
+
+        The token is kept: every operation and every delivered event re-reads the caller from
+        it, and the socket is closed when it expires."""
         request = context.request
         meta = RequestMeta(
             ip_address=request.client.host if request.client else None,
@@ -360,20 +364,38 @@ class PortalGraphQL(GraphQL[Context, None]):
                     token=token,
                     meta=meta,
                 )
+                expires_at = self.tokens.verify(token).expires_at
             except InvalidTokenError:
                 raise ConnectionRejectionError(
                     {"message": "The access token is invalid or expired."}
                 ) from None
+        credentials = SocketCredentials(token=token, expires_at=expires_at)
+        # The token verifier allows some clock leeway past `exp`; an open socket gets none.
+        if credentials.expired:
+            raise ConnectionRejectionError({"message": "The access token is invalid or expired."})
         context.principal = principal
-        context.decisions.clear()
-        context.reset_loaders()
-        set_scope(context.session, principal.scope)
+        if isinstance(context, SocketContext):
+            context.credentials = credentials
         return await super().on_ws_connect(context)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         state = request.scope.get("state", {})
+        if isinstance(request, WebSocket):
+            # The connection's own context: only `on_ws_connect` uses it, and it never touches the
+            # database (an unused session holds no connection).
+            return SocketContext(
+                request=request,
+                response=response,
+                session=self.sessionmaker(),
+                principal=state[PRINCIPAL_KEY],
+                settings=self.settings,
+                tokens=self.tokens,
+                request_id=request_id_of(request.scope),
+                sessionmaker=self.sessionmaker,
+                events=self.events,
+            )
         return Context(
             request=request,
             response=response,
