@@ -1,0 +1,224 @@
+"""A socket lives no longer than its credentials: the caller is re-read for every operation and
+before every delivered event, and the socket is closed (4403) when the token expires, the
+sign-in session ends or the user is deactivated. Each operation has its own context."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlmodel import col
+
+from portal.auth.tokens import SubjectKind, TokenService
+from portal.models import ApiClient, AuthSession
+from portal.models.base import utcnow
+from portal.models.db import AccountScope, set_scope
+from portal.models.sessions import SessionSubject
+from portal.schema.relay import global_id
+from portal.schema.users import PortalUser
+from tests.support.live import (
+    LiveApp,
+    acknowledged,
+    answer,
+    bearer,
+    close_code,
+    delivered,
+    gid,
+    initialised,
+    mint,
+    start,
+    subscribed,
+)
+from tests.support.world import World
+
+FORBIDDEN = 4403
+LOGOUT = "mutation { logout { userErrors { code } } }"
+DEACTIVATE = "mutation($id: ID!) { deactivateUser(input: {userId: $id}) { userErrors { code } } }"
+REACTIVATE = "mutation($id: ID!) { reactivateUser(input: {userId: $id}) { userErrors { code } } }"
+CREATE_API_CLIENT = """
+mutation($input: CreateApiClientInput!) {
+  createApiClient(input: $input) { clientId userErrors { code } }
+}
+"""
+DOCUMENT_EMPLOYEE = """
+query($id: ID!) { node(id: $id) { ... on Document { id employee { lastName } } } }
+"""
+
+
+async def _http(
+    live: LiveApp, token: str, query: str, variables: dict[str, Any] | None = None
+) -> Any:
+    """A GraphQL request over HTTP to the same live server; answers its data."""
+    async with httpx.AsyncClient(base_url=live.http_url) as client:
+        response = await client.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    body = response.json()
+    assert response.status_code == 200, body
+    assert "errors" not in body, body
+    return body["data"]
+
+
+@pytest.fixture
+async def sign_in_session(engine: AsyncEngine, world: World) -> AsyncIterator[uuid.UUID]:
+    """A committed sign-in session of Acme's admin (the live server sees committed rows only),
+    removed after the test."""
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        set_scope(session, AccountScope.everything())
+        row = AuthSession(
+            subject_kind=SessionSubject.USER,
+            user_id=world.acme_admin.id,
+            absolute_expires_at=utcnow() + timedelta(days=1),
+        )
+        session.add(row)
+        await session.commit()
+    yield row.id
+    async with AsyncSession(engine) as session:
+        set_scope(session, AccountScope.everything())
+        await session.execute(sa.delete(AuthSession).where(col(AuthSession.id) == row.id))
+        await session.commit()
+
+
+async def test_a_socket_is_closed_when_its_token_expires(
+    live: LiveApp, tokens: TokenService, world: World
+) -> None:
+    # given a subscription opened with a token that lives three seconds
+    short_lived = dataclasses.replace(tokens, ttl_seconds=3)
+    token = mint(short_lived, SubjectKind.USER, world.acme_admin.id)
+    expires_at = tokens.verify(token).expires_at
+    async with subscribed(live, bearer(token)) as connection:
+        await live.wait_for_subscribers(1)
+        # which receives documents while the token is valid
+        live.publish(world.results.subscribed)
+        assert (await delivered(connection))["id"] == gid(world.results.subscribed)
+
+        # when the token's expiry passes with nothing else happening on the socket,
+        # then the server closes it as forbidden, not before the expiry
+        assert await close_code(connection) == FORBIDDEN
+        assert time.time() >= expires_at - 0.5
+    # and the subscription has ended on the server
+    await live.wait_for_subscribers(0)
+
+
+async def test_a_token_past_its_expiry_opens_no_socket(
+    live: LiveApp, tokens: TokenService, world: World
+) -> None:
+    # given a token that expired five seconds ago (within the verifier's clock leeway)
+    expired = dataclasses.replace(tokens, ttl_seconds=-5)
+    token = mint(expired, SubjectKind.USER, world.acme_admin.id)
+    # when a socket initialises with it, then it is refused
+    async with initialised(live, bearer(token)) as connection:
+        assert await close_code(connection) == FORBIDDEN
+
+
+async def test_logging_out_stops_delivery_and_closes_the_socket(
+    live: LiveApp, tokens: TokenService, world: World, sign_in_session: uuid.UUID
+) -> None:
+    token = mint(tokens, SubjectKind.USER, world.acme_admin.id, session_id=sign_in_session)
+    # given an admin subscribed with the access token of a sign-in session
+    async with subscribed(live, bearer(token)) as connection:
+        await live.wait_for_subscribers(1)
+        live.publish(world.results.subscribed)
+        assert (await delivered(connection))["id"] == gid(world.results.subscribed)
+
+        # when the admin logs out (over HTTP) and another document is posted
+        assert (await _http(live, token, LOGOUT))["logout"]["userErrors"] == []
+        live.publish(world.results.subscribed)
+
+        # then it is not delivered: the socket is closed as forbidden
+        assert await close_code(connection) == FORBIDDEN
+    await live.wait_for_subscribers(0)
+
+
+async def test_a_deactivated_user_stops_receiving_and_is_disconnected(
+    live: LiveApp, tokens: TokenService, world: World
+) -> None:
+    admin = mint(tokens, SubjectKind.USER, world.acme_admin.id)
+    basic = mint(tokens, SubjectKind.USER, world.acme_basic.id)
+    basic_id = global_id(PortalUser, world.acme_basic.id)
+    # given Acme's Basic user subscribed, receiving the documents they may see
+    async with subscribed(live, bearer(basic)) as connection:
+        await live.wait_for_subscribers(1)
+        live.publish(world.results.subscribed)
+        assert (await delivered(connection))["id"] == gid(world.results.subscribed)
+
+        # when their admin deactivates them and another document is posted
+        deactivated = await _http(live, admin, DEACTIVATE, {"id": basic_id})
+        try:
+            assert deactivated["deactivateUser"]["userErrors"] == []
+            live.publish(world.results.subscribed)
+
+            # then it is not delivered: the socket is closed as forbidden
+            assert await close_code(connection) == FORBIDDEN
+        finally:
+            reactivated = await _http(live, admin, REACTIVATE, {"id": basic_id})
+            assert reactivated["reactivateUser"]["userErrors"] == []
+    await live.wait_for_subscribers(0)
+
+
+async def test_an_operation_sent_after_the_session_ended_is_refused(
+    live: LiveApp,
+    tokens: TokenService,
+    world: World,
+    sign_in_session: uuid.UUID,
+    engine: AsyncEngine,
+) -> None:
+    token = mint(tokens, SubjectKind.USER, world.acme_admin.id, session_id=sign_in_session)
+    name = f"after logout {uuid.uuid4().hex[:8]}"
+    # given an admin's socket that runs queries
+    async with acknowledged(live, bearer(token)) as connection:
+        await start(connection, "1", "{ viewer { email } }")
+        assert (await answer(connection, "1"))["data"]["viewer"]["email"] == world.acme_admin.email
+
+        # when the admin logs out elsewhere and the socket then asks to create an API client
+        assert (await _http(live, token, LOGOUT))["logout"]["userErrors"] == []
+        await start(
+            connection,
+            "2",
+            CREATE_API_CLIENT,
+            {"input": {"name": name, "scopes": ["account:read"]}},
+        )
+
+        # then the socket is closed as forbidden without an answer
+        assert await close_code(connection) == FORBIDDEN
+    # and no API client was created
+    async with AsyncSession(engine) as session:
+        set_scope(session, AccountScope.everything())
+        created = await session.scalar(
+            sa.select(sa.func.count()).select_from(ApiClient).where(col(ApiClient.name) == name)
+        )
+    assert created == 0
+
+
+async def test_a_query_after_a_delivered_event_reads_its_own_rows(
+    live: LiveApp, tokens: TokenService, world: World
+) -> None:
+    admin = mint(tokens, SubjectKind.USER, world.acme_admin.id)
+    document = world.results.subscribed
+    # given a subscribed admin who received a document with its employee
+    async with subscribed(live, bearer(admin)) as connection:
+        await live.wait_for_subscribers(1)
+        live.publish(document)
+        last_name = (await delivered(connection))["employee"]["lastName"]
+
+        # when the same socket then queries that document's employee
+        await start(connection, "2", DOCUMENT_EMPLOYEE, {"id": gid(document)})
+
+        # then it is answered (each operation has its own session and loaders)
+        result = await answer(connection, "2")
+        assert "errors" not in result, result
+        assert result["data"]["node"] == {"id": gid(document), "employee": {"lastName": last_name}}
+
+        # and the subscription still delivers afterwards
+        live.publish(document)
+        assert (await delivered(connection))["employee"]["lastName"] == last_name
