@@ -131,7 +131,7 @@ def unauthenticated_response(message: str, request_id: str) -> JSONResponse:
 
 class PortalGraphQL(GraphQL[Context, None]):
     # graphql-transport-ws: text frames, a context per operation, the caller re-read each time.
-    websocket_adapter_class = TextFrames  # type: ignore[assignment]
+    websocket_adapter_class = TextFrames
     graphql_transport_ws_handler_class = PortalSocket
 
     def __init__(

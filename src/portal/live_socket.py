@@ -162,7 +162,8 @@ class LiveOperation:
         """The caller as the database says now, on the held connection; None once the socket's
         credentials have ended (the socket is then being closed)."""
         principal = await self.socket.principal(
-            session=self.context.session, sessionmaker=self.context.sessionmaker
+            session=self.context.session,
+            sessionmaker=self.context.sessionmaker or self._sessionmaker,
         )
         if principal is None:
             return None

@@ -148,22 +148,32 @@ async def start(
 
 
 @asynccontextmanager
-async def initialised(live: LiveApp, payload: dict[str, Any]) -> AsyncIterator[ClientConnection]:
-    async with connect(live.url, subprotocols=[PROTOCOL]) as connection:  # type: ignore[list-item]
+async def initialised(
+    live: LiveApp, payload: dict[str, Any], headers: dict[str, str] | None = None
+) -> AsyncIterator[ClientConnection]:
+    async with connect(
+        live.url,
+        subprotocols=[PROTOCOL],  # type: ignore[list-item]
+        additional_headers=headers,
+    ) as connection:
         await send(connection, {"type": "connection_init", "payload": payload})
         yield connection
 
 
 @asynccontextmanager
-async def acknowledged(live: LiveApp, payload: dict[str, Any]) -> AsyncIterator[ClientConnection]:
-    async with initialised(live, payload) as connection:
+async def acknowledged(
+    live: LiveApp, payload: dict[str, Any], headers: dict[str, str] | None = None
+) -> AsyncIterator[ClientConnection]:
+    async with initialised(live, payload, headers) as connection:
         assert await receive(connection) == {"type": "connection_ack"}
         yield connection
 
 
 @asynccontextmanager
-async def subscribed(live: LiveApp, payload: dict[str, Any]) -> AsyncIterator[ClientConnection]:
-    async with acknowledged(live, payload) as connection:
+async def subscribed(
+    live: LiveApp, payload: dict[str, Any], headers: dict[str, str] | None = None
+) -> AsyncIterator[ClientConnection]:
+    async with acknowledged(live, payload, headers) as connection:
         await start(connection, "1", SUBSCRIBE)
         yield connection
 

@@ -4,12 +4,18 @@ subscribers who may see the document, in text frames."""
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlmodel import col
 from websockets.asyncio.client import connect
 
 from portal.auth.tokens import SubjectKind, TokenService
+from portal.models import AuditEvent
+from portal.models.db import AccountScope, set_scope
 from tests.support.live import (
     PROTOCOL,
     SUBSCRIBE,
@@ -136,3 +142,36 @@ async def test_an_open_socket_holds_no_database_connection_between_operations(
 
         # when the socket stays open and idle, then no database connection is checked out
         await live.wait_for_idle_pool()
+
+
+async def test_each_delivered_document_is_audited_before_the_next_event(
+    live: LiveApp, tokens: TokenService, world: World, engine: AsyncEngine
+) -> None:
+    admin = mint(tokens, SubjectKind.USER, world.acme_admin.id)
+    document = world.results.subscribed
+    request_id = f"live-audit-{uuid.uuid4().hex[:12]}"
+    # given a subscribed admin, whose socket carries its own request id
+    async with subscribed(live, bearer(admin), {"X-Request-ID": request_id}) as connection:
+        await live.wait_for_subscribers(1)
+
+        # when a document is delivered (with its employee, a PHI read)
+        live.publish(document)
+        await delivered(connection)
+
+        # then, with the socket still open, the delivery and the employee read are on record
+        async with AsyncSession(engine) as session:
+            set_scope(session, AccountScope.everything())
+            rows = (
+                await session.execute(
+                    sa.select(
+                        col(AuditEvent.action),
+                        col(AuditEvent.actor_id),
+                        col(AuditEvent.object_ids),
+                    ).where(col(AuditEvent.request_id) == request_id)
+                )
+            ).all()
+    recorded = {row.action: (row.actor_id, row.object_ids) for row in rows}
+    assert recorded == {
+        "document.delivered": (world.acme_admin.id, [str(document.id)]),
+        "employees.read": (world.acme_admin.id, [str(document.employee_id)]),
+    }
