@@ -18,12 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
 from portal.auth.tokens import SubjectKind, TokenService
-from portal.models import ApiClient, AuthSession
+from portal.models import ApiClient, AuthSession, Contact, PortalUser
 from portal.models.base import utcnow
 from portal.models.db import AccountScope, set_scope
+from portal.models.enums import Role, UserStatus
 from portal.models.sessions import SessionSubject
 from portal.schema.relay import global_id
-from portal.schema.users import PortalUser
+from portal.schema.users import PortalUser as PortalUserNode
 from tests.support.live import (
     LiveApp,
     acknowledged,
@@ -34,6 +35,7 @@ from tests.support.live import (
     gid,
     initialised,
     mint,
+    receive,
     start,
     subscribed,
 )
@@ -42,7 +44,6 @@ from tests.support.world import World
 FORBIDDEN = 4403
 LOGOUT = "mutation { logout { userErrors { code } } }"
 DEACTIVATE = "mutation($id: ID!) { deactivateUser(input: {userId: $id}) { userErrors { code } } }"
-REACTIVATE = "mutation($id: ID!) { reactivateUser(input: {userId: $id}) { userErrors { code } } }"
 CREATE_API_CLIENT = """
 mutation($input: CreateApiClientInput!) {
   createApiClient(input: $input) { clientId userErrors { code } }
@@ -86,6 +87,39 @@ async def sign_in_session(engine: AsyncEngine, world: World) -> AsyncIterator[uu
     async with AsyncSession(engine) as session:
         set_scope(session, AccountScope.everything())
         await session.execute(sa.delete(AuthSession).where(col(AuthSession.id) == row.id))
+        await session.commit()
+
+
+@pytest.fixture
+async def second_admin(engine: AsyncEngine, world: World) -> AsyncIterator[uuid.UUID]:
+    """A committed second User Admin of Acme (the world's people stay as they are for the rest of
+    the suite), removed after the test."""
+    tag = uuid.uuid4().hex[:8]
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        set_scope(session, AccountScope.everything())
+        contact = Contact(
+            account_id=world.acme.id,
+            first_name="Second",
+            last_name="Admin",
+            work_email=f"second.{tag}@acme.example",
+        )
+        session.add(contact)
+        await session.flush()
+        user = PortalUser(
+            contact_id=contact.id,
+            account_id=world.acme.id,
+            email=contact.work_email,
+            role=Role.USER_ADMIN,
+            status=UserStatus.ACTIVE,
+            password_hash=world.acme_admin.password_hash,
+        )
+        session.add(user)
+        await session.commit()
+    yield user.id
+    async with AsyncSession(engine) as session:
+        set_scope(session, AccountScope.everything())
+        await session.execute(sa.delete(PortalUser).where(col(PortalUser.id) == user.id))
+        await session.execute(sa.delete(Contact).where(col(Contact.id) == contact.id))
         await session.commit()
 
 
@@ -141,28 +175,25 @@ async def test_logging_out_stops_delivery_and_closes_the_socket(
 
 
 async def test_a_deactivated_user_stops_receiving_and_is_disconnected(
-    live: LiveApp, tokens: TokenService, world: World
+    live: LiveApp, tokens: TokenService, world: World, second_admin: uuid.UUID
 ) -> None:
     admin = mint(tokens, SubjectKind.USER, world.acme_admin.id)
-    basic = mint(tokens, SubjectKind.USER, world.acme_basic.id)
-    basic_id = global_id(PortalUser, world.acme_basic.id)
-    # given Acme's Basic user subscribed, receiving the documents they may see
-    async with subscribed(live, bearer(basic)) as connection:
+    second = mint(tokens, SubjectKind.USER, second_admin)
+    # given Acme's second User Admin subscribed, receiving the account's documents
+    async with subscribed(live, bearer(second)) as connection:
         await live.wait_for_subscribers(1)
         live.publish(world.results.subscribed)
         assert (await delivered(connection))["id"] == gid(world.results.subscribed)
 
-        # when their admin deactivates them and another document is posted
-        deactivated = await _http(live, admin, DEACTIVATE, {"id": basic_id})
-        try:
-            assert deactivated["deactivateUser"]["userErrors"] == []
-            live.publish(world.results.subscribed)
+        # when the first admin deactivates them (over HTTP) and another document is posted
+        deactivated = await _http(
+            live, admin, DEACTIVATE, {"id": global_id(PortalUserNode, second_admin)}
+        )
+        assert deactivated["deactivateUser"]["userErrors"] == []
+        live.publish(world.results.subscribed)
 
-            # then it is not delivered: the socket is closed as forbidden
-            assert await close_code(connection) == FORBIDDEN
-        finally:
-            reactivated = await _http(live, admin, REACTIVATE, {"id": basic_id})
-            assert reactivated["reactivateUser"]["userErrors"] == []
+        # then it is not delivered: the socket is closed as forbidden
+        assert await close_code(connection) == FORBIDDEN
     await live.wait_for_subscribers(0)
 
 
@@ -222,3 +253,40 @@ async def test_a_query_after_a_delivered_event_reads_its_own_rows(
         # and the subscription still delivers afterwards
         live.publish(document)
         assert (await delivered(connection))["employee"]["lastName"] == last_name
+
+
+async def test_a_scope_withdrawn_while_subscribed_ends_the_subscription(
+    live: LiveApp, tokens: TokenService, world: World, engine: AsyncEngine
+) -> None:
+    client = world.acme_client
+    token = mint(tokens, SubjectKind.CLIENT, client.id, "account:read", "documents:read")
+
+    async def set_scopes(scopes: list[str]) -> None:
+        async with AsyncSession(engine) as session:
+            set_scope(session, AccountScope.everything())
+            await session.execute(
+                sa.update(ApiClient).where(col(ApiClient.id) == client.id).values(scopes=scopes)
+            )
+            await session.commit()
+
+    # given Acme's HR system subscribed with documents:read, receiving documents
+    async with subscribed(live, bearer(token)) as connection:
+        await live.wait_for_subscribers(1)
+        live.publish(world.results.subscribed)
+        assert (await delivered(connection))["id"] == gid(world.results.subscribed)
+
+        # when its admin narrows the client to account:read and a document is posted
+        await set_scopes(["account:read"])
+        try:
+            live.publish(world.results.subscribed)
+
+            # then the subscription ends with FORBIDDEN instead of the document
+            message = await receive(connection)
+            assert message["type"] == "next", message
+            assert message["payload"]["data"] is None, message
+            codes = [error["extensions"]["code"] for error in message["payload"]["errors"]]
+            assert codes == ["FORBIDDEN"]
+            assert await receive(connection) == {"id": "1", "type": "complete"}
+        finally:
+            await set_scopes(list(client.scopes))
+    await live.wait_for_subscribers(0)
