@@ -45,6 +45,7 @@ from strawberry.utils.aio import aclosing
 from portal.auth.bearer import authenticate_bearer
 from portal.auth.principal import Principal
 from portal.auth.tokens import InvalidTokenError
+from portal.models.enums import AuditResult
 from portal.resolvers.audit import AuditEntry, write_events
 from portal.resolvers.errors import ErrorCode
 from portal.schema.context import Context
@@ -224,7 +225,27 @@ class PortalSocket(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def _close_at(self, expires_at: float) -> None:
         await asyncio.sleep(max(0.0, expires_at - time.time()))
+        await self._expired(self.view.sessionmaker)
+
+    async def _expired(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        """Close the socket of an expired token, then put it on the audit trail (as an HTTP
+        request with that token would be)."""
         await self.forbid(EXPIRED_REASON)
+        try:
+            await write_events(
+                sessionmaker=sessionmaker,
+                principal=self.context.principal,
+                meta=self.context.request_meta,
+                entries=[
+                    AuditEntry(
+                        action="token.rejected",
+                        result=AuditResult.DENIED,
+                        details={"reason": "the access token expired", "path": "websocket"},
+                    )
+                ],
+            )
+        except Exception as error:  # the socket is closed either way; the log says why
+            logger.warning("could not audit an expired websocket: %s", type(error).__name__)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if self.closing:
@@ -253,7 +274,9 @@ class PortalSocket(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def shutdown(self) -> None:
         if self._expiry is not None:
-            self._expiry.cancel()
+            # Once it has fired, the timer finishes (it records the expiry); else it is stopped.
+            if not self.closing:
+                self._expiry.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._expiry
         await super().shutdown()
@@ -267,7 +290,7 @@ class PortalSocket(BaseGraphQLTransportWSHandler[Context, None]):
         if self.closing or credentials is None:
             return None
         if credentials.expired:
-            await self.forbid(EXPIRED_REASON)
+            await self._expired(sessionmaker)
             return None
         try:
             return await authenticate_bearer(

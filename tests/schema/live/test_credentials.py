@@ -4,6 +4,7 @@ sign-in session ends or the user is deactivated. Each operation has its own cont
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 import uuid
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
 from portal.auth.tokens import SubjectKind, TokenService
-from portal.models import ApiClient, AuthSession, Contact, PortalUser
+from portal.models import ApiClient, AuditEvent, AuthSession, Contact, PortalUser
 from portal.models.base import utcnow
 from portal.models.db import AccountScope, set_scope
 from portal.models.enums import Role, UserStatus
@@ -26,6 +27,7 @@ from portal.models.sessions import SessionSubject
 from portal.schema.relay import global_id
 from portal.schema.users import PortalUser as PortalUserNode
 from tests.support.live import (
+    RECEIVE_TIMEOUT,
     LiveApp,
     acknowledged,
     answer,
@@ -123,14 +125,28 @@ async def second_admin(engine: AsyncEngine, world: World) -> AsyncIterator[uuid.
         await session.commit()
 
 
+async def _rejections(engine: AsyncEngine, request_id: str) -> list[tuple[Any, Any]]:
+    """The token rejections on record for one socket (by its request id): (actor, details)."""
+    async with AsyncSession(engine) as session:
+        set_scope(session, AccountScope.everything())
+        rows = await session.execute(
+            sa.select(col(AuditEvent.actor_id), col(AuditEvent.details)).where(
+                col(AuditEvent.request_id) == request_id,
+                col(AuditEvent.action) == "token.rejected",
+            )
+        )
+        return [(row.actor_id, row.details) for row in rows]
+
+
 async def test_a_socket_is_closed_when_its_token_expires(
-    live: LiveApp, tokens: TokenService, world: World
+    live: LiveApp, tokens: TokenService, world: World, engine: AsyncEngine
 ) -> None:
     # given a subscription opened with a token that lives three seconds
     short_lived = dataclasses.replace(tokens, ttl_seconds=3)
     token = mint(short_lived, SubjectKind.USER, world.acme_admin.id)
     expires_at = tokens.verify(token).expires_at
-    async with subscribed(live, bearer(token)) as connection:
+    request_id = f"live-expiry-{uuid.uuid4().hex[:12]}"
+    async with subscribed(live, bearer(token), {"X-Request-ID": request_id}) as connection:
         await live.wait_for_subscribers(1)
         # which receives documents while the token is valid
         live.publish(world.results.subscribed)
@@ -142,6 +158,14 @@ async def test_a_socket_is_closed_when_its_token_expires(
         assert time.time() >= expires_at - 0.5
     # and the subscription has ended on the server
     await live.wait_for_subscribers(0)
+    # and the trail says (right after the close) whose token expired on which socket
+    deadline = time.monotonic() + RECEIVE_TIMEOUT
+    while not (rejections := await _rejections(engine, request_id)):
+        assert time.monotonic() < deadline, "the expiry is not on the audit trail"
+        await asyncio.sleep(0.05)
+    assert rejections == [
+        (world.acme_admin.id, {"reason": "the access token expired", "path": "websocket"})
+    ]
 
 
 async def test_a_token_past_its_expiry_opens_no_socket(
