@@ -341,34 +341,38 @@ class PortalGraphQL(GraphQL[Context, None]):
             operation_name=None,
         )
         token = connection_token(context.connection_params or {})
-        if token is None:
-            await write_events(
-                sessionmaker=self.sessionmaker,
-                principal=Principal.anonymous(),
-                meta=meta,
-                entries=[
-                    AuditEntry(
-                        action="access.denied",
-                        result=AuditResult.DENIED,
-                        details={"path": "connection_init", "reason": "no access token"},
-                    )
-                ],
-            )
-            raise ConnectionRejectionError({"message": "Send an access token in connection_init."})
-        async with self.sessionmaker() as session:
-            try:
-                principal = await authenticate_bearer(
-                    session=session,
-                    sessionmaker=self.sessionmaker,
-                    tokens=self.tokens,
-                    token=token,
+        # One pooled connection for the check and its audit, given back before the ack.
+        async with self.connections.open() as sessionmaker:
+            if token is None:
+                await write_events(
+                    sessionmaker=sessionmaker,
+                    principal=Principal.anonymous(),
                     meta=meta,
+                    entries=[
+                        AuditEntry(
+                            action="access.denied",
+                            result=AuditResult.DENIED,
+                            details={"path": "connection_init", "reason": "no access token"},
+                        )
+                    ],
                 )
-                expires_at = self.tokens.verify(token).expires_at
-            except InvalidTokenError:
                 raise ConnectionRejectionError(
-                    {"message": "The access token is invalid or expired."}
-                ) from None
+                    {"message": "Send an access token in connection_init."}
+                )
+            async with sessionmaker() as session:
+                try:
+                    principal = await authenticate_bearer(
+                        session=session,
+                        sessionmaker=sessionmaker,
+                        tokens=self.tokens,
+                        token=token,
+                        meta=meta,
+                    )
+                    expires_at = self.tokens.verify(token).expires_at
+                except InvalidTokenError:
+                    raise ConnectionRejectionError(
+                        {"message": "The access token is invalid or expired."}
+                    ) from None
         credentials = SocketCredentials(token=token, expires_at=expires_at)
         # The token verifier allows some clock leeway past `exp`; an open socket gets none.
         if credentials.expired:

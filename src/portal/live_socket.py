@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.websockets import WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
@@ -45,10 +45,12 @@ from strawberry.utils.aio import aclosing
 from portal.auth.bearer import authenticate_bearer
 from portal.auth.principal import Principal
 from portal.auth.tokens import InvalidTokenError
+from portal.failures import INTERNAL_MESSAGE, UNAVAILABLE_MESSAGE, log_failure
 from portal.models.enums import AuditResult
 from portal.resolvers.audit import AuditEntry, write_events
 from portal.resolvers.errors import ErrorCode
 from portal.schema.context import Context
+from portal.schema.live import failure
 
 if TYPE_CHECKING:
     from portal.graphql_app import PortalGraphQL
@@ -59,6 +61,9 @@ logger = logging.getLogger(__name__)
 FORBIDDEN_CLOSE_CODE = 4403
 EXPIRED_REASON = "Forbidden: the access token expired"
 ENDED_REASON = "Forbidden: the sign-in is no longer valid"
+# RFC 6455: the database is unavailable (retry shortly), or an unexpected failure.
+TRY_AGAIN_LATER_CLOSE_CODE = 1013
+INTERNAL_ERROR_CLOSE_CODE = 1011
 
 
 class TextFrames(ASGIWebSocketAdapter):
@@ -93,13 +98,6 @@ class SocketContext(Context):
     credentials: SocketCredentials | None = None
 
 
-def _pinnable(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncEngine | None:
-    """The engine to check one connection out of, or None when the sessionmaker is already bound
-    to a single connection (tests that roll everything back)."""
-    bind = sessionmaker.kw.get("bind")
-    return bind if isinstance(bind, AsyncEngine) else None
-
-
 class LiveOperation:
     """One operation on a socket: its own context, and the one connection it holds while it works.
 
@@ -111,7 +109,8 @@ class LiveOperation:
         self.socket = socket
         connection_context = socket.context
         self._sessionmaker = socket.view.sessionmaker
-        self._connection: AsyncConnection | None = None
+        # The held connection (closed by ``release``) and the session bound to it.
+        self._lease: contextlib.AsyncExitStack | None = None
         self._session: AsyncSession | None = None
         self.context = Context(
             request=connection_context.request,
@@ -133,31 +132,29 @@ class LiveOperation:
         return self._session is not None
 
     async def hold(self) -> None:
-        """Check out the one connection this operation (or this event) works on."""
+        """Check out the one connection this operation (or this event) works on: the same
+        ``RequestConnections`` an HTTP request gets its connection from."""
         if self._session is not None:
             return
-        engine = _pinnable(self._sessionmaker)
-        sessionmaker = self._sessionmaker
-        if engine is not None:
-            self._connection = await engine.connect()
-            sessionmaker = async_sessionmaker(
-                class_=self._sessionmaker.class_,
-                **{**self._sessionmaker.kw, "bind": self._connection},
-            )
-        self._session = sessionmaker()
+        lease = contextlib.AsyncExitStack()
+        try:
+            sessionmaker = await lease.enter_async_context(self.socket.view.connections.open())
+            self._session = await lease.enter_async_context(sessionmaker())
+        except BaseException:
+            self._session = None
+            await lease.aclose()
+            raise
+        self._lease = lease
         self.context.session = self._session
         self.context.sessionmaker = sessionmaker
 
     async def release(self) -> None:
-        session, connection = self._session, self._connection
-        self._session = self._connection = None
+        lease = self._lease
+        self._lease = None
+        self._session = None
         self.context.sessionmaker = self._sessionmaker
-        try:
-            if session is not None:
-                await session.close()
-        finally:
-            if connection is not None:
-                await connection.close()
+        if lease is not None:
+            await lease.aclose()
 
     async def revalidate(self) -> Principal | None:
         """The caller as the database says now, on the held connection; None once the socket's
@@ -218,7 +215,17 @@ class PortalSocket(BaseGraphQLTransportWSHandler[Context, None]):
     _expiry: asyncio.Task[None] | None = None
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
-        await super().handle_connection_init(message)
+        try:
+            await super().handle_connection_init(message)
+        except Exception as error:  # the caller could not be checked: no socket without one
+            code = log_failure(error, request_id=self.context.request_id, where="connection_init")
+            unavailable = code is ErrorCode.SERVICE_UNAVAILABLE
+            with contextlib.suppress(Exception):
+                await self.websocket.close(
+                    code=TRY_AGAIN_LATER_CLOSE_CODE if unavailable else INTERNAL_ERROR_CLOSE_CODE,
+                    reason=UNAVAILABLE_MESSAGE if unavailable else INTERNAL_MESSAGE,
+                )
+            return
         credentials = self.context.credentials
         if self.connection_acknowledged and credentials is not None and self._expiry is None:
             self._expiry = asyncio.create_task(self._close_at(credentials.expires_at))
@@ -311,24 +318,11 @@ class PortalSocket(BaseGraphQLTransportWSHandler[Context, None]):
             try:
                 await live.hold()
                 principal = await live.revalidate()
-            except Exception:
-                logger.exception("could not check the caller of a websocket operation")
-                await operation.send_operation_message(
-                    {
-                        "id": operation.id,
-                        "type": "error",
-                        "payload": [
-                            {
-                                "message": "Internal server error. Quote the request id to "
-                                "support.",
-                                "extensions": {
-                                    "code": ErrorCode.INTERNAL.value,
-                                    "requestId": self.context.request_id,
-                                },
-                            }
-                        ],
-                    }
+            except Exception as error:  # answered inside the error contract, logged once
+                code = log_failure(
+                    error, request_id=self.context.request_id, where="a websocket operation"
                 )
+                await operation.send_initial_errors([failure(code, self.context.request_id)])
                 return
             if principal is None:
                 return  # the socket is closed: nothing is executed

@@ -6,10 +6,13 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from portal.failures import INTERNAL_MESSAGE, UNAVAILABLE_MESSAGE, log_failure
 from portal.models.enums import AuditResult
 from portal.resolvers.audit import AuditEntry
+from portal.resolvers.errors import ErrorCode
 from portal.resolvers.live import posted_document, posted_events
 from portal.schema.context import Info, SocketOperation
 from portal.schema.documents import DOCUMENTS_READ, Document
@@ -35,8 +38,23 @@ class SocketOperations(SchemaExtension):
     async def on_stream_result(self, result: Any) -> AsyncIterator[None]:
         live = self._live()
         if live is not None:
-            await live.settle()
+            try:
+                await live.settle()
+            except Exception as error:  # what was read is not answered unaudited
+                request_id = self.execution_context.context.request_id
+                code = log_failure(error, request_id=request_id, where="the audit trail")
+                result.data = None
+                result.errors = [failure(code, request_id)]
         yield
+
+
+def failure(code: ErrorCode, request_id: str) -> GraphQLError:
+    """The error-contract answer of a websocket operation (or event) that failed as a whole."""
+    unavailable = code is ErrorCode.SERVICE_UNAVAILABLE
+    return GraphQLError(
+        UNAVAILABLE_MESSAGE if unavailable else INTERNAL_MESSAGE,
+        extensions={"code": code.value, "requestId": request_id},
+    )
 
 
 @strawberry.type
