@@ -39,16 +39,25 @@ from portal.settings import Settings
 logger = logging.getLogger(__name__)
 
 
+# Far above any access token this server signs; a longer one is refused unread.
+MAX_CONNECTION_TOKEN_LENGTH = 8192
+
+
 def connection_token(params: Mapping[str, object]) -> str | None:
     """The access token of a ``connection_init`` payload: ``{"Authorization": "Bearer <jwt>"}``
-    (any case) or ``{"token": "<jwt>"}``; '' when one is given but malformed."""
+    (any case) or ``{"token": "<jwt>"}``; '' when one is given but malformed or too long."""
+    token: str | None = None
     for key, value in params.items():
         if key.lower() == "authorization":
-            return bearer_token({"authorization": value})
-    token = params.get("token")
-    if token is None:
-        return None
-    return token.strip() if isinstance(token, str) else ""
+            token = bearer_token({"authorization": value})
+            break
+    else:
+        given = params.get("token")
+        if given is not None:
+            token = given.strip() if isinstance(given, str) else ""
+    if token is not None and len(token) > MAX_CONNECTION_TOKEN_LENGTH:
+        return ""
+    return token
 
 
 SESSION_KEY = "portal.session"

@@ -153,8 +153,12 @@ class LiveOperation:
         self._lease = None
         self._session = None
         self.context.sessionmaker = self._sessionmaker
-        if lease is not None:
+        if lease is None:
+            return
+        try:
             await lease.aclose()
+        except Exception as error:  # the pool discards a connection it cannot reset
+            log_failure(error, request_id=self.context.request_id, where="a websocket release")
 
     async def revalidate(self) -> Principal | None:
         """The caller as the database says now, on the held connection; None once the socket's
@@ -294,7 +298,10 @@ class PortalSocket(BaseGraphQLTransportWSHandler[Context, None]):
         """Re-read the socket's caller from its access token, as an HTTP request would; close
         the socket (4403) and answer None when the token expired or its subject is gone."""
         credentials = self.context.credentials
-        if self.closing or credentials is None:
+        if self.closing:
+            return None
+        if credentials is None:  # not acknowledged: no operation runs without a caller
+            await self.forbid(ENDED_REASON)
             return None
         if credentials.expired:
             await self._expired(sessionmaker)
@@ -310,6 +317,10 @@ class PortalSocket(BaseGraphQLTransportWSHandler[Context, None]):
         except InvalidTokenError:
             await self.forbid(ENDED_REASON)
             return None
+
+    async def handle_task_exception(self, error: Exception) -> None:
+        # Logged like every other failure: types, SQLSTATE and stack, never database text.
+        log_failure(error, request_id=self.context.request_id, where="a websocket operation")
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         """Strawberry's ``run_operation``, with the operation's own context and connection."""

@@ -88,8 +88,14 @@ async def test_a_delivered_document_carries_its_nested_fields(
 
 @pytest.mark.parametrize(
     "payload",
-    [{}, {"Authorization": "Bearer not-a-jwt"}, {"Authorization": "Basic abc"}, {"token": 42}],
-    ids=["no token", "invalid token", "not bearer", "not a string"],
+    [
+        {},
+        {"Authorization": "Bearer not-a-jwt"},
+        {"Authorization": "Basic abc"},
+        {"token": 42},
+        {"token": "x" * 100_000},
+    ],
+    ids=["no token", "invalid token", "not bearer", "not a string", "too long"],
 )
 async def test_a_connection_without_a_valid_token_is_refused(
     live: LiveApp, payload: dict[str, Any]
