@@ -57,6 +57,11 @@ def failure(code: ErrorCode, request_id: str) -> GraphQLError:
     )
 
 
+# Who may subscribe; decided at `subscribe`, and again before each document for the caller as the
+# database says then (a scope or permission withdrawn meanwhile ends the subscription).
+DOCUMENT_POSTED_RULE = DOCUMENTS_READ
+
+
 @strawberry.type
 class DocumentSubscriptions:
     @strawberry.subscription(
@@ -67,7 +72,7 @@ class DocumentSubscriptions:
         "user is deactivated, the socket is closed with 4403 (sign in or refresh, then "
         "reconnect). Missed events are not replayed: after a reconnect, catch up with "
         "`documents(filter: {postedAfter: ...})`.",
-        extensions=[requires(DOCUMENTS_READ)],
+        extensions=[requires(DOCUMENT_POSTED_RULE)],
     )
     async def document_posted(self, info: Info) -> AsyncGenerator[Document, None]:
         context = info.context
@@ -82,8 +87,8 @@ class DocumentSubscriptions:
             async with live.event() as principal:
                 if principal is None:
                     return  # the socket's credentials ended: it is closed, nothing is delivered
-                # The field's own rule, decided again for the caller as the database says now.
-                Requires(DOCUMENTS_READ).has_permission(None, info)
+                # The field's own rule, decided again (raises FORBIDDEN, audited, when it fails).
+                Requires(DOCUMENT_POSTED_RULE).has_permission(None, info)
                 record = await posted_document(
                     session=context.session, principal=principal, event=event
                 )
