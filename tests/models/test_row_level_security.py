@@ -136,3 +136,52 @@ async def test_anyone_may_append_audit_events_but_reads_are_scoped(
             )
             == 1
         )
+
+
+async def test_every_tenant_policy_reads_the_scope_once_per_query(db: AsyncSession) -> None:
+    # Given every row-level security policy of the schema
+    rows = (
+        await db.execute(
+            sa.text(
+                "SELECT tablename, policyname, coalesce(qual, '') || ' ' || "
+                "coalesce(with_check, '') AS expression FROM pg_policies "
+                "WHERE schemaname = current_schema()"
+            )
+        )
+    ).all()
+
+    # Then none evaluates the per-row scope function, and every tenant table's policy reads the
+    # scope through init-plans (evaluated once per query, so the planner can use its indexes)
+    assert not [row for row in rows if "portal_scope_allows" in row.expression]
+    init_plan_tables = {
+        row.tablename for row in rows if "SELECT portal_scope_ids()" in row.expression
+    }
+    assert set(TENANT_TABLES) <= init_plan_tables
+
+
+async def test_the_init_plan_policy_admits_exactly_the_scope(
+    sessionmaker: async_sessionmaker[AsyncSession], world: World
+) -> None:
+    # Given sessions scoped to Acme, to nothing, and to everything
+    counts = {}
+    for name, scope in {
+        "acme": AccountScope(account_ids=frozenset({world.acme.id})),
+        "nothing": AccountScope.nothing(),
+        "everything": AccountScope.everything(),
+    }.items():
+        async with sessionmaker() as session:
+            set_scope(session, scope)
+            counts[name] = (
+                await session.execute(
+                    sa.text(
+                        "SELECT count(*) FILTER (WHERE account_id = :acme) AS own, "
+                        "count(*) AS seen FROM documents"
+                    ),
+                    {"acme": world.acme.id},
+                )
+            ).one()
+
+    # Then Acme sees its own documents and nothing else, no scope sees nothing, staff see all
+    assert counts["acme"].own == counts["acme"].seen > 0
+    assert counts["nothing"].seen == 0
+    assert counts["everything"].seen > counts["acme"].seen

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from portal.auth.principal import Principal
 from portal.auth.resolve import principal_from_claims
 from portal.auth.tokens import InvalidTokenError, TokenService
-from portal.models.db import AccountScope, set_scope
+from portal.models.db import AccountScope, rescope, set_scope
 from portal.models.enums import AuditResult
 from portal.resolvers.audit import AuditEntry, RequestMeta, write_events
 
@@ -46,8 +46,8 @@ async def authenticate_bearer(
 
     Raises ``InvalidTokenError`` for a malformed, invalid or expired token, or one whose subject
     is no longer active, after auditing the rejection in its own transaction. The lookup runs in
-    ``session`` with the system scope and is rolled back, so the session can then be scoped to the
-    principal for the rest of the request."""
+    ``session`` with the system scope; the same transaction is then scoped to the principal for
+    the rest of the request."""
     if token is None:
         return Principal.anonymous()
     # The subject is named by a verified token; its row is read before any tenant scope is known,
@@ -74,7 +74,7 @@ async def authenticate_bearer(
             ],
         )
         raise
-    # The principal lookup ran unscoped; the request runs in the principal's scope.
-    await session.rollback()
-    set_scope(session, principal.scope)
+    # The principal lookup ran unscoped; the request goes on in the same transaction, in the
+    # principal's scope (it read plain rows only, nothing that could outlive the re-scoping).
+    await rescope(session, principal.scope)
     return principal

@@ -6,6 +6,7 @@ permission take effect on the very next request instead of when the token expire
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,12 +25,12 @@ from portal.models import (
     StaffUser,
     UserPermission,
 )
-from portal.models.enums import UserStatus
+from portal.models.enums import Permission, UserStatus
 
 
 async def principal_from_claims(session: AsyncSession, claims: TokenClaims) -> Principal:
-    if claims.session_id is not None:
-        await _check_sign_in_session(session, claims)
+    """The principal a verified token names, read in one statement (its sign-in session, the
+    subject's live state, its permissions and its account family together)."""
     match claims.subject_kind:
         case SubjectKind.USER:
             return await _user_principal(session, claims)
@@ -41,14 +42,16 @@ async def principal_from_claims(session: AsyncSession, claims: TokenClaims) -> P
             return await _provider_client_principal(session, claims)
 
 
-async def _check_sign_in_session(session: AsyncSession, claims: TokenClaims) -> None:
+def _session_alive(claims: TokenClaims) -> sa.ColumnElement[bool]:
     """A token issued for a sign-in session dies with it: logout, revocation, absolute expiry."""
+    if claims.session_id is None:
+        return sa.true()
     subject = (
         col(AuthSession.user_id)
         if claims.subject_kind is SubjectKind.USER
         else col(AuthSession.staff_id)
     )
-    alive = await session.scalar(
+    return sa.exists(
         sa.select(sa.literal(1)).where(
             col(AuthSession.id) == claims.session_id,
             subject == claims.subject_id,
@@ -56,21 +59,34 @@ async def _check_sign_in_session(session: AsyncSession, claims: TokenClaims) -> 
             col(AuthSession.absolute_expires_at) > sa.func.now(),
         )
     )
-    if alive is None:
+
+
+def _family_of(account_id: Any) -> sa.ScalarSelect[Any]:
+    """The account and the employer clients it administers, as one array."""
+    return (
+        sa.select(sa.func.array_agg(col(Account.id)))
+        .where(sa.or_(col(Account.id) == account_id, col(Account.parent_account_id) == account_id))
+        .scalar_subquery()
+    )
+
+
+def _check_alive(alive: bool) -> None:
+    if not alive:
         raise InvalidTokenError("the sign-in session has ended")
 
 
 async def account_family(session: AsyncSession, account_id: uuid.UUID) -> frozenset[uuid.UUID]:
     """The account and the employer clients it administers."""
-    rows = await session.execute(
-        sa.select(col(Account.id)).where(
-            sa.or_(col(Account.id) == account_id, col(Account.parent_account_id) == account_id)
-        )
-    )
-    return frozenset(rows.scalars())
+    family = await session.scalar(sa.select(_family_of(sa.literal(account_id, sa.Uuid))))
+    return frozenset(family or ())
 
 
 async def _user_principal(session: AsyncSession, claims: TokenClaims) -> Principal:
+    permissions = (
+        sa.select(sa.func.array_agg(sa.cast(col(UserPermission.permission), sa.Text)))
+        .where(col(UserPermission.user_id) == col(PortalUser.id))
+        .scalar_subquery()
+    )
     row = (
         await session.execute(
             sa.select(
@@ -79,6 +95,9 @@ async def _user_principal(session: AsyncSession, claims: TokenClaims) -> Princip
                 col(PortalUser.account_id),
                 col(PortalUser.role),
                 col(PortalUser.totp_confirmed_at),
+                permissions.label("permissions"),
+                _family_of(col(PortalUser.account_id)).label("family"),
+                _session_alive(claims).label("alive"),
             )
             .join(Contact, col(Contact.id) == PortalUser.contact_id)
             .where(
@@ -90,17 +109,15 @@ async def _user_principal(session: AsyncSession, claims: TokenClaims) -> Princip
     ).one_or_none()
     if row is None:
         raise InvalidTokenError("the user is not active")
-    permissions = await session.execute(
-        sa.select(col(UserPermission.permission)).where(col(UserPermission.user_id) == row.id)
-    )
+    _check_alive(row.alive)
     return Principal(
         kind=PrincipalKind.USER,
         id=row.id,
         email=row.email,
         account_id=row.account_id,
-        account_ids=await account_family(session, row.account_id),
+        account_ids=frozenset(row.family or ()),
         user_role=row.role,
-        permissions=frozenset(permissions.scalars()),
+        permissions=frozenset(Permission(value) for value in row.permissions or ()),
         token_id=claims.token_id,
         session_id=claims.session_id,
         second_factor_confirmed=row.totp_confirmed_at is not None,
@@ -111,7 +128,10 @@ async def _staff_principal(session: AsyncSession, claims: TokenClaims) -> Princi
     row = (
         await session.execute(
             sa.select(
-                col(StaffUser.id), col(StaffUser.email), col(StaffUser.totp_confirmed_at)
+                col(StaffUser.id),
+                col(StaffUser.email),
+                col(StaffUser.totp_confirmed_at),
+                _session_alive(claims).label("alive"),
             ).where(
                 col(StaffUser.id) == claims.subject_id,
                 col(StaffUser.is_active).is_(True),
@@ -120,6 +140,7 @@ async def _staff_principal(session: AsyncSession, claims: TokenClaims) -> Princi
     ).one_or_none()
     if row is None:
         raise InvalidTokenError("the staff user is not active")
+    _check_alive(row.alive)
     return Principal(
         kind=PrincipalKind.STAFF,
         id=row.id,
@@ -138,6 +159,7 @@ async def _client_principal(session: AsyncSession, claims: TokenClaims) -> Princ
                 col(ApiClient.client_id),
                 col(ApiClient.account_id),
                 col(ApiClient.scopes),
+                _family_of(col(ApiClient.account_id)).label("family"),
             ).where(
                 col(ApiClient.id) == claims.subject_id,
                 col(ApiClient.revoked_at).is_(None),
@@ -153,7 +175,7 @@ async def _client_principal(session: AsyncSession, claims: TokenClaims) -> Princ
         id=row.id,
         email=None,
         account_id=row.account_id,
-        account_ids=await account_family(session, row.account_id),
+        account_ids=frozenset(row.family or ()),
         scopes=scopes,
         token_id=claims.token_id,
     )

@@ -109,6 +109,14 @@ def set_scope(session: AsyncSession, scope: AccountScope) -> None:
     session.sync_session.info[SCOPE_KEY] = scope
 
 
+async def rescope(session: AsyncSession, scope: AccountScope) -> None:
+    """Scope ``session`` to ``scope`` from now on, its open transaction included (one round
+    trip instead of ending the transaction and beginning another)."""
+    set_scope(session, scope)
+    if session.in_transaction():
+        await session.run_sync(lambda sync: _apply_scope(sync.connection(), scope))
+
+
 def current_scope(session: Session) -> AccountScope:
     scope = session.info.get(SCOPE_KEY)
     return scope if isinstance(scope, AccountScope) else AccountScope.nothing()

@@ -78,6 +78,22 @@ def to_row(*, principal: Principal, meta: RequestMeta, entry: AuditEntry) -> dic
     }
 
 
+async def append_events(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    meta: RequestMeta,
+    entries: Sequence[AuditEntry],
+) -> None:
+    """Add ``entries`` in ``session``'s transaction (the caller commits). Appending is allowed
+    in any scope: the trail's row-level security admits every insert."""
+    if entries:
+        await session.execute(
+            sa.insert(AuditEvent),
+            [to_row(principal=principal, meta=meta, entry=entry) for entry in entries],
+        )
+
+
 async def write_events(
     *,
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -85,15 +101,13 @@ async def write_events(
     meta: RequestMeta,
     entries: Sequence[AuditEntry],
 ) -> None:
+    """Write ``entries`` in a transaction of their own, committed."""
     if not entries:
         return
     async with sessionmaker() as session:
         # Appending is allowed in any scope; the system scope only keeps the intent explicit.
         set_scope(session, AccountScope.everything())
-        await session.execute(
-            sa.insert(AuditEvent),
-            [to_row(principal=principal, meta=meta, entry=entry) for entry in entries],
-        )
+        await append_events(session=session, principal=principal, meta=meta, entries=entries)
         await session.commit()
 
 

@@ -9,12 +9,15 @@ from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.error import GraphQLError
+from sqlalchemy.exc import DBAPIError
 from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult as StrawberryExecutionResult
+from strawberry.types.graphql import OperationType
 
 from portal.failures import RETRY_AFTER_SECONDS, log_failure
-from portal.resolvers.audit import write_events
+from portal.models.db import database_unavailable
+from portal.resolvers.audit import AuditEntry, append_events, write_events
 from portal.resolvers.errors import ErrorCode, PortalError, ServiceUnavailable
 
 logger = logging.getLogger("portal.graphql")
@@ -166,13 +169,7 @@ class AuditTrail(SchemaExtension):
             return
         context.operation_name = self.execution_context.operation_name
         try:
-            await context.session.rollback()
-            await write_events(
-                sessionmaker=context.sessionmaker,
-                principal=context.principal,
-                meta=context.request_meta,
-                entries=list(entries),
-            )
+            await self._write(context, list(entries))
         except Exception as error:  # any failure to record PHI access fails the request
             code = log_failure(error, request_id=context.request_id, where="the audit trail")
             if code is ErrorCode.SERVICE_UNAVAILABLE:
@@ -183,6 +180,36 @@ class AuditTrail(SchemaExtension):
                 "The request could not be recorded in the audit trail, so nothing of it is "
                 "answered. Quote the request id to support."
             ) from None
+
+    async def _write(self, context: Any, entries: list[AuditEntry]) -> None:
+        session = context.session
+        if (
+            self.execution_context.graphql_document is not None
+            and self.execution_context.operation_type is OperationType.QUERY
+            and session.in_transaction()
+        ):
+            # A query wrote nothing: its entries go into its own transaction, committed with it
+            # (two round trips instead of ending it and beginning another).
+            try:
+                await append_events(
+                    session=session,
+                    principal=context.principal,
+                    meta=context.request_meta,
+                    entries=entries,
+                )
+                await session.commit()
+                return
+            except DBAPIError as error:
+                if database_unavailable(error):
+                    raise
+                # The read's transaction failed earlier (a field's error): start afresh.
+        await session.rollback()
+        await write_events(
+            sessionmaker=context.sessionmaker,
+            principal=context.principal,
+            meta=context.request_meta,
+            entries=entries,
+        )
 
 
 class AuditNotWritten(PortalError):
