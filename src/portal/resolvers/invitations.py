@@ -30,8 +30,9 @@ from portal.models.enums import Role, UserStatus
 from portal.models.sessions import SessionSubject
 from portal.resolvers import one_time_tokens
 from portal.resolvers.errors import BadUserInput, ErrorCode, NotFound, PortalError
+from portal.resolvers.lockout import system_scope
 from portal.resolvers.outbox import enqueue_email
-from portal.resolvers.sessions import LoginResult, open_session, system_scope
+from portal.resolvers.sessions import LoginResult, open_session
 from portal.settings import Settings
 
 ACCEPT_PATH = "/accept-invitation"

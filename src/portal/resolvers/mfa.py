@@ -32,6 +32,8 @@ from portal.models import PortalUser, StaffUser
 from portal.models.base import utcnow
 from portal.models.credentials import RecoveryCode
 from portal.resolvers.errors import BadUserInput, Forbidden, Unauthenticated
+from portal.resolvers.lockout import LOCKED, RateLimited, count_failure, system_scope
+from portal.settings import Settings
 
 ISSUER = "Employer Health Portal"
 RECOVERY_CODE_COUNT = 10
@@ -177,28 +179,60 @@ async def confirm_enrollment(
     return codes
 
 
+async def _guessed_wrong(
+    session: AsyncSession, settings: Settings, person: PortalUser | StaffUser, ip: str | None
+) -> None:
+    """A wrong password or code with a signed-in session counts toward the lockout like a
+    failed sign-in, so a stolen access token cannot be used to guess either."""
+    async with system_scope(session):
+        await count_failure(session, settings, person, ip or "unknown", utcnow())
+        await session.commit()
+
+
+def _refuse_if_locked(person: PortalUser | StaffUser, field: str) -> None:
+    if person.locked_until is not None and person.locked_until > utcnow():
+        raise RateLimited(LOCKED, field=field)
+
+
 async def regenerate_recovery_codes(
-    *, session: AsyncSession, principal: Principal, code: str
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    code: str,
+    settings: Settings,
+    ip: str | None,
 ) -> list[str]:
     person = await _person(session, principal)
     if person.totp_secret is None or person.totp_confirmed_at is None:
         raise BadUserInput(NOT_ENROLLED)
-    _check_code(person, code)
+    _refuse_if_locked(person, "code")
+    try:
+        _check_code(person, code)
+    except BadUserInput:
+        await _guessed_wrong(session, settings, person, ip)
+        raise
     codes = await _replace_recovery_codes(session, person)
     await session.commit()
     return codes
 
 
 async def disable(
-    *, session: AsyncSession, principal: Principal, password: str, require_mfa_for_admins: bool
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    password: str,
+    settings: Settings,
+    ip: str | None,
 ) -> None:
     """Turn the factor off (password required); refused where the factor is mandatory."""
     person = await _person(session, principal)
     if person.totp_secret is None:
         raise BadUserInput(NOT_ENROLLED)
-    if require_mfa_for_admins and principal.is_administrator:
+    if settings.require_mfa_for_admins and principal.is_administrator:
         raise Forbidden(MANDATORY)
+    _refuse_if_locked(person, "password")
     if person.password_hash is None or not verify_password(person.password_hash, password):
+        await _guessed_wrong(session, settings, person, ip)
         raise BadUserInput(WRONG_PASSWORD, field="password")
     person.totp_secret = None
     person.totp_confirmed_at = None

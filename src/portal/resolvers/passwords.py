@@ -31,14 +31,9 @@ from portal.models.enums import UserStatus
 from portal.models.sessions import SessionSubject
 from portal.resolvers import one_time_tokens
 from portal.resolvers.errors import ErrorCode, PortalError
+from portal.resolvers.lockout import LOCKED, RateLimited, count_failure, system_scope
 from portal.resolvers.outbox import enqueue_email
-from portal.resolvers.sessions import (
-    LOCKED,
-    RateLimited,
-    _fail,
-    revoke_sessions,
-    system_scope,
-)
+from portal.resolvers.sessions import revoke_sessions
 from portal.settings import Settings
 
 RESET_PATH = "/reset-password"
@@ -248,7 +243,7 @@ async def change_password(
         if row.password_hash is None or not verify_password(row.password_hash, current_password):
             # Counts toward the lockout like a failed sign-in, so a stolen access token cannot
             # be used to guess the password.
-            await _fail(session, settings, row, ip or "unknown", now)
+            await count_failure(session, settings, row, ip or "unknown", now)
             await session.commit()
             raise IncorrectPassword(INCORRECT_CURRENT, field="currentPassword")
         check_password(

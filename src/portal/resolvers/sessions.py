@@ -15,8 +15,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,36 +26,29 @@ from sqlmodel import col
 from portal.auth.passwords import hash_password, verify_password
 from portal.auth.principal import Principal, PrincipalKind
 from portal.auth.tokens import SubjectKind, TokenService
-from portal.models import AuthSession, Contact, LoginFailure, PortalUser, RefreshToken, StaffUser
+from portal.models import AuthSession, Contact, PortalUser, RefreshToken, StaffUser
 from portal.models.base import utcnow
-from portal.models.db import ACCOUNT_IDS_SETTING, ALL_ACCOUNTS_SETTING, AccountScope, set_scope
-from portal.models.db import current_scope as session_scope
 from portal.models.enums import UserStatus
 from portal.models.sessions import SessionSubject
 from portal.resolvers import mfa
-from portal.resolvers.errors import BadUserInput, ErrorCode, PortalError, Unauthenticated
+from portal.resolvers.errors import BadUserInput, PortalError, Unauthenticated
+from portal.resolvers.lockout import (
+    IP_THROTTLED,
+    LOCKED,
+    RateLimited,
+    count_failure,
+    ip_failures,
+    record_ip_failure,
+    system_scope,
+)
 from portal.settings import Settings
 
 BAD_CREDENTIALS = "Email or password is incorrect."
-LOCKED = (
-    "This account is locked after too many failed sign-ins. Try again later, "
-    "or ask support to unlock it."
-)
-IP_THROTTLED = "Too many failed sign-ins from your network. Wait a few minutes and try again."
 TOTP_REQUIRED = "Enter the 6-digit code from your authenticator app."
 BAD_RECOVERY_CODE = "The recovery code is incorrect or was already used."
 BAD_REFRESH = "The refresh token is invalid or expired; sign in again."
-# Locks grow with repeated lockouts but never beyond a day (until the hard limit is reached).
-MAX_LOCK = timedelta(days=1)
-# Reached ``login_max_failures``: locked until support resets it.
-PERMANENT_LOCK = timedelta(days=365 * 100)
-
 # Verified against when the email is unknown, so the answer takes as long as for a real account.
 _DUMMY_HASH = hash_password(secrets.token_urlsafe(24))
-
-
-class RateLimited(PortalError):
-    code = ErrorCode.RATE_LIMITED
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,24 +71,6 @@ class _Subject:
 
 def hash_refresh_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-@asynccontextmanager
-async def system_scope(session: AsyncSession) -> AsyncIterator[None]:
-    """Run with every account visible (a lookup by email, before any principal is known), and
-    restore the caller's scope for the transactions after this one."""
-    previous = session_scope(session.sync_session)
-    set_scope(session, AccountScope.everything())
-    if session.in_transaction():
-        # Scopes are applied when a transaction begins: re-scope the one already open.
-        await session.execute(
-            sa.text("SELECT set_config(:ids_key, '', true), set_config(:all_key, 'on', true)"),
-            {"ids_key": ACCOUNT_IDS_SETTING, "all_key": ALL_ACCOUNTS_SETTING},
-        )
-    try:
-        yield
-    finally:
-        set_scope(session, previous)
 
 
 async def login(
@@ -146,26 +119,26 @@ async def _login(
 ) -> LoginResult:
     now = utcnow()
     ip_key = ip or "unknown"
-    if await _ip_failures(session, settings, ip_key, now) >= settings.login_ip_max_failures:
+    if await ip_failures(session, settings, ip_key, now) >= settings.login_ip_max_failures:
         verify_password(_DUMMY_HASH, password)
         raise RateLimited(IP_THROTTLED)
 
     subject = await _find_subject(session, email)
     if subject is None:
         verify_password(_DUMMY_HASH, password)
-        await _record_ip_failure(session, ip_key, now)
+        await record_ip_failure(session, ip_key, now)
         raise Unauthenticated(BAD_CREDENTIALS)
 
     row = subject.row
     if row.locked_until is not None and row.locked_until > now:
         # Same work as any attempt, and the same answer whether the password is right or not.
         verify_password(_DUMMY_HASH, password)
-        await _record_ip_failure(session, ip_key, now)
+        await record_ip_failure(session, ip_key, now)
         raise RateLimited(LOCKED)
 
     password_ok = row.password_hash is not None and verify_password(row.password_hash, password)
     if not password_ok:
-        await _fail(session, settings, row, ip_key, now)
+        await count_failure(session, settings, row, ip_key, now)
         raise Unauthenticated(BAD_CREDENTIALS)
 
     if row.totp_secret is not None and row.totp_confirmed_at is not None:
@@ -178,14 +151,14 @@ async def _login(
                 code=recovery_code,
             )
             if not spent:
-                await _fail(session, settings, row, ip_key, now)
+                await count_failure(session, settings, row, ip_key, now)
                 raise Unauthenticated(BAD_RECOVERY_CODE, field="recoveryCode")
         elif not totp:
             # The password was right: asking for the code is no secret to someone who knows it.
             raise Unauthenticated(TOTP_REQUIRED, field="totp")
         elif not mfa.accepted_step(row.totp_secret, totp, now=now, last_used=row.last_login_at):
             # Wrong, too old, or already used (replay): one answer for all three.
-            await _fail(session, settings, row, ip_key, now)
+            await count_failure(session, settings, row, ip_key, now)
             raise Unauthenticated("The authenticator code is incorrect.", field="totp")
 
     row.failed_login_count = 0
@@ -229,46 +202,6 @@ async def _find_subject(session: AsyncSession, email: str) -> _Subject | None:
         )
     ).scalar_one_or_none()
     return _Subject(SessionSubject.STAFF, staff) if staff is not None else None
-
-
-async def _fail(
-    session: AsyncSession,
-    settings: Settings,
-    row: PortalUser | StaffUser,
-    ip_key: str,
-    now: datetime,
-) -> None:
-    row.failed_login_count += 1
-    count = row.failed_login_count
-    if count >= settings.login_max_failures:
-        row.locked_until = now + PERMANENT_LOCK
-    elif count % settings.login_lockout_threshold == 0:
-        lockouts = count // settings.login_lockout_threshold
-        lock = timedelta(seconds=settings.login_lockout_seconds) * 2 ** min(lockouts - 1, 16)
-        row.locked_until = now + min(lock, MAX_LOCK)
-    session.add(row)
-    await _record_ip_failure(session, ip_key, now)
-
-
-async def _ip_failures(session: AsyncSession, settings: Settings, ip: str, now: datetime) -> int:
-    since = now - timedelta(seconds=settings.login_ip_window_seconds)
-    # Old rows of this address are of no further use.
-    await session.execute(
-        sa.delete(LoginFailure).where(
-            col(LoginFailure.ip) == ip, col(LoginFailure.attempted_at) < since
-        )
-    )
-    count = await session.scalar(
-        sa.select(sa.func.count()).where(
-            col(LoginFailure.ip) == ip, col(LoginFailure.attempted_at) >= since
-        )
-    )
-    return int(count or 0)
-
-
-async def _record_ip_failure(session: AsyncSession, ip: str, now: datetime) -> None:
-    session.add(LoginFailure(ip=ip[:64], attempted_at=now))
-    await session.flush()
 
 
 def _new_refresh_token(session: AsyncSession, session_id: uuid.UUID) -> str:

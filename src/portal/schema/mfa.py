@@ -128,7 +128,11 @@ class MfaMutations:
     ) -> RegenerateRecoveryCodesPayload:
         try:
             codes = await mfa.regenerate_recovery_codes(
-                session=info.context.session, principal=info.context.principal, code=input.code
+                session=info.context.session,
+                principal=info.context.principal,
+                code=input.code,
+                settings=info.context.settings,
+                ip=info.context.client_ip,
             )
         except PortalError as error:
             return RegenerateRecoveryCodesPayload(
@@ -148,7 +152,8 @@ class MfaMutations:
                 session=info.context.session,
                 principal=info.context.principal,
                 password=input.password,
-                require_mfa_for_admins=info.context.settings.require_mfa_for_admins,
+                settings=info.context.settings,
+                ip=info.context.client_ip,
             )
         except PortalError as error:
             return DisableTotpPayload(user_errors=[UserError.from_error(error)])
