@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from portal.auth.keys import load_or_create_keys
 from portal.auth.oauth import token_endpoint
@@ -145,9 +146,12 @@ def create_app(
     ]
     if settings.graphiql_enabled:
         routes.extend(graphiql_routes())
+    proxies = [entry.strip() for entry in settings.trusted_proxies.split(",") if entry.strip()]
     app = Starlette(
         routes=routes,
         middleware=[
+            # First, so every later layer (audit, lockouts, logs) sees the real client address.
+            *([Middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)] if proxies else []),
             Middleware(RequestIdMiddleware),
             Middleware(SecurityHeadersMiddleware),
             Middleware(ErrorContractMiddleware),

@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     password_reset_ip_max_requests: int = Field(default=20, ge=1)
     password_reset_ip_window_seconds: int = Field(default=15 * 60, ge=1)
 
+    # Addresses (or CIDR ranges) of the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto
+    # are believed (PORTAL_TRUSTED_PROXIES, comma-separated). Empty: no proxy header is believed,
+    # whatever the peer, so a client cannot choose the address that lockouts and audit record.
+    trusted_proxies: str = ""
     graphql_max_depth: int = Field(default=12, ge=2)
     graphql_max_aliases: int = Field(default=30, ge=1)
     graphql_max_tokens: int = Field(default=5000, ge=100)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,7 +22,8 @@ from portal.settings import Settings
 
 _SERVE = (
     "import uvicorn; from portal.app import create_app; from portal.settings import Settings; "
-    "uvicorn.run(create_app(Settings()), host='127.0.0.1', port={port}, log_level='warning')"
+    "uvicorn.run(create_app(Settings()), host='127.0.0.1', port={port}, "
+    "log_level='warning', proxy_headers=False)"
 )
 
 
@@ -38,9 +40,11 @@ def production_like_app(settings: Settings, **changes: Any) -> Starlette:
 
 
 @contextlib.contextmanager
-def serving(settings: Settings, **environment: str) -> Iterator[str]:
+def serving(settings: Settings, *, cli: bool = False, **environment: str) -> Iterator[str]:
     """The app in a server process of its own, configured like ``settings`` (same database and
-    signing key) plus ``environment`` (``PORTAL_*`` variables), for as long as the block runs."""
+    signing key) plus ``environment`` (``PORTAL_*`` variables), for as long as the block runs.
+    With ``cli`` the process is ``portal serve`` itself (migrations, reference data, uvicorn as
+    operators run it)."""
     port = free_port()
     env = {
         **os.environ,
@@ -50,9 +54,12 @@ def serving(settings: Settings, **environment: str) -> Iterator[str]:
         "PORTAL_MAIL_WORKER_ENABLED": "false",
         **environment,
     }
-    process = subprocess.Popen(  # noqa: S603 -- our own interpreter and a fixed program
-        [sys.executable, "-c", _SERVE.format(port=port)], env=env
+    command = (
+        [str(Path(sys.executable).parent / "portal"), "serve", "--port", str(port)]
+        if cli
+        else [sys.executable, "-c", _SERVE.format(port=port)]
     )
+    process = subprocess.Popen(command, env=env)  # noqa: S603 -- our own programs
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

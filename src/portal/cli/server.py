@@ -94,7 +94,15 @@ def serve(
             "  A token for the Authorization header: .venv/bin/portal token admin@acme.example"
         )
     typer.echo("")
-    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
+    # Proxy headers are the app's to judge (PORTAL_TRUSTED_PROXIES), never uvicorn's default of
+    # believing any loopback peer.
+    uvicorn.run(
+        create_app(settings),
+        host=bind_host,
+        port=bind_port,
+        log_level="info",
+        proxy_headers=False,
+    )
 
 
 @cli.command()
