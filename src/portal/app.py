@@ -22,6 +22,7 @@ from portal.auth.tokens import TokenService
 from portal.download_app import DownloadEndpoint
 from portal.events import EventHub
 from portal.graphql_app import PortalGraphQL
+from portal.log_redaction import install_log_redaction
 from portal.mail.worker import MailWorker
 from portal.middleware import (
     ErrorContractMiddleware,
@@ -66,6 +67,7 @@ def create_app(
     """``sessionmaker`` lets tests bind every request to one connection they roll back."""
     if settings.database_url is None:
         raise ValueError("create_app needs a database URL; `portal serve` starts the embedded one")
+    install_log_redaction()
     engine = create_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,

@@ -9,8 +9,9 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,24 @@ def production_like_app(settings: Settings, **changes: Any) -> Starlette:
 
 @contextlib.contextmanager
 def serving(settings: Settings, *, cli: bool = False, **environment: str) -> Iterator[str]:
+    with _serving(settings, cli=cli, capture=False, environment=environment) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def serving_captured(
+    settings: Settings, *, cli: bool = False, **environment: str
+) -> Iterator[tuple[str, Callable[[], str]]]:
+    """Like ``serving``; also answers a function that reads what the process wrote (after the
+    block has stopped it)."""
+    with _serving(settings, cli=cli, capture=True, environment=environment) as served:
+        yield served
+
+
+@contextlib.contextmanager
+def _serving(
+    settings: Settings, *, cli: bool, capture: bool, environment: dict[str, str]
+) -> Iterator[tuple[str, Callable[[], str]]]:
     """The app in a server process of its own, configured like ``settings`` (same database and
     signing key) plus ``environment`` (``PORTAL_*`` variables), for as long as the block runs.
     With ``cli`` the process is ``portal serve`` itself (migrations, reference data, uvicorn as
@@ -59,7 +78,15 @@ def serving(settings: Settings, *, cli: bool = False, **environment: str) -> Ite
         if cli
         else [sys.executable, "-c", _SERVE.format(port=port)]
     )
-    process = subprocess.Popen(command, env=env)  # noqa: S603 -- our own programs
+    written = tempfile.TemporaryFile() if capture else None  # noqa: SIM115 -- closed below
+    captured: list[str] = []
+    process = subprocess.Popen(  # noqa: S603 -- our own programs
+        command, env=env, stdout=written, stderr=subprocess.STDOUT if capture else None
+    )
+
+    def output() -> str:
+        return "".join(captured)
+
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -72,7 +99,11 @@ def serving(settings: Settings, *, cli: bool = False, **environment: str) -> Ite
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError("the server process did not start")
             time.sleep(0.1)
-        yield url
+        yield url, output
     finally:
         process.terminate()
         process.wait(timeout=20)
+        if written is not None:
+            written.seek(0)
+            captured.append(written.read().decode(errors="replace"))
+            written.close()

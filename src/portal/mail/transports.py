@@ -13,9 +13,11 @@ from typing import Any, Protocol
 
 import aiosmtplib
 
+from portal.log_redaction import DEVELOPMENT_LINKS_LOGGER
 from portal.settings import Settings
 
 logger = logging.getLogger(__name__)
+development_links = logging.getLogger(DEVELOPMENT_LINKS_LOGGER)
 
 _LINK = re.compile(r"https?://\S+")
 
@@ -73,12 +75,14 @@ class SmtpTransport:
 class FileTransport:
     """Writes each message to ``<directory>/<message id>.eml`` and logs its first link.
 
-    Only for development and demos without an SMTP server: the log then holds the link (and so
-    the one-time token) that the addressee would have received.
+    Only for development and demos without an SMTP server: there the log holds the link (and so
+    the one-time token) that the addressee would have received. Anywhere else the log names the
+    file and the addressee only.
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, log_links: bool = False) -> None:
         self.directory = directory
+        self.log_links = log_links
 
     async def send(self, message: EmailMessage) -> None:
         message_id = str(message["Message-ID"]).strip("<>").partition("@")[0]
@@ -86,12 +90,16 @@ class FileTransport:
         await asyncio.to_thread(self._write, path, message.as_bytes())
         body = message.get_body(preferencelist=("plain",))
         text = body.get_content() if body is not None else ""
-        logger.warning(
-            "no SMTP server configured: wrote %s for %s; link: %s",
-            path,
-            message["To"],
-            first_link(text) or "(none)",
-        )
+        if self.log_links:
+            # Said outright (this logger is exempt from redaction): a development demo needs it.
+            development_links.warning(
+                "no SMTP server configured: wrote %s for %s; link: %s",
+                path,
+                message["To"],
+                first_link(text) or "(none)",
+            )
+        else:
+            logger.warning("no SMTP server configured: wrote %s for %s", path, message["To"])
 
     def _write(self, path: Path, data: bytes) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -101,4 +109,4 @@ class FileTransport:
 def transport_for(settings: Settings) -> MailTransport:
     if settings.smtp_host:
         return SmtpTransport(settings)
-    return FileTransport(settings.mail_dir)
+    return FileTransport(settings.mail_dir, log_links=settings.environment == "development")
