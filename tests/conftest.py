@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from starlette.applications import Starlette
 
 from portal.app import create_app
+from portal.auth.rejections import REJECTED_TOKENS
 from portal.auth.tokens import SubjectKind, TokenService
 from portal.migrations import upgrade_async
 from portal.models.db import AccountScope, create_engine, set_scope
@@ -90,6 +91,12 @@ def app(settings: Settings) -> Starlette:
 def tokens(app: Starlette) -> TokenService:
     service: TokenService = app.state.tokens
     return service
+
+
+@pytest.fixture(autouse=True)
+def fresh_rejection_ledger() -> None:
+    """Each test's first rejected token from an address is recorded (the ledger is per process)."""
+    REJECTED_TOKENS.forget()
 
 
 @pytest.fixture

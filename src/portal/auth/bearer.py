@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.auth.principal import Principal
+from portal.auth.rejections import REJECTED_TOKENS, RejectedTokens
 from portal.auth.resolve import principal_from_claims
 from portal.auth.tokens import InvalidTokenError, TokenService
 from portal.models.db import AccountScope, rescope, set_scope
@@ -41,11 +42,13 @@ async def authenticate_bearer(
     tokens: TokenService,
     token: str | None,
     meta: RequestMeta,
+    rejections: RejectedTokens = REJECTED_TOKENS,
 ) -> Principal:
     """The principal a token names (anonymous without one).
 
     Raises ``InvalidTokenError`` for a malformed, invalid or expired token, or one whose subject
-    is no longer active, after auditing the rejection in its own transaction. The lookup runs in
+    is no longer active, after auditing the rejection in its own transaction (at most once per
+    client address and minute: see ``portal.auth.rejections``). The lookup runs in
     ``session`` with the system scope; the same transaction is then scoped to the principal for
     the rest of the request."""
     if token is None:
@@ -61,18 +64,19 @@ async def authenticate_bearer(
     except InvalidTokenError as error:
         logger.info("rejected bearer token: %s", error)
         await session.rollback()
-        await write_events(
-            sessionmaker=sessionmaker,
-            principal=Principal.anonymous(),
-            meta=meta,
-            entries=[
-                AuditEntry(
-                    action="token.rejected",
-                    result=AuditResult.DENIED,
-                    details={"reason": str(error)[:200]},
-                )
-            ],
-        )
+        verdict = rejections.note(meta.ip_address)
+        if verdict.record:
+            details: dict[str, object] = {"reason": str(error)[:200]}
+            if verdict.suppressed_before:
+                details["alsoRejectedSinceLastRecord"] = verdict.suppressed_before
+            await write_events(
+                sessionmaker=sessionmaker,
+                principal=Principal.anonymous(),
+                meta=meta,
+                entries=[
+                    AuditEntry(action="token.rejected", result=AuditResult.DENIED, details=details)
+                ],
+            )
         raise
     # The principal lookup ran unscoped; the request goes on in the same transaction, in the
     # principal's scope (it read plain rows only, nothing that could outlive the re-scoping).
