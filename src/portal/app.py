@@ -30,6 +30,7 @@ from portal.middleware import (
     SecurityHeadersMiddleware,
 )
 from portal.models.db import create_engine, create_sessionmaker
+from portal.production import configuration_problems, demo_data_present, refuse
 from portal.resolvers.documents.visibility import accessible_document_ids
 from portal.resolvers.downloads import DOWNLOAD_PATH
 from portal.schema import build_schema
@@ -68,6 +69,7 @@ def create_app(
     if settings.database_url is None:
         raise ValueError("create_app needs a database URL; `portal serve` starts the embedded one")
     install_log_redaction()
+    refuse(configuration_problems(settings))
     engine = create_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
@@ -127,6 +129,10 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if settings.is_production:
+            async with engine.connect() as connection:
+                if await demo_data_present(connection):
+                    refuse(["the database holds the demo data (its people share one password)"])
         await warn_if_row_level_security_is_bypassed(engine)
         if settings.mail_worker_enabled:
             mail_worker.start()
@@ -146,7 +152,7 @@ def create_app(
         Route("/oauth/token", token_endpoint, methods=["POST"]),
         Route(DOWNLOAD_PATH + "/{token}", downloads.endpoint, methods=["GET"]),
     ]
-    if settings.graphiql_enabled:
+    if settings.serves_graphiql:
         routes.extend(graphiql_routes())
     proxies = [entry.strip() for entry in settings.trusted_proxies.split(",") if entry.strip()]
     app = Starlette(
@@ -155,7 +161,7 @@ def create_app(
             # First, so every later layer (audit, lockouts, logs) sees the real client address.
             *([Middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)] if proxies else []),
             Middleware(RequestIdMiddleware),
-            Middleware(SecurityHeadersMiddleware),
+            Middleware(SecurityHeadersMiddleware, hsts=settings.is_production),
             Middleware(ErrorContractMiddleware),
         ],
         lifespan=lifespan,

@@ -54,11 +54,20 @@ _SECURITY_HEADERS = {
 }
 
 
-class SecurityHeadersMiddleware:
-    """Responses hold PHI: never cached, never framed, never sniffed. Pages may set their own."""
+# Production only: browsers then refuse plain http for a year, subdomains included.
+HSTS = "max-age=31536000; includeSubDomains"
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class SecurityHeadersMiddleware:
+    """Responses hold PHI: never cached, never framed, never sniffed. Pages may set their own.
+    In production (``hsts``) browsers are also told to use https only."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.headers = {
+            **_SECURITY_HEADERS,
+            **({"strict-transport-security": HSTS} if hsts else {}),
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -68,7 +77,7 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in _SECURITY_HEADERS.items():
+                for name, value in self.headers.items():
                     if name not in headers:
                         headers.append(name, value)
             await send(message)

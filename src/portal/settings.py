@@ -101,6 +101,17 @@ class Settings(BaseSettings):
     graphql_max_aliases: int = Field(default=30, ge=1)
     graphql_max_tokens: int = Field(default=5000, ge=100)
     graphiql_enabled: bool = True
+    # In production GraphiQL is not served unless this is on (it is the staff's tool: only staff
+    # may introspect there).
+    graphiql_in_production: bool = False
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def serves_graphiql(self) -> bool:
+        return self.graphiql_enabled and (not self.is_production or self.graphiql_in_production)
 
     # Largest document upload accepted (PORTAL_MAX_UPLOAD_BYTES), enforced while the bytes are read.
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1)

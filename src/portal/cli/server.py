@@ -39,6 +39,8 @@ def seed(
 
 
 async def _seed(settings: Settings, *, demo: bool) -> None:
+    if demo and settings.is_production:
+        raise typer.BadParameter("the demo data is never loaded in production (--demo)")
     from portal.seed.demo import seed_demo
     from portal.seed.reference import seed_reference_data
     from portal.storage import document_storage

@@ -27,6 +27,7 @@ from portal.schema.downloads import DownloadMutations
 from portal.schema.employees import Employee
 from portal.schema.errors import AuditTrail, ErrorCodes, label_document_errors
 from portal.schema.ingestion import IngestionMutations
+from portal.schema.introspection import IntrospectionPolicy
 from portal.schema.invitations import InvitationMutations
 from portal.schema.live import DocumentSubscriptions, SocketOperations
 from portal.schema.mfa import MfaMutations
@@ -76,6 +77,7 @@ def build_schema(
         # entries, on the one connection it holds.
         SocketOperations,
         lambda: ParserCache(maxsize=512),
+        IntrospectionPolicy,
         lambda: ValidationCache(maxsize=512),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: QueryDepthLimiter(max_depth=max_depth),

@@ -19,6 +19,7 @@ from portal.failures import RETRY_AFTER_SECONDS, log_failure
 from portal.models.db import database_unavailable
 from portal.resolvers.audit import AuditEntry, append_events, write_events
 from portal.resolvers.errors import ErrorCode, PortalError, ServiceUnavailable
+from portal.schema.introspection import may_introspect, without_suggestions
 
 logger = logging.getLogger("portal.graphql")
 
@@ -45,6 +46,8 @@ def label_document_errors(errors: list[GraphQLError], context: object = None) ->
     for error in errors:
         original = error.original_error
         if original is None:
+            if not may_introspect(context):
+                error.message = without_suggestions(error.message)
             if "code" not in (error.extensions or {}):
                 error.extensions = {
                     **(error.extensions or {}),
