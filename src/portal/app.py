@@ -33,6 +33,7 @@ from portal.models.db import create_engine, create_sessionmaker
 from portal.production import configuration_problems, demo_data_present, refuse
 from portal.resolvers.documents.visibility import accessible_document_ids
 from portal.resolvers.downloads import DOWNLOAD_PATH
+from portal.resolvers.ingestion.isolation import PDF_CHECKER, PdfCheckLimits
 from portal.schema import build_schema
 from portal.settings import Settings
 from portal.storage import document_storage
@@ -70,6 +71,11 @@ def create_app(
         raise ValueError("create_app needs a database URL; `portal serve` starts the embedded one")
     install_log_redaction()
     refuse(configuration_problems(settings))
+    PDF_CHECKER.limits = PdfCheckLimits(
+        memory_bytes=settings.pdf_check_memory_bytes,
+        cpu_seconds=settings.pdf_check_cpu_seconds,
+        max_inflated_bytes=settings.pdf_max_inflated_bytes,
+    )
     engine = create_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
@@ -139,6 +145,7 @@ def create_app(
         try:
             yield
         finally:
+            PDF_CHECKER.close()
             await mail_worker.stop()
             await engine.dispose()
 

@@ -115,6 +115,11 @@ class Settings(BaseSettings):
 
     # Largest document upload accepted (PORTAL_MAX_UPLOAD_BYTES), enforced while the bytes are read.
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+    # Uploaded PDFs are checked in a separate process under these limits: its address space, its
+    # CPU seconds, and how far the pages of one file may inflate (decompression bombs).
+    pdf_check_memory_bytes: int = Field(default=1024 * 1024 * 1024, ge=128 * 1024 * 1024)
+    pdf_check_cpu_seconds: int = Field(default=30, ge=1)
+    pdf_max_inflated_bytes: int = Field(default=256 * 1024 * 1024, ge=1024 * 1024)
     # A prepared merged-PDF download URL works once, for the one who prepared it, this long.
     download_ticket_ttl_seconds: int = Field(default=5 * 60, ge=10, le=3600)
 

@@ -28,6 +28,8 @@ class ErrorCode(StrEnum):
     NOT_A_PDF = "NOT_A_PDF"
     PDF_ENCRYPTED = "PDF_ENCRYPTED"
     PDF_CORRUPT = "PDF_CORRUPT"
+    # A PDF whose pages inflate far past its size (a decompression bomb), or too slow to check.
+    PDF_TOO_COMPLEX = "PDF_TOO_COMPLEX"
     FILE_TOO_LARGE = "FILE_TOO_LARGE"
     EMPTY_FILE = "EMPTY_FILE"
     # A change of state the object's current state does not allow (e.g. a visit's status).

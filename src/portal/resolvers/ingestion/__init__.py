@@ -7,11 +7,13 @@ from portal.resolvers.ingestion.documents import (
     restore_document,
     retract_document,
 )
-from portal.resolvers.ingestion.pdf import PdfFacts, UploadRejected, inspect_pdf, validate_pdf
+from portal.resolvers.ingestion.isolation import validate_pdf
+from portal.resolvers.ingestion.pdf import CheckedPdf, PdfFacts, UploadRejected, inspect_pdf
 from portal.resolvers.ingestion.visits import record_visit, update_visit_status
 
 __all__ = [
     "AlreadyPosted",
+    "CheckedPdf",
     "PdfFacts",
     "UploadRejected",
     "inspect_pdf",

@@ -31,7 +31,7 @@ from portal.models.db import AccountScope
 from portal.models.enums import UserStatus
 from portal.resolvers.documents.visibility import archived_condition
 from portal.resolvers.errors import BadUserInput, ErrorCode, NotFound, PortalError
-from portal.resolvers.ingestion.pdf import PdfFacts, validate_pdf
+from portal.resolvers.ingestion.isolation import validate_pdf
 from portal.resolvers.outbox import enqueue_email, enqueue_webhook_event
 from portal.storage import DocumentStorage
 
@@ -101,7 +101,9 @@ async def post_document(
         raise NotFound("No report type has this code.", field="reportType")
     if posted_at is not None and posted_at.tzinfo is None:
         raise BadUserInput("Give the posting time with its time zone.", field="postedAt")
-    facts: PdfFacts = await validate_pdf(data, limit=max_bytes)
+    checked = await validate_pdf(data, limit=max_bytes)
+    # What is stored is the checked copy: without active content when the upload had any.
+    data, facts = checked.data, checked.facts
     existing = await find_posted(session=session, visit_id=visit.id, sha256=facts.sha256)
     if existing is not None:
         raise AlreadyPosted(existing)
