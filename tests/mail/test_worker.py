@@ -192,11 +192,13 @@ async def test_without_smtp_host_writes_eml_files_and_logs_the_link(
 ) -> None:
     # Given no SMTP host
     # (a fresh Settings: a copy would keep the cached data folder of the original)
-    offline = Settings(environment="test", database_url=settings.database_url, data_dir=tmp_path)
+    offline = Settings(
+        environment="development", database_url=settings.database_url, data_dir=tmp_path
+    )
     assert offline.smtp_host is None
     message = await queue(db, world)
-    # When the worker runs
-    with caplog.at_level(logging.WARNING, logger="portal.mail.transports"):
+    # When the worker runs (in development: the log shows the link)
+    with caplog.at_level(logging.WARNING, logger="portal.mail"):
         report = await deliver_due(sessionmaker=sessionmaker, settings=offline)
     # Then the message is an .eml file under <data_dir>/mail, and the log shows its link
     assert report.delivered == 1
@@ -207,6 +209,27 @@ async def test_without_smtp_host_writes_eml_files_and_logs_the_link(
     assert "Subject: Reset your password" in text
     assert LINK in caplog.text
     assert (await reload(db, message)).status is OutboxStatus.DELIVERED
+
+
+async def test_outside_development_the_file_transport_never_logs_the_link(
+    db: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    world: World,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given no SMTP host on an instance that is not a development machine
+    offline = Settings(environment="test", database_url=settings.database_url, data_dir=tmp_path)
+    await queue(db, world)
+    # When the worker writes the message as a file
+    with caplog.at_level(logging.DEBUG, logger="portal.mail"):
+        report = await deliver_due(sessionmaker=sessionmaker, settings=offline)
+    # Then the log names the file but never the link and its one-time token
+    assert report.delivered == 1
+    assert "no SMTP server configured" in caplog.text
+    assert LINK not in caplog.text
+    assert "token" not in caplog.text
 
 
 async def test_the_app_runs_the_worker_and_stops_it_at_shutdown(

@@ -37,7 +37,7 @@ def test_secrets_in_any_log_line_are_redacted(
 
     # When any logger writes a line holding a secret (directly or through its arguments)
     with caplog.at_level(logging.INFO):
-        logging.getLogger("uvicorn.access").info("%s", line)
+        logging.getLogger("portal.access").info("%s", line)
         logging.getLogger("portal.anything").warning(line)
 
     # Then no handler sees it
