@@ -345,7 +345,8 @@ async def test_reference_data_is_complete_and_upserts_in_place(sessionmaker: Ses
         ).all()
         await session.commit()
     assert codes == {spec.code for spec in REPORT_TYPES}
-    assert len(codes) == 23
+    assert len(codes) == 24
+    assert "EMPLOYER_PATIENT_VISIT_REPORT" in codes
     assert services == {spec.code for spec in SERVICES}
     assert len(services) >= 15
     assert links

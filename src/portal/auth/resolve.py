@@ -71,6 +71,27 @@ async def account_family(session: AsyncSession, account_id: uuid.UUID) -> frozen
 
 
 async def _user_principal(session: AsyncSession, claims: TokenClaims) -> Principal:
+    found = await user_principal(
+        session,
+        claims.subject_id,
+        token_id=claims.token_id,
+        session_id=claims.session_id,
+    )
+    if found is None or not found[1]:
+        raise InvalidTokenError("the user is not active")
+    return found[0]
+
+
+async def user_principal(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    token_id: str | None = None,
+    session_id: uuid.UUID | None = None,
+) -> tuple[Principal, bool] | None:
+    """The principal a portal user signs in as, and whether they may sign in now (an ACTIVE login
+    of an active contact); None for an unknown user. Support's access explanations judge a user
+    through exactly this principal."""
     row = (
         await session.execute(
             sa.select(
@@ -78,22 +99,21 @@ async def _user_principal(session: AsyncSession, claims: TokenClaims) -> Princip
                 col(PortalUser.email),
                 col(PortalUser.account_id),
                 col(PortalUser.role),
+                col(PortalUser.status),
                 col(PortalUser.totp_confirmed_at),
+                col(PortalUser.contact_id),
+                col(Contact.is_active),
             )
             .join(Contact, col(Contact.id) == PortalUser.contact_id)
-            .where(
-                col(PortalUser.id) == claims.subject_id,
-                col(PortalUser.status) == UserStatus.ACTIVE,
-                col(Contact.is_active).is_(True),
-            )
+            .where(col(PortalUser.id) == user_id)
         )
     ).one_or_none()
     if row is None:
-        raise InvalidTokenError("the user is not active")
+        return None
     permissions = await session.execute(
         sa.select(col(UserPermission.permission)).where(col(UserPermission.user_id) == row.id)
     )
-    return Principal(
+    principal = Principal(
         kind=PrincipalKind.USER,
         id=row.id,
         email=row.email,
@@ -101,10 +121,12 @@ async def _user_principal(session: AsyncSession, claims: TokenClaims) -> Princip
         account_ids=await account_family(session, row.account_id),
         user_role=row.role,
         permissions=frozenset(permissions.scalars()),
-        token_id=claims.token_id,
-        session_id=claims.session_id,
+        token_id=token_id,
+        session_id=session_id,
         second_factor_confirmed=row.totp_confirmed_at is not None,
+        contact_id=row.contact_id,
     )
+    return principal, row.status is UserStatus.ACTIVE and bool(row.is_active)
 
 
 async def _staff_principal(session: AsyncSession, claims: TokenClaims) -> Principal:
@@ -138,6 +160,7 @@ async def _client_principal(session: AsyncSession, claims: TokenClaims) -> Princ
                 col(ApiClient.client_id),
                 col(ApiClient.account_id),
                 col(ApiClient.scopes),
+                col(ApiClient.name),
             ).where(
                 col(ApiClient.id) == claims.subject_id,
                 col(ApiClient.revoked_at).is_(None),
@@ -156,13 +179,20 @@ async def _client_principal(session: AsyncSession, claims: TokenClaims) -> Princ
         account_ids=await account_family(session, row.account_id),
         scopes=scopes,
         token_id=claims.token_id,
+        client_name=row.name,
+        client_id=row.client_id,
     )
 
 
 async def _provider_client_principal(session: AsyncSession, claims: TokenClaims) -> Principal:
     row = (
         await session.execute(
-            sa.select(col(ProviderClient.id), col(ProviderClient.scopes)).where(
+            sa.select(
+                col(ProviderClient.id),
+                col(ProviderClient.scopes),
+                col(ProviderClient.name),
+                col(ProviderClient.client_id),
+            ).where(
                 col(ProviderClient.id) == claims.subject_id,
                 col(ProviderClient.revoked_at).is_(None),
             )
@@ -176,4 +206,6 @@ async def _provider_client_principal(session: AsyncSession, claims: TokenClaims)
         scopes=claims.scopes & frozenset(row.scopes) & PROVIDER_SCOPES,
         token_id=claims.token_id,
         provider_system=True,
+        client_name=row.name,
+        client_id=row.client_id,
     )

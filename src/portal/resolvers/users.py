@@ -165,7 +165,7 @@ def _own_account(principal: Principal) -> uuid.UUID:
     return principal.account_id
 
 
-async def _lock_account_and_recheck_actor(session: AsyncSession, principal: Principal) -> uuid.UUID:
+async def lock_account_and_recheck_actor(session: AsyncSession, principal: Principal) -> uuid.UUID:
     """Serialise the account's admin changes, then make sure the actor is still an admin."""
     account_id = _own_account(principal)
     await session.execute(
@@ -196,7 +196,7 @@ async def _target_user(
     return user
 
 
-async def _other_active_admins(
+async def other_active_admins(
     session: AsyncSession, account_id: uuid.UUID, user_id: uuid.UUID
 ) -> int:
     count = await session.scalar(
@@ -214,7 +214,7 @@ async def _other_active_admins(
     return int(count or 0)
 
 
-def _is_active_admin(user: PortalUser) -> bool:
+def is_active_admin(user: PortalUser) -> bool:
     return user.role is Role.USER_ADMIN and user.status is UserStatus.ACTIVE
 
 
@@ -227,11 +227,11 @@ async def update_user_role(
     *, session: AsyncSession, principal: Principal, user_id: uuid.UUID, role: Role
 ) -> tuple[UserView, Role]:
     """Answers the user and their previous role."""
-    account_id = await _lock_account_and_recheck_actor(session, principal)
+    account_id = await lock_account_and_recheck_actor(session, principal)
     user = await _target_user(session, account_id, user_id)
     previous = user.role
     if previous is not role:
-        if _is_active_admin(user) and await _other_active_admins(session, account_id, user.id) < 1:
+        if is_active_admin(user) and await other_active_admins(session, account_id, user.id) < 1:
             raise BadUserInput(LAST_ADMIN, field="role")
         user.role = role
         session.add(user)
@@ -282,11 +282,11 @@ async def deactivate_user(
     *, session: AsyncSession, principal: Principal, user_id: uuid.UUID
 ) -> tuple[UserView, int]:
     """Deactivate the user and end their sessions at once; answers how many sessions ended."""
-    account_id = await _lock_account_and_recheck_actor(session, principal)
+    account_id = await lock_account_and_recheck_actor(session, principal)
     user = await _target_user(session, account_id, user_id)
     ended = 0
     if user.status is not UserStatus.DEACTIVATED:
-        if _is_active_admin(user) and await _other_active_admins(session, account_id, user.id) < 1:
+        if is_active_admin(user) and await other_active_admins(session, account_id, user.id) < 1:
             raise BadUserInput(LAST_ADMIN, field="userId")
         now = utcnow()
         user.status = UserStatus.DEACTIVATED
