@@ -419,3 +419,21 @@ async def test_a_bad_move_to_is_refused(
     code = "BAD_USER_INPUT" if target == "same" else "NOT_FOUND"
     assert user_errors(payload) == [("moveTo", code)]
     assert await fresh(db, Location, world.acme_dallas.id) is not None
+
+
+async def test_another_accounts_admin_cannot_add_a_location_to_acme(
+    globex_client: GraphQLClient, db: AsyncSession, world: World
+) -> None:
+    variables = {
+        "input": {
+            "accountId": global_id(AccountNode, world.acme.id),
+            "name": "Sneaky",
+            "address": ADDRESS,
+        }
+    }
+    payload = (await globex_client(ADD_LOCATION, variables)).ok()["addLocation"]
+    assert user_errors(payload) == [("accountId", "NOT_FOUND")]
+    count = await db.scalar(
+        sa.select(sa.func.count()).where(col(Location.account_id) == world.acme.id)
+    )
+    assert count == 2

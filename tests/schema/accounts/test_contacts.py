@@ -352,3 +352,20 @@ async def test_others_may_not_deactivate_contacts(
     assert_forbidden(await clients[actor](DEACTIVATE_CONTACT, variables), ["deactivateContact"])
     assert_unauthenticated(await clients["anonymous"](DEACTIVATE_CONTACT, variables))
     assert (await contact_row(db, world.acme_visits.contact_id)).is_active is True
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"workEmail": "two@@acme"}, "workEmail"),
+        ({"lastName": ""}, "lastName"),
+        ({"phone": "99"}, "phone"),
+    ],
+)
+async def test_bad_contact_changes_are_refused_and_nothing_written(
+    change: dict[str, Any], field: str, admin_client: GraphQLClient, db: AsyncSession, world: World
+) -> None:
+    variables = {"input": {"id": contact_id(world.acme_visits.contact_id), "title": "X", **change}}
+    payload = (await admin_client(UPDATE_CONTACT, variables)).ok()["updateContact"]
+    assert user_errors(payload) == [(field, "BAD_USER_INPUT")]
+    assert (await contact_row(db, world.acme_visits.contact_id)).title is None
