@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from portal.models import Document
+from portal.models import Document, Visit
 from portal.schema.accounts import Account as AccountNode
 from portal.schema.accounts import Contact as ContactNode
 from portal.schema.accounts import Location as LocationNode
@@ -19,6 +19,7 @@ from portal.schema.catalog import ReportType as ReportTypeNode
 from portal.schema.documents import Document as DocumentNode
 from portal.schema.relay import global_id
 from portal.schema.users import PortalUser as PortalUserNode
+from portal.schema.visits import Visit as VisitNode
 from portal.seed.reference import reference_id
 from tests.schema.accounts.conftest import committed_events
 from tests.support.graphql import GraphQLClient, assert_forbidden, assert_unauthenticated
@@ -264,3 +265,86 @@ async def test_only_staff_ask_for_explanations(
     }
     assert_forbidden(await clients[actor](EXPLAIN, variables), ["accessExplanation"])
     assert_unauthenticated(await clients["anonymous"](EXPLAIN, variables))
+
+
+VISIT_EXPLAIN = """
+query ($user: ID!, $object: ID!) {
+  accessExplanation(userId: $user, objectId: $object) {
+    visible reasons { code message remedyMutation } visit { id } document { id }
+  }
+}
+"""
+
+
+async def explain_visit(client: GraphQLClient, user_id: uuid.UUID, visit: Visit) -> dict[str, Any]:
+    variables = {
+        "user": global_id(PortalUserNode, user_id),
+        "object": global_id(VisitNode, visit.id),
+    }
+    answer: dict[str, Any] = (await client(VISIT_EXPLAIN, variables)).ok()["accessExplanation"]
+    return answer
+
+
+async def test_visits_answer_like_the_visits_list(
+    staff_client: GraphQLClient, visits_client: GraphQLClient, world: World
+) -> None:
+    seen = {
+        node["id"]
+        for node in (await visits_client("{ visits(first: 50) { nodes { id } } }")).ok()["visits"][
+            "nodes"
+        ]
+    }
+    results = world.results
+    for visit in (
+        results.alice_injury,
+        results.bob_injury,
+        results.gina_physical,
+        results.carl_hearing,
+    ):
+        answer = await explain_visit(staff_client, world.acme_visits.id, visit)
+        assert answer["visible"] is (global_id(VisitNode, visit.id) in seen)
+        assert (answer["reasons"] == []) is answer["visible"]
+        assert answer["visit"] == {"id": global_id(VisitNode, visit.id)}
+        assert answer["document"] is None
+    other = await explain_visit(staff_client, world.acme_visits.id, results.gina_physical)
+    assert [reason["code"] for reason in other["reasons"]] == ["ANOTHER_ACCOUNT"]
+
+
+async def test_a_missing_permission_and_the_flip(
+    staff_client: GraphQLClient,
+    admin_client: GraphQLClient,
+    basic_client: GraphQLClient,
+    world: World,
+) -> None:
+    target = world.results.alice_injury
+    # Given the Basic user has no VIEW_VISIT_ACTIVITY
+    answer = await explain_visit(staff_client, world.acme_basic.id, target)
+    assert answer["visible"] is False
+    assert [reason["code"] for reason in answer["reasons"]] == ["ROLE_OR_PERMISSION_MISSING"]
+    assert answer["reasons"][0]["remedyMutation"] == "setUserPermissions"
+    assert_forbidden(await basic_client("{ visits { totalCount } }"), ["visits"])
+    # When the admin grants it (the suggested change)
+    grant = """
+    mutation ($id: ID!) {
+      setUserPermissions(input: {userId: $id, permissions: [VIEW_VISIT_ACTIVITY]}) {
+        userErrors { code }
+      }
+    }
+    """
+    variables = {"id": global_id(PortalUserNode, world.acme_basic.id)}
+    assert (await admin_client(grant, variables)).ok()["setUserPermissions"]["userErrors"] == []
+    # Then the answer flips and the user's visits list shows the visit
+    flipped = await explain_visit(staff_client, world.acme_basic.id, target)
+    assert (flipped["visible"], flipped["reasons"]) == (True, [])
+    nodes = (await basic_client("{ visits(first: 50) { nodes { id } } }")).ok()["visits"]["nodes"]
+    assert {"id": global_id(VisitNode, target.id)} in nodes
+
+
+async def test_other_kinds_of_objects_are_bad_input(
+    staff_client: GraphQLClient, world: World
+) -> None:
+    variables = {
+        "user": global_id(PortalUserNode, world.acme_basic.id),
+        "object": global_id(LocationNode, world.acme_dallas.id),
+    }
+    assert (await staff_client(EXPLAIN, variables)).error_codes() == ["BAD_USER_INPUT"]

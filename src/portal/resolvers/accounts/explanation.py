@@ -10,6 +10,7 @@ in words and a stable code, with the change that would grant it. A login that ca
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -20,8 +21,8 @@ from sqlmodel import col
 
 from portal.auth.principal import Principal
 from portal.auth.resolve import user_principal
-from portal.models import Account, Document, Location, PortalUser, ReportType
-from portal.models.enums import Role, UserStatus
+from portal.models import Account, Document, Location, PortalUser, ReportType, Visit
+from portal.models.enums import Permission, Role, UserStatus
 from portal.resolvers.documents.visibility import (
     Requirement,
     accessible_document_ids,
@@ -29,6 +30,7 @@ from portal.resolvers.documents.visibility import (
     visibility_requirements,
 )
 from portal.resolvers.errors import NotFound
+from portal.resolvers.visits import load_visits
 
 
 class ReasonCode(StrEnum):
@@ -61,7 +63,8 @@ class Reason:
 @dataclass(frozen=True, slots=True)
 class Explanation:
     user_id: uuid.UUID
-    document_id: uuid.UUID
+    # The object asked about: a document or a visit.
+    object_id: uuid.UUID
     account_id: uuid.UUID
     visible: bool
     reasons: tuple[Reason, ...]
@@ -148,10 +151,74 @@ async def explain_document_access(
         reasons.append(_reason(requirement, principal, facts, account_name or "their account"))
     return Explanation(
         user_id=user_id,
-        document_id=document_id,
+        object_id=document_id,
         account_id=facts.account_id,
         visible=by_rule and may_sign_in,
         reasons=tuple(reasons),
+    )
+
+
+async def explain_visit_access(
+    *,
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    visit_id: uuid.UUID,
+    field_rule_allows: Callable[[Principal], bool],
+) -> Explanation:
+    """The same question for a visit: the lists' field rule (``field_rule_allows``, the very
+    rule object ``visits`` declares) and their account scope (``load_visits``)."""
+    found = await user_principal(session, user_id)
+    if found is None:
+        raise NotFound("No user with this id.", field="userId")
+    principal, may_sign_in = found
+    row = (
+        await session.execute(
+            sa.select(col(Visit.account_id), col(Account.name))
+            .join(Account, col(Account.id) == col(Visit.account_id))
+            .where(col(Visit.id) == visit_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound("No visit with this id.", field="objectId")
+    visit_account_id, visit_account = row
+    role_allows = field_rule_allows(principal)
+    in_scope = (await load_visits(session=session, scope=principal.scope, ids=[visit_id]))[0]
+    reasons: list[Reason] = []
+    if not may_sign_in:
+        reasons.append(await _login_reason(session, user_id))
+    if not role_allows:
+        reasons.append(
+            Reason(
+                ReasonCode.ROLE_OR_PERMISSION_MISSING,
+                f"The user is a Basic user without the {Permission.VIEW_VISIT_ACTIVITY.value} "
+                "permission, so visits and visit activity are closed to them.",
+                f"A User Admin grants {Permission.VIEW_VISIT_ACTIVITY.value} "
+                "(setUserPermissions), or makes the user a User Admin (updateUserRole).",
+                "setUserPermissions",
+            )
+        )
+    if in_scope is None:
+        account_name = await session.scalar(
+            sa.select(col(Account.name)).where(col(Account.id) == principal.account_id)
+        )
+        reasons.append(_another_account(visit_account, account_name or "their account", "visit"))
+    return Explanation(
+        user_id=user_id,
+        object_id=visit_id,
+        account_id=visit_account_id,
+        visible=may_sign_in and role_allows and in_scope is not None,
+        reasons=tuple(reasons),
+    )
+
+
+def _another_account(owner: str, account_name: str, what: str) -> Reason:
+    return Reason(
+        ReasonCode.ANOTHER_ACCOUNT,
+        f"The {what} belongs to {owner}, which is neither the user's account ({account_name}) "
+        "nor one of its employer clients.",
+        f"Make {owner} an employer client of {account_name} (addEmployerClient, staff; only "
+        f"for a third-party administrator), or give a contact of {owner} access instead.",
+        "addEmployerClient",
     )
 
 
@@ -180,15 +247,7 @@ def _reason(
     code = _REASON_OF[requirement]
     match requirement:
         case Requirement.SAME_ACCOUNT:
-            return Reason(
-                code,
-                f"The document belongs to {facts.account_name}, which is neither the user's "
-                f"account ({account_name}) nor one of its employer clients.",
-                f"Make {facts.account_name} an employer client of {account_name} "
-                "(addEmployerClient, staff; only for a third-party administrator), or give a "
-                f"contact of {facts.account_name} access instead.",
-                "addEmployerClient",
-            )
+            return _another_account(facts.account_name, account_name, "document")
         case Requirement.NOT_RETRACTED:
             retracted = _day(facts.retracted_at) if facts.retracted_at else "an earlier date"
             return Reason(

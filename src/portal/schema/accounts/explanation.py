@@ -6,6 +6,7 @@ import uuid
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from strawberry import relay
 
 from portal.resolvers.accounts import explanation
 from portal.resolvers.accounts.explanation import ReasonCode
@@ -19,6 +20,7 @@ from portal.schema.users import PortalUser
 
 if TYPE_CHECKING:
     from portal.schema.documents import Document
+    from portal.schema.visits import Visit
 
 strawberry_reason_code = strawberry.enum(
     ReasonCode,
@@ -46,7 +48,8 @@ class AccessExplanation:
         description="Empty when `visible`; otherwise every condition the user fails."
     )
     user_id: strawberry.Private[uuid.UUID]
-    document_id: strawberry.Private[uuid.UUID]
+    object_id: strawberry.Private[uuid.UUID]
+    object_type: strawberry.Private[str]
     account_id: strawberry.Private[uuid.UUID]
 
     @strawberry.field(description="The user asked about.")
@@ -54,16 +57,29 @@ class AccessExplanation:
         found = await PortalUser.load(info, [self.user_id])
         return found[0]
 
-    @strawberry.field(description="The document asked about.")
+    @strawberry.field(description="The document asked about (null when a visit was asked about).")
     async def document(
         self, info: Info
     ) -> Annotated[Document, strawberry.lazy("portal.schema.documents")] | None:
         from portal.schema.documents import Document
 
-        row = await info.context.loaders.document.load(self.document_id)
+        if self.object_type != Document.__name__:
+            return None
+        row = await info.context.loaders.document.load(self.object_id)
         return Document.read(info, row) if row else None
 
-    @strawberry.field(description="The account the document belongs to.")
+    @strawberry.field(description="The visit asked about (null when a document was asked about).")
+    async def visit(
+        self, info: Info
+    ) -> Annotated[Visit, strawberry.lazy("portal.schema.visits")] | None:
+        from portal.schema.visits import Visit
+
+        if self.object_type != Visit.__name__:
+            return None
+        row = await info.context.loaders.visit.load(self.object_id)
+        return Visit.read(info, row) if row else None
+
+    @strawberry.field(description="The account the object belongs to.")
     async def account(self, info: Info) -> Account | None:
         return await account_of(info, self.account_id)
 
@@ -71,27 +87,42 @@ class AccessExplanation:
 @strawberry.type
 class ExplanationQueries:
     @strawberry.field(
-        description="Support: does this user see this document (`objectId`: a Document id) "
-        "and, if not, each reason (no report subscription for its report type at its "
-        "location, archived, retracted, role missing, another account, login not active) with "
-        "the change that would grant it. Computed with the lists' own visibility rule; audited "
-        "like a read of the document.",
+        description="Support: does this user see this object (`objectId`: a Document or a "
+        "Visit id) and, if not, each reason (no report subscription for its report type at its "
+        "location, archived, retracted, role or permission missing, another account, login not "
+        "active) with the change that would grant it. Computed with the lists' own rules; "
+        "audited like a read of the object.",
         extensions=[requires(STAFF_ONLY)],
     )
     async def access_explanation(
         self, info: Info, user_id: strawberry.ID, object_id: strawberry.ID
     ) -> AccessExplanation | None:
         from portal.schema.documents import Document
+        from portal.schema.employees import VISITS_READ
+        from portal.schema.visits import Visit
 
-        answer = await explanation.explain_document_access(
-            session=info.context.session,
-            user_id=decode_global_id(user_id, field="userId", expected=PortalUser),
-            document_id=decode_global_id(object_id, field="objectId", expected=Document),
-        )
+        user = decode_global_id(user_id, field="userId", expected=PortalUser)
+        decode_global_id(object_id, field="objectId")
+        object_type = relay.GlobalID.from_id(object_id).type_name
+        if object_type == Visit.__name__:
+            visit_id = decode_global_id(object_id, field="objectId", expected=Visit)
+            answer = await explanation.explain_visit_access(
+                session=info.context.session,
+                user_id=user,
+                visit_id=visit_id,
+                field_rule_allows=VISITS_READ.allows,
+            )
+            action = "visits.access_explained"
+        else:
+            document_id = decode_global_id(object_id, field="objectId", expected=Document)
+            answer = await explanation.explain_document_access(
+                session=info.context.session, user_id=user, document_id=document_id
+            )
+            action = "documents.access_explained"
         record_phi_read(
             info,
-            "documents.access_explained",
-            [answer.document_id],
+            action,
+            [answer.object_id],
             {"userId": str(answer.user_id), "visible": answer.visible},
         )
         return AccessExplanation(
@@ -106,6 +137,7 @@ class ExplanationQueries:
                 for reason in answer.reasons
             ],
             user_id=answer.user_id,
-            document_id=answer.document_id,
+            object_id=answer.object_id,
+            object_type=object_type,
             account_id=answer.account_id,
         )
