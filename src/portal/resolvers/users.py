@@ -340,8 +340,9 @@ async def set_report_subscriptions(
     principal: Principal,
     contact_id: uuid.UUID,
     subscriptions: Sequence[SubscriptionView],
-) -> tuple[Contact, list[SubscriptionView]]:
-    """Replace the contact's (report type, location) pairs in one transaction."""
+) -> tuple[Contact, list[SubscriptionView], list[SubscriptionView]]:
+    """Replace the contact's (report type, location) pairs in one transaction; answers the
+    contact, the pairs before and the pairs saved."""
     account_id = _own_account(principal)
     if len(subscriptions) > MAX_SUBSCRIPTIONS:
         raise BadUserInput(
@@ -384,6 +385,8 @@ async def set_report_subscriptions(
             raise NotFound(
                 "No report type with this id.", field=f"subscriptions.{index}.reportTypeId"
             )
+    own_scope = AccountScope(account_ids=frozenset({account_id}))
+    before = await list_subscriptions(session=session, scope=own_scope, contact_id=contact.id)
     await session.execute(
         sa.delete(ReportSubscription).where(col(ReportSubscription.contact_id) == contact.id)
     )
@@ -397,10 +400,6 @@ async def set_report_subscriptions(
         for item in wanted
     )
     await session.flush()
-    saved = await list_subscriptions(
-        session=session,
-        scope=AccountScope(account_ids=frozenset({account_id})),
-        contact_id=contact.id,
-    )
+    saved = await list_subscriptions(session=session, scope=own_scope, contact_id=contact.id)
     await session.commit()
-    return contact, saved
+    return contact, before, saved

@@ -305,7 +305,7 @@ class UserMutations:
                 )
                 for index, item in enumerate(input.subscriptions)
             ]
-            contact, saved = await user_resolvers.set_report_subscriptions(
+            contact, before, saved = await user_resolvers.set_report_subscriptions(
                 session=info.context.session,
                 principal=info.context.principal,
                 contact_id=contact_id,
@@ -319,7 +319,8 @@ class UserMutations:
             info,
             "contact.subscriptions_changed",
             [contact.id],
-            subscriptions=[[str(s.report_type_id), str(s.location_id)] for s in saved],
+            before=[[str(s.report_type_id), str(s.location_id)] for s in before],
+            after=[[str(s.report_type_id), str(s.location_id)] for s in saved],
         )
         return SetReportSubscriptionsPayload(
             contact=Contact.from_row(contact),

@@ -101,7 +101,8 @@ async def request_access(
 ) -> AccessRequest:
     """Staff ask a User Admin of the contact's account to enable the contact's portal access."""
     text = optional_text(note, field="note", limit=MAX_NOTE, what="a note")
-    if principal.id is None or not principal.is_staff:
+    staff_id = principal.id
+    if staff_id is None:
         raise NotFound(UNKNOWN_CONTACT, field="contactId")
     contact = await session.scalar(
         sa.select(Contact).where(col(Contact.id) == contact_id).with_for_update()
@@ -132,7 +133,7 @@ async def request_access(
         account_id=contact.account_id,
         contact_id=contact.id,
         requested_role=role,
-        requested_by_staff_id=principal.id,
+        requested_by_staff_id=staff_id,
         note=text,
     )
     session.add(request)

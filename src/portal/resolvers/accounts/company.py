@@ -226,11 +226,18 @@ async def add_location(
 async def _own_location(
     session: AsyncSession, principal: Principal, location_id: uuid.UUID, *, field: str = "id"
 ) -> Location:
-    """A location the caller may change, locked: any for staff, else of the caller's account."""
-    statement = sa.select(Location).where(col(Location.id) == location_id)
+    """A location the caller may change, locked after its account (account changes always lock
+    the account first): any for staff, else of the caller's account."""
+    statement = sa.select(col(Location.account_id)).where(col(Location.id) == location_id)
     if not principal.is_staff:
         statement = statement.where(col(Location.account_id) == principal.account_id)
-    location = await session.scalar(statement.with_for_update())
+    account_id = await session.scalar(statement)
+    if account_id is None:
+        raise NotFound(UNKNOWN_LOCATION, field=field)
+    await lock_account(session, account_id)
+    location = await session.scalar(
+        sa.select(Location).where(col(Location.id) == location_id).with_for_update()
+    )
     if location is None:
         raise NotFound(UNKNOWN_LOCATION, field=field)
     return location
@@ -299,7 +306,6 @@ async def remove_location(
     """Delete the location; with ``move_to`` first move everything that refers to it there.
     Answers the removed location, what was moved, and the location it moved to."""
     location = await _own_location(session, principal, location_id)
-    await lock_account(session, location.account_id)
     usage = await location_usage(session, location.id)
     target: Location | None = None
     if move_to is not None:

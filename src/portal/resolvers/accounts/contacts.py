@@ -196,10 +196,19 @@ async def add_contact(
 async def _changeable_contact(
     session: AsyncSession, principal: Principal, contact_id: uuid.UUID
 ) -> Contact:
-    statement = sa.select(Contact).where(col(Contact.id) == contact_id)
+    """The contact, locked after its account (every account change locks the account first, so
+    two changes never wait on each other in opposite orders): any for staff, else of the
+    caller's own account."""
+    statement = sa.select(col(Contact.account_id)).where(col(Contact.id) == contact_id)
     if not principal.is_staff:
         statement = statement.where(col(Contact.account_id) == principal.account_id)
-    contact = await session.scalar(statement.with_for_update())
+    account_id = await session.scalar(statement)
+    if account_id is None:
+        raise NotFound(UNKNOWN_CONTACT, field="id")
+    await lock_account(session, account_id)
+    contact = await session.scalar(
+        sa.select(Contact).where(col(Contact.id) == contact_id).with_for_update()
+    )
     if contact is None:
         raise NotFound(UNKNOWN_CONTACT, field="id")
     return contact
@@ -235,7 +244,6 @@ async def update_contact(
     phone = normalize_phone(changes.phone, field="phone")
     title = optional_text(changes.title, field="title", limit=MAX_TITLE, what="a title")
     contact = await _changeable_contact(session, principal, contact_id)
-    await lock_account(session, contact.account_id)
     before = contact_snapshot(contact)
     login_change: LoginEmailChange | None = None
     user_id: uuid.UUID | None = None
