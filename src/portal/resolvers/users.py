@@ -63,6 +63,8 @@ class UserView:
     last_login_at: datetime | None
     deactivated_at: datetime | None
     second_factor_enabled: bool
+    # A new login email waiting for its owner's confirmation.
+    pending_email: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,7 @@ def _user_columns() -> Any:
         col(PortalUser.last_login_at),
         col(PortalUser.deactivated_at),
         col(PortalUser.totp_confirmed_at),
+        col(PortalUser.pending_email),
     )
 
 
@@ -112,7 +115,8 @@ def _to_view(row: Sequence[Any]) -> UserView:
         last_login_at,
         deactivated_at,
         totp_confirmed_at,
-    ) = tuple(row)[:10]
+        pending_email,
+    ) = tuple(row)[:11]
     return UserView(
         id=user_id,
         account_id=account_id,
@@ -124,6 +128,7 @@ def _to_view(row: Sequence[Any]) -> UserView:
         last_login_at=last_login_at,
         deactivated_at=deactivated_at,
         second_factor_enabled=totp_confirmed_at is not None,
+        pending_email=pending_email,
     )
 
 

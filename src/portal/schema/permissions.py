@@ -46,7 +46,8 @@ strawberry_permission = strawberry.enum(
     name="requires",
     description=(
         "Who may read this field or call this mutation: a listed role, a user holding the "
-        "permission, or an API client holding the scope. No arguments: any signed-in caller."
+        "permission, an API client holding the scope, or a person in `ownRecordRoles` reading "
+        "their own record. No arguments: any signed-in caller."
     ),
 )
 class RequiresDirective:

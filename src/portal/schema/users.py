@@ -55,6 +55,10 @@ class PortalUser(PortalNode):
     last_login_at: datetime | None
     deactivated_at: datetime | None
     second_factor_enabled: bool
+    pending_email: str | None = strawberry.field(
+        description="A new login email waiting for its owner to confirm it from the emailed "
+        "link; `email` signs in until then."
+    )
     contact_id: strawberry.Private[uuid.UUID]
 
     @classmethod
@@ -68,6 +72,7 @@ class PortalUser(PortalNode):
             last_login_at=row.last_login_at,
             deactivated_at=row.deactivated_at,
             second_factor_enabled=row.second_factor_enabled,
+            pending_email=row.pending_email,
             contact_id=row.contact_id,
         )
 

@@ -228,6 +228,10 @@ async def test_an_active_users_email_change_needs_confirmation_from_the_new_addr
     assert payload["loginEmailChange"] == "PENDING_CONFIRMATION"
     user = await user_row(db, world.acme_basic.id)
     assert (user.email, user.pending_email) == ("basic@acme.example", "b.new@acme.example")
+    users = (await admin_client("{ account { users { nodes { email pendingEmail } } } }")).ok()
+    assert {"email": "basic@acme.example", "pendingEmail": "b.new@acme.example"} in users[
+        "account"
+    ]["users"]["nodes"]
     # And the old address gets a notice, the new one a confirmation link
     assert await deliver_mail(sessionmaker, mail_settings) == 2
     [notice] = inbox.to("basic@acme.example")
