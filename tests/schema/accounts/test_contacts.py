@@ -373,3 +373,33 @@ async def test_bad_contact_changes_are_refused_and_nothing_written(
     payload = (await admin_client(UPDATE_CONTACT, variables)).ok()["updateContact"]
     assert user_errors(payload) == [(field, "BAD_USER_INPUT")]
     assert (await contact_row(db, world.acme_visits.contact_id)).title is None
+
+
+async def test_staff_change_contact_details_but_not_a_logins_email(
+    staff_client: GraphQLClient, db: AsyncSession, world: World
+) -> None:
+    # Staff correct a contact's phone and title
+    variables = {"input": {"id": contact_id(world.acme_basic.contact_id), "phone": "214-555-0111"}}
+    payload = (await staff_client(UPDATE_CONTACT, variables)).ok()["updateContact"]
+    assert payload["userErrors"] == []
+    assert payload["contact"]["phone"] == "(214) 555-0111"
+    # But they cannot point a login at another mailbox: that would enable access without an
+    # admin's approval (an invitation or a password reset would follow the new address)
+    variables = {
+        "input": {"id": contact_id(world.acme_basic.contact_id), "workEmail": "me@support.example"}
+    }
+    payload = (await staff_client(UPDATE_CONTACT, variables)).ok()["updateContact"]
+    assert user_errors(payload) == [("workEmail", "FORBIDDEN")]
+    user = await user_row(db, world.acme_basic.id)
+    assert (user.email, user.pending_email) == ("basic@acme.example", None)
+    assert (await contact_row(db, world.acme_basic.contact_id)).work_email == "basic@acme.example"
+
+
+async def test_staff_change_the_email_of_a_contact_without_a_login(
+    staff_client: GraphQLClient, admin_client: GraphQLClient
+) -> None:
+    added = (await admin_client(ADD_CONTACT, {"input": NEWCOMER})).ok()["addContact"]["contact"]
+    variables = {"input": {"id": added["id"], "workEmail": "dana.new@acme.example"}}
+    payload = (await staff_client(UPDATE_CONTACT, variables)).ok()["updateContact"]
+    assert payload["userErrors"] == []
+    assert payload["contact"]["workEmail"] == "dana.new@acme.example"

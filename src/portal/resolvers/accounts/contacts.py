@@ -1,7 +1,9 @@
 """Contacts of an account: adding, changing and deactivating them; who receives what.
 
 - A contact's work email is unique in its account (any case): EMAIL_TAKEN otherwise.
-- Changing the work email of a contact with a login changes the login too. An INVITED login
+- Changing the work email of a contact with a login changes the login too, and only a User Admin
+  of the account does that: staff enable access only after an admin approves, so they cannot point
+  an existing login (or its pending invitation) at another mailbox. An INVITED login
   changes at once and its invitation goes to the new address (the old link stops working). An
   ACTIVE or deactivated login keeps signing in with the old address until its owner confirms the
   new one from the link sent there (``pending_email``); the old address gets a notice at once.
@@ -46,7 +48,7 @@ from portal.resolvers.accounts.validation import (
     optional_text,
     required_text,
 )
-from portal.resolvers.errors import BadUserInput, ErrorCode, NotFound, PortalError
+from portal.resolvers.errors import BadUserInput, ErrorCode, Forbidden, NotFound, PortalError
 from portal.resolvers.invitations import send_invitation
 from portal.resolvers.outbox import enqueue_email
 from portal.resolvers.sessions import revoke_sessions, system_scope
@@ -264,7 +266,9 @@ async def update_contact(
         contact.work_email = email
         session.add(contact)
         await session.flush()
-        login_change, user_id = await _follow_with_login(session, settings, contact, old_email)
+        login_change, user_id = await _follow_with_login(
+            session, settings, contact, old_email, by_staff=principal.is_staff
+        )
     elif email is not None:
         contact.work_email = email
     session.add(contact)
@@ -277,13 +281,19 @@ async def update_contact(
 
 
 async def _follow_with_login(
-    session: AsyncSession, settings: Settings, contact: Contact, old_email: str
+    session: AsyncSession, settings: Settings, contact: Contact, old_email: str, *, by_staff: bool
 ) -> tuple[LoginEmailChange | None, uuid.UUID | None]:
     user = await session.scalar(
         sa.select(PortalUser).where(col(PortalUser.contact_id) == contact.id).with_for_update()
     )
     if user is None:
         return None, None
+    if by_staff:
+        raise Forbidden(
+            "This contact has a portal login: a User Admin of the account changes its email "
+            "(support cannot redirect a login or an invitation).",
+            field="workEmail",
+        )
     new_email = contact.work_email.lower()
     async with system_scope(session):
         # Login names are unique across every account; a clash names no other tenant.

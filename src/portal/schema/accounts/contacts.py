@@ -153,7 +153,8 @@ class ContactMutations:
     @strawberry.mutation(
         description="Change a contact's name, work email, phone or title. A new work email of a "
         "contact with a login changes the login: the old address gets a notice, the new one a "
-        "confirmation link.",
+        "confirmation link. Only a User Admin changes the email of a contact with a login "
+        "(staff get FORBIDDEN at `workEmail`).",
         extensions=[requires(CONTACT_EDIT)],
     )
     async def update_contact(self, info: Info, input: UpdateContactInput) -> UpdateContactPayload:
