@@ -319,6 +319,13 @@ async def reactivate_user(
         user.status = UserStatus.ACTIVE if user.password_hash else UserStatus.INVITED
         user.deactivated_at = None
         session.add(user)
+        # A contact deactivated with its login (``deactivateContact``) comes back with it.
+        await session.execute(
+            sa.update(Contact)
+            .where(col(Contact.id) == user.contact_id, col(Contact.is_active).is_(False))
+            .values(is_active=True)
+            .execution_options(synchronize_session=False)
+        )
         await session.flush()
     view = await _view(session, user.id)
     await session.commit()

@@ -16,6 +16,7 @@ from portal.models.enums import Role, UserStatus
 from portal.schema.accounts import Account as AccountNode
 from portal.schema.accounts import Contact as ContactNode
 from portal.schema.relay import global_id
+from portal.schema.users import PortalUser as PortalUserNode
 from portal.settings import Settings
 from tests.schema.accounts.conftest import ERRORS, audit_events, user_errors
 from tests.schema.users.conftest import add_user
@@ -403,3 +404,22 @@ async def test_staff_change_the_email_of_a_contact_without_a_login(
     payload = (await staff_client(UPDATE_CONTACT, variables)).ok()["updateContact"]
     assert payload["userErrors"] == []
     assert payload["contact"]["workEmail"] == "dana.new@acme.example"
+
+
+async def test_reactivating_the_user_brings_a_deactivated_contact_back(
+    admin_client: GraphQLClient, anonymous_client: GraphQLClient, db: AsyncSession, world: World
+) -> None:
+    # Given the Basic user's contact was deactivated (login deactivated with it)
+    target = {"id": contact_id(world.acme_basic.contact_id)}
+    assert (await admin_client(DEACTIVATE_CONTACT, target)).ok()["deactivateContact"][
+        "userErrors"
+    ] == []
+    # When the admin reactivates the user
+    reactivate = (
+        "mutation ($id: ID!) { reactivateUser(input: {userId: $id}) { userErrors { code } } }"
+    )
+    user = {"id": global_id(PortalUserNode, world.acme_basic.id)}
+    assert (await admin_client(reactivate, user)).ok()["reactivateUser"]["userErrors"] == []
+    # Then the contact is active again and the person signs in
+    assert (await contact_row(db, world.acme_basic.contact_id)).is_active is True
+    assert (await login(anonymous_client, "basic@acme.example", PASSWORD))["userErrors"] == []
