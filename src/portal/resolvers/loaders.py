@@ -20,10 +20,9 @@ from portal.models import (
 )
 from portal.models.db import AccountScope
 from portal.resolvers import accounts, catalog, employees, visits
-from portal.resolvers.accounts import ContactAccess
+from portal.resolvers.accounts import ContactAccess, receiving
 from portal.resolvers.accounts import access_requests as access_request_resolvers
-from portal.resolvers.accounts import contacts as contact_resolvers
-from portal.resolvers.accounts.contacts import NotificationSettings
+from portal.resolvers.accounts.receiving import NotificationSettings
 from portal.resolvers.documents import records as documents
 from portal.resolvers.documents.records import DocumentRecord
 from portal.resolvers.loading import BatchLoader
@@ -54,12 +53,10 @@ class Loaders:
             lambda ids: accounts.load_contact_access(session=session, scope=scope, contact_ids=ids)
         )
         self.subscriptions_by_contact: BatchLoader[uuid.UUID, list[SubscriptionView]] = BatchLoader(
-            lambda ids: contact_resolvers.load_subscriptions(
-                session=session, scope=scope, contact_ids=ids
-            )
+            lambda ids: receiving.load_subscriptions(session=session, scope=scope, contact_ids=ids)
         )
         self.notification_settings: BatchLoader[uuid.UUID, NotificationSettings] = BatchLoader(
-            lambda ids: contact_resolvers.load_notification_settings(
+            lambda ids: receiving.load_notification_settings(
                 session=session, scope=scope, contact_ids=ids
             )
         )

@@ -8,8 +8,8 @@ import strawberry
 
 from portal.auth.principal import ViewerRole
 from portal.models.enums import AuditResult
-from portal.resolvers.accounts import contacts
-from portal.resolvers.accounts.contacts import LoginEmailChange
+from portal.resolvers.accounts import contacts, email_change, receiving
+from portal.resolvers.accounts.email_change import LoginEmailChange
 from portal.resolvers.audit import AuditEntry
 from portal.resolvers.errors import PortalError
 from portal.schema.accounts.common import audit_change
@@ -229,7 +229,7 @@ class ContactMutations:
         self, info: Info, input: ConfirmEmailChangeInput
     ) -> ConfirmEmailChangePayload:
         try:
-            done = await contacts.confirm_email_change(
+            done = await email_change.confirm_email_change(
                 session=info.context.session, token=input.token
             )
         except PortalError as error:
@@ -262,7 +262,7 @@ class ContactMutations:
         self, info: Info, input: SetNotificationPreferencesInput
     ) -> SetNotificationPreferencesPayload:
         try:
-            contact, before, after = await contacts.set_notification_preferences(
+            contact, before, after = await receiving.set_notification_preferences(
                 session=info.context.session,
                 principal=info.context.principal,
                 contact_id=decode_global_id(input.contact_id, field="contactId", expected=Contact)
