@@ -129,15 +129,27 @@ async def test_the_whole_access_request_flow(
 
 
 async def test_an_admin_declines_with_a_reason(
-    staff_client: GraphQLClient, admin_client: GraphQLClient, db: AsyncSession, newcomer: Contact
+    staff_client: GraphQLClient,
+    admin_client: GraphQLClient,
+    db: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    mail_settings: Settings,
+    inbox: Inbox,
+    newcomer: Contact,
 ) -> None:
     request_id = await pending_request(staff_client, newcomer)
+    assert await deliver_mail(sessionmaker, mail_settings) == 1  # the admin's notice
     result = (await admin_client(DECLINE, {"id": request_id, "note": "Left the company"})).ok()
     payload = result["declineAccessRequest"]
     assert payload["userErrors"] == []
     assert payload["accessRequest"]["status"] == "DECLINED"
     assert payload["accessRequest"]["decisionNote"] == "Left the company"
     assert await db.scalar(sa.select(PortalUser).where(col(PortalUser.email) == NEW_EMAIL)) is None
+    # Support is told, and no invitation goes out
+    assert await deliver_mail(sessionmaker, mail_settings) == 1
+    [told] = inbox.to("support@portal.example")
+    assert "declined" in body_of(told)
+    assert inbox.to(NEW_EMAIL) == []
 
 
 @pytest.mark.parametrize("first", ["approve", "decline"])

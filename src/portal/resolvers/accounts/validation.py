@@ -50,7 +50,7 @@ def optional_text(value: str | None, *, field: str, limit: int, what: str) -> st
 
 
 def normalize_zip(value: str, *, field: str) -> str:
-    code = value.strip()
+    code = value.strip() if len(value) <= 20 else ""
     if not ZIP_PATTERN.match(code):
         raise BadUserInput(
             f"`{value[:20]}` is not a US ZIP code (5 digits, or ZIP+4 like 75201-1234).",
@@ -94,7 +94,7 @@ def normalize_phone(value: str | None, *, field: str) -> str | None:
 
 
 def normalize_email(value: str, *, field: str) -> str:
-    address = value.strip()
+    address = value.strip() if len(value) <= 2 * MAX_EMAIL else ""
     if len(address) > MAX_EMAIL or not EMAIL_PATTERN.match(address):
         raise BadUserInput(f"`{value[:60]}` is not an email address.", field=field)
     return address
