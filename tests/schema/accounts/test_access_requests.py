@@ -272,3 +272,39 @@ async def test_access_requests_are_not_for_basic_users(
 ) -> None:
     response = await basic_client(PENDING, {"account": global_id(AccountNode, world.acme.id)})
     assert_forbidden(response, ["account", "accessRequests"])
+
+
+async def test_no_request_for_an_inactive_contact(
+    staff_client: GraphQLClient, db: AsyncSession, newcomer: Contact
+) -> None:
+    newcomer.is_active = False
+    db.add(newcomer)
+    await db.commit()
+    assert user_errors(await ask(staff_client, newcomer)) == [("contactId", "BAD_USER_INPUT")]
+
+
+async def test_approving_for_a_contact_who_meanwhile_got_a_login_changes_nothing(
+    staff_client: GraphQLClient,
+    admin_client: GraphQLClient,
+    db: AsyncSession,
+    newcomer: Contact,
+    world: World,
+) -> None:
+    # Given a pending request, and the contact meanwhile got an active login another way
+    request_id = await pending_request(staff_client, newcomer)
+    db.add(
+        PortalUser(
+            contact_id=newcomer.id,
+            account_id=world.acme.id,
+            email=NEW_EMAIL,
+            status=UserStatus.ACTIVE,
+            password_hash="x" * 60,
+        )
+    )
+    await db.commit()
+    # When the admin approves, Then it is refused and the request stays pending
+    payload = (await admin_client(APPROVE, {"id": request_id})).ok()["approveAccessRequest"]
+    assert user_errors(payload) == [("id", "USER_ALREADY_ACTIVE")]
+    row = await db.scalar(sa.select(AccessRequest).execution_options(populate_existing=True))
+    assert row is not None
+    assert row.status is AccessRequestStatus.PENDING
