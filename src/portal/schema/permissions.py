@@ -77,7 +77,12 @@ class Rule:
 
     @property
     def any_authenticated(self) -> bool:
-        return not self.roles and self.permission is None and self.scope is None
+        return (
+            not self.roles
+            and self.permission is None
+            and self.scope is None
+            and not self.own_record_roles
+        )
 
     def allows(self, principal: Principal) -> bool:
         if not principal.is_authenticated:
