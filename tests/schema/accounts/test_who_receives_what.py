@@ -167,3 +167,14 @@ async def test_others_may_not_set_preferences(
         await clients[actor](SET_PREFERENCES, variables), ["setNotificationPreferences"]
     )
     assert_unauthenticated(await clients["anonymous"](SET_PREFERENCES, variables))
+
+
+def test_a_rule_of_own_records_only_admits_nobody_by_role() -> None:
+    from portal.auth.principal import Principal, PrincipalKind, ViewerRole
+    from portal.models.enums import Role
+    from portal.schema.permissions import rule
+
+    own_only = rule(own_record_roles=(ViewerRole.BASIC,))
+    basic = Principal(kind=PrincipalKind.USER, id=uuid.uuid4(), user_role=Role.BASIC)
+    assert not own_only.any_authenticated
+    assert not own_only.allows(basic)
