@@ -56,8 +56,14 @@ async def test_services_and_report_types_are_listed(basic_client: GraphQLClient)
     assert data["services"]["totalCount"] >= 10
     assert {s["category"] for s in data["services"]["nodes"]} == {"INJURY", "NON_INJURY"}
     names = {r["name"] for r in data["reportTypes"]}
-    assert len(data["reportTypes"]) >= 23
+    assert len(data["reportTypes"]) >= 24
     assert any("DOT" in name for name in names)
+    # The seeds list it among the injury reports; the catalog has it
+    assert {
+        "code": "EMPLOYER_PATIENT_VISIT_REPORT",
+        "name": "Employer Patient Visit Report",
+        "category": "INJURY",
+    } in data["reportTypes"]
 
 
 async def test_report_types_filter_by_category(basic_client: GraphQLClient) -> None:

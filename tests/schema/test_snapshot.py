@@ -15,3 +15,5 @@ def test_permission_directive_prints_in_the_sdl() -> None:
     sdl = print_sdl()
     assert "directive @requires(" in sdl
     assert '@requires(roles: [BASIC, STAFF, USER_ADMIN], scope: "account:read")' in sdl
+    # A role admitted to its own record only prints too (a Basic user's own contact)
+    assert "@requires(roles: [STAFF, USER_ADMIN], ownRecordRoles: [BASIC])" in sdl

@@ -18,8 +18,10 @@ from sqlmodel import col
 
 from portal.auth.passwords import verify_password
 from portal.models import (
+    AccessRequest,
     Account,
     Authorization,
+    Contact,
     Document,
     Employee,
     MedicalCenter,
@@ -36,6 +38,7 @@ from portal.models import (
 )
 from portal.models.db import AccountScope, scoped_session
 from portal.models.enums import (
+    AccessRequestStatus,
     AuthorizationState,
     Permission,
     Role,
@@ -345,7 +348,8 @@ async def test_reference_data_is_complete_and_upserts_in_place(sessionmaker: Ses
         ).all()
         await session.commit()
     assert codes == {spec.code for spec in REPORT_TYPES}
-    assert len(codes) == 23
+    assert len(codes) == 24
+    assert "EMPLOYER_PATIENT_VISIT_REPORT" in codes
     assert services == {spec.code for spec in SERVICES}
     assert len(services) >= 15
     assert links
@@ -400,3 +404,21 @@ async def test_local_storage_refuses_keys_that_are_not_a_sha256(tmp_path: Path, 
         await storage.get(key)
     with pytest.raises(InvalidStorageKeyError):
         await storage.exists(key)
+
+
+async def test_access_requests_wait_for_a_user_admin(
+    seeded: Seeded, sessionmaker: Sessions
+) -> None:
+    # Support asked for Tom Becker (Acme, no login yet): admin@acme.example decides in GraphiQL
+    async with everything(sessionmaker) as session:
+        rows = (
+            await session.execute(
+                sa.select(col(Contact.work_email), col(AccessRequest.status)).join(
+                    Contact, col(Contact.id) == col(AccessRequest.contact_id)
+                )
+            )
+        ).all()
+        logins = (await session.scalars(sa.select(col(PortalUser.email)))).all()
+    assert ("tom.becker@acme.example", AccessRequestStatus.PENDING) in rows
+    assert all(status is AccessRequestStatus.PENDING for _, status in rows)
+    assert "tom.becker@acme.example" not in logins

@@ -43,10 +43,24 @@ class Principal:
     second_factor_confirmed: bool = False
     # An API client of the provider's own systems (ingestion), not of an employer account.
     provider_system: bool = False
+    # A person's own contact (the record they may read and change for themselves).
+    contact_id: uuid.UUID | None = None
+    # An API or provider client's name and OAuth client id, so the audit trail names it.
+    client_name: str | None = None
+    client_id: str | None = None
 
     @classmethod
     def anonymous(cls) -> Principal:
         return cls(kind=PrincipalKind.ANONYMOUS)
+
+    @property
+    def label(self) -> str | None:
+        """How the audit trail names the caller: the email, or a client's name and client id."""
+        if self.email is not None:
+            return self.email
+        if self.client_name is not None:
+            return f"{self.client_name} ({self.client_id})" if self.client_id else self.client_name
+        return None
 
     @property
     def is_authenticated(self) -> bool:

@@ -82,6 +82,19 @@ async def account_family(session: AsyncSession, account_id: uuid.UUID) -> frozen
 
 
 async def _user_principal(session: AsyncSession, claims: TokenClaims) -> Principal:
+    found = await user_principal(session, claims.subject_id, claims=claims)
+    if found is None or not found[1]:
+        raise InvalidTokenError("the user is not active")
+    return found[0]
+
+
+async def user_principal(
+    session: AsyncSession, user_id: uuid.UUID, *, claims: TokenClaims | None = None
+) -> tuple[Principal, bool] | None:
+    """The principal a portal user signs in as, and whether they may sign in now (an ACTIVE login
+    of an active contact); None for an unknown user. Read in one statement (with the token's
+    sign-in session when ``claims`` are given). Support's access explanations judge a user
+    through exactly this principal."""
     permissions = (
         sa.select(sa.func.array_agg(sa.cast(col(UserPermission.permission), sa.Text)))
         .where(col(UserPermission.user_id) == col(PortalUser.id))
@@ -94,23 +107,24 @@ async def _user_principal(session: AsyncSession, claims: TokenClaims) -> Princip
                 col(PortalUser.email),
                 col(PortalUser.account_id),
                 col(PortalUser.role),
+                col(PortalUser.status),
                 col(PortalUser.totp_confirmed_at),
+                col(PortalUser.contact_id),
+                col(Contact.is_active),
                 permissions.label("permissions"),
                 _family_of(col(PortalUser.account_id)).label("family"),
-                _session_alive(claims).label("alive"),
+                (_session_alive(claims) if claims is not None else sa.true()).label("alive"),
             )
             .join(Contact, col(Contact.id) == PortalUser.contact_id)
-            .where(
-                col(PortalUser.id) == claims.subject_id,
-                col(PortalUser.status) == UserStatus.ACTIVE,
-                col(Contact.is_active).is_(True),
-            )
+            .where(col(PortalUser.id) == user_id)
         )
     ).one_or_none()
     if row is None:
-        raise InvalidTokenError("the user is not active")
-    _check_alive(row.alive)
-    return Principal(
+        return None
+    may_sign_in = row.status is UserStatus.ACTIVE and bool(row.is_active)
+    if may_sign_in:
+        _check_alive(row.alive)
+    principal = Principal(
         kind=PrincipalKind.USER,
         id=row.id,
         email=row.email,
@@ -118,10 +132,12 @@ async def _user_principal(session: AsyncSession, claims: TokenClaims) -> Princip
         account_ids=frozenset(row.family or ()),
         user_role=row.role,
         permissions=frozenset(Permission(value) for value in row.permissions or ()),
-        token_id=claims.token_id,
-        session_id=claims.session_id,
+        token_id=claims.token_id if claims is not None else None,
+        session_id=claims.session_id if claims is not None else None,
         second_factor_confirmed=row.totp_confirmed_at is not None,
+        contact_id=row.contact_id,
     )
+    return principal, may_sign_in
 
 
 async def _staff_principal(session: AsyncSession, claims: TokenClaims) -> Principal:
@@ -160,6 +176,7 @@ async def _client_principal(session: AsyncSession, claims: TokenClaims) -> Princ
                 col(ApiClient.account_id),
                 col(ApiClient.scopes),
                 _family_of(col(ApiClient.account_id)).label("family"),
+                col(ApiClient.name),
             ).where(
                 col(ApiClient.id) == claims.subject_id,
                 col(ApiClient.revoked_at).is_(None),
@@ -178,13 +195,20 @@ async def _client_principal(session: AsyncSession, claims: TokenClaims) -> Princ
         account_ids=frozenset(row.family or ()),
         scopes=scopes,
         token_id=claims.token_id,
+        client_name=row.name,
+        client_id=row.client_id,
     )
 
 
 async def _provider_client_principal(session: AsyncSession, claims: TokenClaims) -> Principal:
     row = (
         await session.execute(
-            sa.select(col(ProviderClient.id), col(ProviderClient.scopes)).where(
+            sa.select(
+                col(ProviderClient.id),
+                col(ProviderClient.scopes),
+                col(ProviderClient.name),
+                col(ProviderClient.client_id),
+            ).where(
                 col(ProviderClient.id) == claims.subject_id,
                 col(ProviderClient.revoked_at).is_(None),
             )
@@ -198,4 +222,6 @@ async def _provider_client_principal(session: AsyncSession, claims: TokenClaims)
         scopes=claims.scopes & frozenset(row.scopes) & PROVIDER_SCOPES,
         token_id=claims.token_id,
         provider_system=True,
+        client_name=row.name,
+        client_id=row.client_id,
     )

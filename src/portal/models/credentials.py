@@ -24,6 +24,8 @@ EXACTLY_ONE_SUBJECT = (
 class OneTimeTokenPurpose(StrEnum):
     PASSWORD_RESET = "PASSWORD_RESET"  # noqa: S105 -- an enum label, not a secret
     INVITATION = "INVITATION"
+    # Confirms a new login email (sent to the new address).
+    EMAIL_CHANGE = "EMAIL_CHANGE"
 
 
 class OneTimeToken(SQLModel, table=True):
@@ -35,6 +37,9 @@ class OneTimeToken(SQLModel, table=True):
         sa.CheckConstraint("expires_at > created_at", name="expires_after_creation"),
         sa.CheckConstraint(
             "purpose <> 'INVITATION' OR user_id IS NOT NULL", name="invitations_are_for_users"
+        ),
+        sa.CheckConstraint(
+            "purpose <> 'EMAIL_CHANGE' OR user_id IS NOT NULL", name="email_changes_are_for_users"
         ),
     )
 

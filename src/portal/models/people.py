@@ -50,6 +50,7 @@ class PortalUser(TimestampedTable, table=True):
         sa.CheckConstraint(
             "totp_confirmed_at IS NULL OR totp_secret IS NOT NULL", name="totp_confirmed_has_secret"
         ),
+        sa.CheckConstraint(EMAIL_CHECK.format(col="pending_email"), name="pending_email_format"),
         sa.UniqueConstraint("account_id", "id", name="uq_portal_users_account_id_id"),
         sa.ForeignKeyConstraint(
             ["account_id", "contact_id"],
@@ -78,6 +79,8 @@ class PortalUser(TimestampedTable, table=True):
     failed_login_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     locked_until: datetime | None = timestamp(nullable=True)
     deactivated_at: datetime | None = timestamp(nullable=True)
+    # A new login email waiting for its owner to confirm it from the emailed link.
+    pending_email: str | None = Field(default=None, max_length=254)
 
 
 class UserPermission(TimestampedTable, table=True):
@@ -181,6 +184,8 @@ class AccessRequest(TimestampedTable, table=True):
     )
     decided_at: datetime | None = timestamp(nullable=True)
     note: str | None = Field(default=None, max_length=1000)
+    # Why the User Admin declined (or a remark on the approval).
+    decision_note: str | None = Field(default=None, max_length=1000)
 
 
 class StaffUser(TimestampedTable, table=True):

@@ -46,6 +46,9 @@ class AuditEntry:
     details: dict[str, Any] = field(default_factory=dict)
     # Who acted, when the request's principal does not say (e.g. the email a login names).
     actor_label: str | None = None
+    # The person a sign-in names, when the request itself is anonymous (login, refresh).
+    actor_id: uuid.UUID | None = None
+    actor_type: ActorType | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +65,12 @@ class AuditFilter:
 def to_row(*, principal: Principal, meta: RequestMeta, entry: AuditEntry) -> dict[str, Any]:
     return {
         "id": uuid.uuid4(),
-        "actor_type": (
+        "actor_type": entry.actor_type
+        or (
             ActorType.PROVIDER_CLIENT if principal.provider_system else _ACTOR_TYPES[principal.kind]
         ),
-        "actor_id": principal.id,
-        "actor_label": entry.actor_label or principal.email,
+        "actor_id": entry.actor_id if entry.actor_id is not None else principal.id,
+        "actor_label": entry.actor_label or principal.label,
         "account_id": entry.account_id if entry.account_id is not None else principal.account_id,
         "action": entry.action,
         "object_ids": list(entry.object_ids),

@@ -36,6 +36,8 @@ class EmployeeFilter:
     date_of_birth: date | None = None
     location_id: uuid.UUID | None = None
     employee_number: str | None = None
+    # Narrows within the caller's scope: another account's id finds nothing.
+    account_id: uuid.UUID | None = None
 
     def for_audit(self) -> dict[str, Any]:
         return {
@@ -60,6 +62,8 @@ async def search_employees(
         statement = statement.where(col(Employee.date_of_birth) == filters.date_of_birth)
     if filters.location_id is not None:
         statement = statement.where(col(Employee.location_id) == filters.location_id)
+    if filters.account_id is not None:
+        statement = statement.where(col(Employee.account_id) == filters.account_id)
     if filters.employee_number is not None and filters.employee_number.strip():
         statement = statement.where(
             col(Employee.employee_number) == filters.employee_number.strip()

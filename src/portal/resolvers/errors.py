@@ -39,6 +39,12 @@ class ErrorCode(StrEnum):
     # A prepared download URL past its few minutes, or already used once.
     DOWNLOAD_EXPIRED = "DOWNLOAD_EXPIRED"
     DOWNLOAD_ALREADY_USED = "DOWNLOAD_ALREADY_USED"
+    # Account administration: a location still referenced, a work email already used by a contact
+    # of the account, an access request already pending or already decided.
+    LOCATION_IN_USE = "LOCATION_IN_USE"
+    EMAIL_TAKEN = "EMAIL_TAKEN"
+    ACCESS_REQUEST_PENDING = "ACCESS_REQUEST_PENDING"
+    ACCESS_REQUEST_DECIDED = "ACCESS_REQUEST_DECIDED"
 
 
 class PortalError(Exception):

@@ -77,8 +77,24 @@ async def invite_user(
     ).scalar_one_or_none()
     if contact is None:
         raise NotFound(UNKNOWN_CONTACT, field="contactId")
+    user_id = await send_invitation(session=session, settings=settings, contact=contact, role=role)
+    await session.commit()
+    return Invited(contact=contact, user_id=user_id)
+
+
+async def send_invitation(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    contact: Contact,
+    role: Role,
+    field: str = "contactId",
+    invited_by: str = "An administrator of your company",
+) -> uuid.UUID:
+    """Create or renew the contact's INVITED login and queue the set-password email, in the
+    caller's transaction (no commit). Answers the login's id."""
     if not contact.is_active:
-        raise BadUserInput("This contact is inactive; reactivate it first.", field="contactId")
+        raise BadUserInput("This contact is inactive; reactivate it first.", field=field)
     email = contact.work_email.strip().lower()
     user = (
         await session.execute(
@@ -86,7 +102,7 @@ async def invite_user(
         )
     ).scalar_one_or_none()
     if user is not None and user.status is UserStatus.ACTIVE:
-        raise UserAlreadyActive("This contact already has an active login.", field="contactId")
+        raise UserAlreadyActive("This contact already has an active login.", field=field)
     async with system_scope(session):
         # Login names are unique across every account; a clash names no other tenant.
         taken = await session.scalar(
@@ -96,9 +112,7 @@ async def invite_user(
             )
         )
     if taken:
-        raise BadUserInput(
-            "Another login already uses this contact's work email.", field="contactId"
-        )
+        raise BadUserInput("Another login already uses this contact's work email.", field=field)
     now = utcnow()
     if user is None:
         user = PortalUser(
@@ -126,15 +140,13 @@ async def invite_user(
         subject="You are invited to the Employer Health Portal",
         text=(
             f"Hello {contact.first_name},\n\n"
-            "An administrator of your company invited you to the Employer Health Portal.\n\n"
+            f"{invited_by} invited you to the Employer Health Portal.\n\n"
             f"Choose your password here within {hours} hours:\n"
             f"{one_time_tokens.link(settings, ACCEPT_PATH, token)}\n\n"
             "Your login is this email address. The link works once.\n"
         ),
     )
-    user_id = user.id
-    await session.commit()
-    return Invited(contact=contact, user_id=user_id)
+    return user.id
 
 
 async def accept_invitation(
@@ -186,6 +198,7 @@ async def accept_invitation(
             subject_id=user.id,
             ip=ip,
             user_agent=user_agent,
+            account_id=user.account_id,
         )
         accepted = Accepted(
             tokens=result, user_id=user.id, account_id=user.account_id, email=user.email

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.auth.principal import Principal
 from portal.models import (
+    AccessRequest,
     Account,
     Contact,
     Employee,
@@ -19,10 +20,13 @@ from portal.models import (
 )
 from portal.models.db import AccountScope
 from portal.resolvers import accounts, catalog, employees, visits
-from portal.resolvers.accounts import ContactAccess
+from portal.resolvers.accounts import ContactAccess, receiving
+from portal.resolvers.accounts import access_requests as access_request_resolvers
+from portal.resolvers.accounts.receiving import NotificationSettings
 from portal.resolvers.documents import records as documents
 from portal.resolvers.documents.records import DocumentRecord
 from portal.resolvers.loading import BatchLoader
+from portal.resolvers.users import SubscriptionView
 from portal.resolvers.visits import AuthorizationRecord
 
 
@@ -47,6 +51,19 @@ class Loaders:
         )
         self.contact_access: BatchLoader[uuid.UUID, ContactAccess | None] = BatchLoader(
             lambda ids: accounts.load_contact_access(session=session, scope=scope, contact_ids=ids)
+        )
+        self.subscriptions_by_contact: BatchLoader[uuid.UUID, list[SubscriptionView]] = BatchLoader(
+            lambda ids: receiving.load_subscriptions(session=session, scope=scope, contact_ids=ids)
+        )
+        self.notification_settings: BatchLoader[uuid.UUID, NotificationSettings] = BatchLoader(
+            lambda ids: receiving.load_notification_settings(
+                session=session, scope=scope, contact_ids=ids
+            )
+        )
+        self.access_request: BatchLoader[uuid.UUID, AccessRequest | None] = BatchLoader(
+            lambda ids: access_request_resolvers.load_access_requests(
+                session=session, scope=scope, ids=ids
+            )
         )
         self.medical_center: BatchLoader[uuid.UUID, MedicalCenter | None] = BatchLoader(
             lambda ids: catalog.load_medical_centers(session=session, ids=ids)

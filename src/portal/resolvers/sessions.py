@@ -57,6 +57,20 @@ class LoginResult:
     refresh_token: str
     expires_in: int
     session_id: uuid.UUID
+    # Who signed in, and their account (None for staff): the audit trail names them.
+    subject_kind: SessionSubject = SessionSubject.USER
+    subject_id: uuid.UUID | None = None
+    account_id: uuid.UUID | None = None
+
+
+@dataclass
+class SignInSubject:
+    """Filled in as a sign-in or refresh finds whom it is about, so that even a refused attempt
+    is audited under that person and their account (an unknown email leaves it empty)."""
+
+    kind: SessionSubject | None = None
+    subject_id: uuid.UUID | None = None
+    account_id: uuid.UUID | None = None
 
 
 @dataclass
@@ -84,6 +98,7 @@ async def login(
     ip: str | None,
     user_agent: str | None,
     recovery_code: str | None = None,
+    attempt: SignInSubject | None = None,
 ) -> LoginResult:
     async with system_scope(session):
         try:
@@ -97,6 +112,7 @@ async def login(
                 ip=ip,
                 user_agent=user_agent,
                 recovery_code=recovery_code,
+                attempt=attempt if attempt is not None else SignInSubject(),
             )
         except PortalError:
             await session.commit()
@@ -116,6 +132,7 @@ async def _login(
     ip: str | None,
     user_agent: str | None,
     recovery_code: str | None = None,
+    attempt: SignInSubject,
 ) -> LoginResult:
     now = utcnow()
     ip_key = ip or "unknown"
@@ -130,6 +147,9 @@ async def _login(
         raise Unauthenticated(BAD_CREDENTIALS)
 
     row = subject.row
+    attempt.kind = subject.kind
+    attempt.subject_id = row.id
+    attempt.account_id = row.account_id if isinstance(row, PortalUser) else None
     if row.locked_until is not None and row.locked_until > now:
         # Same work as any attempt, and the same answer whether the password is right or not.
         verify_password(_DUMMY_HASH, password)
@@ -173,6 +193,7 @@ async def _login(
         subject_id=row.id,
         ip=ip,
         user_agent=user_agent,
+        account_id=attempt.account_id,
     )
 
 
@@ -216,11 +237,16 @@ async def refresh(
     tokens: TokenService,
     settings: Settings,
     refresh_token: str,
+    attempt: SignInSubject | None = None,
 ) -> LoginResult:
     async with system_scope(session):
         try:
             result = await _refresh(
-                session=session, tokens=tokens, settings=settings, refresh_token=refresh_token
+                session=session,
+                tokens=tokens,
+                settings=settings,
+                refresh_token=refresh_token,
+                attempt=attempt if attempt is not None else SignInSubject(),
             )
         except PortalError:
             await session.commit()
@@ -230,7 +256,12 @@ async def refresh(
 
 
 async def _refresh(
-    *, session: AsyncSession, tokens: TokenService, settings: Settings, refresh_token: str
+    *,
+    session: AsyncSession,
+    tokens: TokenService,
+    settings: Settings,
+    refresh_token: str,
+    attempt: SignInSubject,
 ) -> LoginResult:
     now = utcnow()
     found = (
@@ -244,6 +275,12 @@ async def _refresh(
     if found is None:
         raise Unauthenticated(BAD_REFRESH, field="refreshToken")
     token, auth_session = found[0], found[1]
+    attempt.kind = auth_session.subject_kind
+    attempt.subject_id = auth_session.user_id or auth_session.staff_id
+    if auth_session.user_id is not None:
+        attempt.account_id = await session.scalar(
+            sa.select(col(PortalUser.account_id)).where(col(PortalUser.id) == auth_session.user_id)
+        )
     if auth_session.revoked_at is not None:
         raise Unauthenticated(BAD_REFRESH, field="refreshToken")
     if token.used_at is not None:
@@ -277,6 +314,9 @@ async def _refresh(
         refresh_token=new_token,
         expires_in=expires_in,
         session_id=auth_session.id,
+        subject_kind=auth_session.subject_kind,
+        subject_id=subject_id,
+        account_id=attempt.account_id,
     )
 
 
@@ -376,6 +416,7 @@ async def open_session(
     subject_id: uuid.UUID,
     ip: str | None,
     user_agent: str | None,
+    account_id: uuid.UUID | None = None,
 ) -> LoginResult:
     """Start a sign-in session for a person who has just proven who they are (a password and
     second factor, or an accepted invitation), in the caller's transaction."""
@@ -404,4 +445,7 @@ async def open_session(
         refresh_token=refresh_token,
         expires_in=expires_in,
         session_id=auth_session.id,
+        subject_kind=kind,
+        subject_id=subject_id,
+        account_id=account_id,
     )

@@ -63,6 +63,8 @@ class UserView:
     last_login_at: datetime | None
     deactivated_at: datetime | None
     second_factor_enabled: bool
+    # A new login email waiting for its owner's confirmation.
+    pending_email: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,7 @@ def _user_columns() -> Any:
         col(PortalUser.last_login_at),
         col(PortalUser.deactivated_at),
         col(PortalUser.totp_confirmed_at),
+        col(PortalUser.pending_email),
     )
 
 
@@ -112,7 +115,8 @@ def _to_view(row: Sequence[Any]) -> UserView:
         last_login_at,
         deactivated_at,
         totp_confirmed_at,
-    ) = tuple(row)[:10]
+        pending_email,
+    ) = tuple(row)[:11]
     return UserView(
         id=user_id,
         account_id=account_id,
@@ -124,6 +128,7 @@ def _to_view(row: Sequence[Any]) -> UserView:
         last_login_at=last_login_at,
         deactivated_at=deactivated_at,
         second_factor_enabled=totp_confirmed_at is not None,
+        pending_email=pending_email,
     )
 
 
@@ -165,7 +170,7 @@ def _own_account(principal: Principal) -> uuid.UUID:
     return principal.account_id
 
 
-async def _lock_account_and_recheck_actor(session: AsyncSession, principal: Principal) -> uuid.UUID:
+async def lock_account_and_recheck_actor(session: AsyncSession, principal: Principal) -> uuid.UUID:
     """Serialise the account's admin changes, then make sure the actor is still an admin."""
     account_id = _own_account(principal)
     await session.execute(
@@ -196,7 +201,7 @@ async def _target_user(
     return user
 
 
-async def _other_active_admins(
+async def other_active_admins(
     session: AsyncSession, account_id: uuid.UUID, user_id: uuid.UUID
 ) -> int:
     count = await session.scalar(
@@ -214,7 +219,7 @@ async def _other_active_admins(
     return int(count or 0)
 
 
-def _is_active_admin(user: PortalUser) -> bool:
+def is_active_admin(user: PortalUser) -> bool:
     return user.role is Role.USER_ADMIN and user.status is UserStatus.ACTIVE
 
 
@@ -227,11 +232,11 @@ async def update_user_role(
     *, session: AsyncSession, principal: Principal, user_id: uuid.UUID, role: Role
 ) -> tuple[UserView, Role]:
     """Answers the user and their previous role."""
-    account_id = await _lock_account_and_recheck_actor(session, principal)
+    account_id = await lock_account_and_recheck_actor(session, principal)
     user = await _target_user(session, account_id, user_id)
     previous = user.role
     if previous is not role:
-        if _is_active_admin(user) and await _other_active_admins(session, account_id, user.id) < 1:
+        if is_active_admin(user) and await other_active_admins(session, account_id, user.id) < 1:
             raise BadUserInput(LAST_ADMIN, field="role")
         user.role = role
         session.add(user)
@@ -282,11 +287,11 @@ async def deactivate_user(
     *, session: AsyncSession, principal: Principal, user_id: uuid.UUID
 ) -> tuple[UserView, int]:
     """Deactivate the user and end their sessions at once; answers how many sessions ended."""
-    account_id = await _lock_account_and_recheck_actor(session, principal)
+    account_id = await lock_account_and_recheck_actor(session, principal)
     user = await _target_user(session, account_id, user_id)
     ended = 0
     if user.status is not UserStatus.DEACTIVATED:
-        if _is_active_admin(user) and await _other_active_admins(session, account_id, user.id) < 1:
+        if is_active_admin(user) and await other_active_admins(session, account_id, user.id) < 1:
             raise BadUserInput(LAST_ADMIN, field="userId")
         now = utcnow()
         user.status = UserStatus.DEACTIVATED
@@ -314,6 +319,13 @@ async def reactivate_user(
         user.status = UserStatus.ACTIVE if user.password_hash else UserStatus.INVITED
         user.deactivated_at = None
         session.add(user)
+        # A contact deactivated with its login (``deactivateContact``) comes back with it.
+        await session.execute(
+            sa.update(Contact)
+            .where(col(Contact.id) == user.contact_id, col(Contact.is_active).is_(False))
+            .values(is_active=True)
+            .execution_options(synchronize_session=False)
+        )
         await session.flush()
     view = await _view(session, user.id)
     await session.commit()
@@ -340,8 +352,9 @@ async def set_report_subscriptions(
     principal: Principal,
     contact_id: uuid.UUID,
     subscriptions: Sequence[SubscriptionView],
-) -> tuple[Contact, list[SubscriptionView]]:
-    """Replace the contact's (report type, location) pairs in one transaction."""
+) -> tuple[Contact, list[SubscriptionView], list[SubscriptionView]]:
+    """Replace the contact's (report type, location) pairs in one transaction; answers the
+    contact, the pairs before and the pairs saved."""
     account_id = _own_account(principal)
     if len(subscriptions) > MAX_SUBSCRIPTIONS:
         raise BadUserInput(
@@ -384,6 +397,8 @@ async def set_report_subscriptions(
             raise NotFound(
                 "No report type with this id.", field=f"subscriptions.{index}.reportTypeId"
             )
+    own_scope = AccountScope(account_ids=frozenset({account_id}))
+    before = await list_subscriptions(session=session, scope=own_scope, contact_id=contact.id)
     await session.execute(
         sa.delete(ReportSubscription).where(col(ReportSubscription.contact_id) == contact.id)
     )
@@ -397,10 +412,6 @@ async def set_report_subscriptions(
         for item in wanted
     )
     await session.flush()
-    saved = await list_subscriptions(
-        session=session,
-        scope=AccountScope(account_ids=frozenset({account_id})),
-        contact_id=contact.id,
-    )
+    saved = await list_subscriptions(session=session, scope=own_scope, contact_id=contact.id)
     await session.commit()
-    return contact, saved
+    return contact, before, saved

@@ -118,6 +118,8 @@ class VisitFilter:
     status: VisitStatus | None = None
     claim_number: str | None = None
     medical_center_id: uuid.UUID | None = None
+    # Narrows within the caller's scope: another account's id finds nothing.
+    account_id: uuid.UUID | None = None
 
     def for_audit(self) -> dict[str, Any]:
         return {
@@ -154,6 +156,8 @@ async def search_visits(
         )
     if filters.medical_center_id is not None:
         statement = statement.where(col(Visit.medical_center_id) == filters.medical_center_id)
+    if filters.account_id is not None:
+        statement = statement.where(col(Visit.account_id) == filters.account_id)
     return await paginate(
         session=session,
         statement=statement,

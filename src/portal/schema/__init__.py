@@ -20,6 +20,10 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from portal.schema.accounts import Account, Contact, Location
+from portal.schema.accounts.access_requests import AccessRequest, AccessRequestMutations
+from portal.schema.accounts.company import CompanyMutations
+from portal.schema.accounts.contacts import ContactMutations
+from portal.schema.accounts.staff import StaffAccountMutations
 from portal.schema.api_clients import ApiClient, ApiClientMutations
 from portal.schema.catalog import MedicalCenter, ReportType, Service
 from portal.schema.documents import Document
@@ -51,6 +55,10 @@ Mutation = merge_types(
         ApiClientMutations,
         IngestionMutations,
         DownloadMutations,
+        CompanyMutations,
+        ContactMutations,
+        AccessRequestMutations,
+        StaffAccountMutations,
     ),
 )
 Subscription = merge_types("Subscription", (DocumentSubscriptions,))
@@ -102,6 +110,7 @@ def build_schema(
             Visit,
             Authorization,
             Document,
+            AccessRequest,
         ],
         config=StrawberryConfig(auto_camel_case=True),
         extensions=extensions,

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Self, cast
 
 import strawberry
+from strawberry import relay
 from strawberry.scalars import JSON
 
 from portal import models
@@ -27,6 +28,13 @@ from portal.schema.relay import (
 
 AUDIT_READ = rule(ViewerRole.USER_ADMIN, ViewerRole.STAFF)
 
+_ACTOR_NODE_TYPES = {
+    ActorType.USER: "PortalUser",
+    ActorType.STAFF: "StaffUser",
+    ActorType.API_CLIENT: "ApiClient",
+    ActorType.PROVIDER_CLIENT: "ProviderClient",
+}
+
 strawberry_actor_type = strawberry.enum(ActorType, name="AuditActorType")
 strawberry_audit_result = strawberry.enum(AuditResult, name="AuditResult")
 
@@ -37,7 +45,9 @@ class AuditEvent(PortalNode):
     id: strawberry.relay.NodeID[uuid.UUID]
     occurred_at: datetime
     actor_type: ActorType
-    actor_label: str | None = strawberry.field(description="The actor's email, when it has one.")
+    actor_label: str | None = strawberry.field(
+        description="The actor's email; for an API or provider client its name and client id."
+    )
     action: str
     object_ids: list[str] = strawberry.field(description="Ids of the objects acted on.")
     result: AuditResult
@@ -46,6 +56,17 @@ class AuditEvent(PortalNode):
     operation_name: str | None
     details: JSON
     account_id: strawberry.Private[uuid.UUID | None]
+    actor_row_id: strawberry.Private[uuid.UUID | None]
+
+    @strawberry.field(
+        description="The actor's global id: a PortalUser, StaffUser, ApiClient or "
+        "ProviderClient (the client's name and OAuth client id are in `actorLabel`)."
+    )
+    def actor_id(self) -> strawberry.ID | None:
+        type_name = _ACTOR_NODE_TYPES.get(self.actor_type)
+        if type_name is None or self.actor_row_id is None:
+            return None
+        return strawberry.ID(str(relay.GlobalID(type_name, str(self.actor_row_id))))
 
     @classmethod
     def from_row(cls, row: models.AuditEvent) -> Self:
@@ -62,6 +83,7 @@ class AuditEvent(PortalNode):
             operation_name=row.operation_name,
             details=cast("JSON", row.details),
             account_id=row.account_id,
+            actor_row_id=row.actor_id,
         )
 
     @classmethod

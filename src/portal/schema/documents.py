@@ -13,7 +13,7 @@ from portal.auth.principal import ViewerRole
 from portal.models.enums import VisitType
 from portal.resolvers.documents import search
 from portal.resolvers.documents.records import DocumentRecord
-from portal.schema.accounts import Location
+from portal.schema.accounts import Account, Location, account_field, account_of
 from portal.schema.catalog import MedicalCenter, ReportType
 from portal.schema.context import Info
 from portal.schema.employees import DOCUMENTS_READ, Employee
@@ -125,6 +125,10 @@ class Document(PhiNode):
         row = await info.context.loaders.location.load(self.location_id)
         return Location.from_row(row) if row else None
 
+    @account_field()
+    async def account(self, info: Info) -> Account | None:
+        return await account_of(info, self.account_id)
+
 
 @strawberry.input(description="Search documents; every criterion is optional and they combine.")
 class DocumentFilter:
@@ -148,6 +152,11 @@ class DocumentFilter:
         default=None, description="A report type code, e.g. MEC_DOT_CARD."
     )
     location_id: strawberry.ID | None = None
+    account_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="One of the accounts you see (a third-party administrator's client; any "
+        "for staff). Another account's id finds nothing.",
+    )
     posted_after: datetime | None = strawberry.field(
         default=None, description="Posted at or after this instant."
     )
@@ -195,6 +204,7 @@ class DocumentQueries:
             name=given.name,
             report_type=given.report_type,
             location_id=_optional_id(given.location_id, "filter.locationId", Location),
+            account_id=_optional_id(given.account_id, "filter.accountId", Account),
             posted_after=given.posted_after,
             posted_before=given.posted_before,
             archived=given.archived,

@@ -13,7 +13,7 @@ from portal import models
 from portal.auth.principal import ViewerRole
 from portal.models.enums import Permission
 from portal.resolvers import employees as employee_resolvers
-from portal.schema.accounts import Location
+from portal.schema.accounts import Account, Location, account_field, account_of
 from portal.schema.context import Info
 from portal.schema.permissions import requires, rule
 from portal.schema.reads import PhiNode, record_phi_read
@@ -86,6 +86,10 @@ class Employee(PhiNode):
         row = await info.context.loaders.location.load(self.location_id)
         return Location.from_row(row) if row else None
 
+    @account_field()
+    async def account(self, info: Info) -> Account | None:
+        return await account_of(info, self.account_id)
+
     @strawberry.field(
         description="The employee's results you may see, newest first.",
         extensions=[requires(DOCUMENTS_READ)],
@@ -121,6 +125,10 @@ class EmployeeFilter:
     date_of_birth: date | None = None
     location_id: strawberry.ID | None = None
     employee_number: str | None = None
+    account_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="One of the accounts you see; another account's id finds nothing.",
+    )
 
 
 @strawberry.type
@@ -148,6 +156,11 @@ class EmployeeQueries:
                 else None
             ),
             employee_number=given.employee_number,
+            account_id=(
+                decode_global_id(given.account_id, field="filter.accountId", expected=Account)
+                if given.account_id
+                else None
+            ),
         )
         page = await employee_resolvers.search_employees(
             session=info.context.session,

@@ -1,10 +1,12 @@
 """The one permission directive: declared on a field, printed in the SDL, enforced per request.
 
-``@requires(roles: [...], permission: ..., scope: ...)`` grants access to any principal that
-matches one of its paths: a person or staff member whose role is listed, a user holding the
-named permission, or an API client holding the named scope. With no arguments it asks only for
-an authenticated caller. Decisions depend only on the principal, so each distinct rule is
-decided once per request and remembered in the context.
+``@requires(roles: [...], permission: ..., scope: ..., ownRecordRoles: [...])`` grants access to
+any principal that matches one of its paths: a person or staff member whose role is listed, a
+user holding the named permission, an API client holding the named scope, or a person whose role
+is in ``ownRecordRoles`` reading a field of their own record (their own contact). With no
+arguments it asks only for an authenticated caller. Decisions depend only on the principal, so
+each distinct rule is decided once per request and remembered in the context (the own-record path
+alone looks at the object).
 
 Mandatory second factor (``PORTAL_REQUIRE_MFA_FOR_ADMINS``): a staff member or User Admin
 without a confirmed TOTP factor may sign in, but the session is restricted to enrolling one.
@@ -18,7 +20,7 @@ the very next request, with the same tokens."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import strawberry
 from graphql.pyutils import Path
@@ -44,13 +46,23 @@ strawberry_permission = strawberry.enum(
     name="requires",
     description=(
         "Who may read this field or call this mutation: a listed role, a user holding the "
-        "permission, or an API client holding the scope. No arguments: any signed-in caller."
+        "permission, an API client holding the scope, or a person in `ownRecordRoles` reading "
+        "their own record. No arguments: any signed-in caller."
     ),
 )
 class RequiresDirective:
     roles: list[ViewerRole] | None = strawberry.UNSET
     permission: Permission | None = strawberry.UNSET
     scope: str | None = strawberry.UNSET
+    own_record_roles: list[ViewerRole] | None = strawberry.UNSET
+
+
+@runtime_checkable
+class OwnRecord(Protocol):
+    """An object that may belong to the caller (their own contact): ``ownRecordRoles`` admit
+    those roles to its field only then."""
+
+    def belongs_to(self, principal: Principal) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +72,17 @@ class Rule:
     scope: str | None = None
     # Open to a session restricted to second-factor enrolment (see the module docstring).
     during_mfa_enrollment: bool = False
+    # Roles admitted to the field of their own record only (e.g. a Basic user's own contact).
+    own_record_roles: frozenset[ViewerRole] = frozenset()
 
     @property
     def any_authenticated(self) -> bool:
-        return not self.roles and self.permission is None and self.scope is None
+        return (
+            not self.roles
+            and self.permission is None
+            and self.scope is None
+            and not self.own_record_roles
+        )
 
     def allows(self, principal: Principal) -> bool:
         if not principal.is_authenticated:
@@ -107,6 +126,9 @@ class Requires(BasePermission):
             roles=sorted(rule.roles) if rule.roles else strawberry.UNSET,
             permission=rule.permission if rule.permission is not None else strawberry.UNSET,
             scope=rule.scope if rule.scope is not None else strawberry.UNSET,
+            own_record_roles=(
+                sorted(rule.own_record_roles) if rule.own_record_roles else strawberry.UNSET
+            ),
         )
 
     @property
@@ -115,6 +137,8 @@ class Requires(BasePermission):
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         if decide(info, self.rule):
+            return True
+        if self._own_record(source, info):
             return True
         enrolling = enrollment_blocks(info, self.rule)
         details = {"path": _path(info)}
@@ -132,18 +156,29 @@ class Requires(BasePermission):
             raise Unauthenticated("Sign in to see this: send `Authorization: Bearer <token>`.")
         raise Forbidden("You do not have access to this.")
 
+    def _own_record(self, source: Any, info: Info) -> bool:
+        principal = info.context.principal
+        return (
+            principal.role in self.rule.own_record_roles
+            and isinstance(source, OwnRecord)
+            and source.belongs_to(principal)
+            and not enrollment_blocks(info, self.rule)
+        )
+
 
 def rule(
     *roles: ViewerRole,
     permission: Permission | None = None,
     scope: str | None = None,
     during_mfa_enrollment: bool = False,
+    own_record_roles: tuple[ViewerRole, ...] = (),
 ) -> Rule:
     return Rule(
         roles=frozenset(roles),
         permission=permission,
         scope=scope,
         during_mfa_enrollment=during_mfa_enrollment,
+        own_record_roles=frozenset(own_record_roles),
     )
 
 

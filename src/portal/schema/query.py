@@ -6,6 +6,7 @@ import strawberry
 from strawberry.tools import merge_types
 
 from portal.schema.accounts import AccountQueries
+from portal.schema.accounts.explanation import ExplanationQueries
 from portal.schema.audit import AuditQueries
 from portal.schema.catalog import CatalogQueries
 from portal.schema.context import Info
@@ -44,5 +45,6 @@ Query = merge_types(
         DocumentQueries,
         EmployeeQueries,
         VisitQueries,
+        ExplanationQueries,
     ),
 )

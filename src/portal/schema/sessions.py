@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Any, Self
 
 import strawberry
 
 from portal.auth.principal import ViewerRole
-from portal.models.enums import AuditResult
+from portal.models.enums import ActorType, AuditResult
+from portal.models.sessions import SessionSubject
 from portal.resolvers import sessions
 from portal.resolvers.audit import AuditEntry
 from portal.resolvers.errors import ErrorCode, PortalError
@@ -98,6 +99,7 @@ class SessionMutations:
     )
     async def login(self, info: Info, input: LoginInput) -> LoginPayload:
         context = info.context
+        attempt = sessions.SignInSubject()
         try:
             result = await sessions.login(
                 session=context.session,
@@ -109,6 +111,7 @@ class SessionMutations:
                 ip=context.client_ip,
                 user_agent=context.request.headers.get("user-agent"),
                 recovery_code=input.recovery_code,
+                attempt=attempt,
             )
         except PortalError as error:
             locked = error.code is ErrorCode.RATE_LIMITED
@@ -118,6 +121,7 @@ class SessionMutations:
                     result=AuditResult.DENIED,
                     actor_label=input.email.strip().lower()[:254],
                     details={"code": error.code.value},
+                    **_signed_in_as(attempt.kind, attempt.subject_id, attempt.account_id),
                 )
             )
             return LoginPayload.failed(error)
@@ -127,6 +131,7 @@ class SessionMutations:
                 result=AuditResult.ALLOWED,
                 actor_label=input.email.strip().lower()[:254],
                 object_ids=(str(result.session_id),),
+                **_signed_in_as(result.subject_kind, result.subject_id, result.account_id),
             )
         )
         return LoginPayload.of(result)
@@ -139,15 +144,33 @@ class SessionMutations:
         self, info: Info, input: RefreshSessionInput
     ) -> RefreshSessionPayload:
         context = info.context
+        attempt = sessions.SignInSubject()
         try:
             result = await sessions.refresh(
                 session=context.session,
                 tokens=context.tokens,
                 settings=context.settings,
                 refresh_token=input.refresh_token,
+                attempt=attempt,
             )
         except PortalError as error:
+            context.audit(
+                AuditEntry(
+                    action="session.refresh_failed",
+                    result=AuditResult.DENIED,
+                    details={"code": error.code.value},
+                    **_signed_in_as(attempt.kind, attempt.subject_id, attempt.account_id),
+                )
+            )
             return RefreshSessionPayload.failed(error)
+        context.audit(
+            AuditEntry(
+                action="session.refreshed",
+                result=AuditResult.ALLOWED,
+                object_ids=(str(result.session_id),),
+                **_signed_in_as(result.subject_kind, result.subject_id, result.account_id),
+            )
+        )
         return RefreshSessionPayload.of(result)
 
     @strawberry.mutation(
@@ -175,3 +198,17 @@ class SessionMutations:
                 sessions_ended=0, user_errors=[UserError.from_error(error)]
             )
         return LogoutEverywherePayload(sessions_ended=ended, user_errors=[])
+
+
+def _signed_in_as(
+    kind: SessionSubject | None, subject_id: object, account_id: object
+) -> dict[str, Any]:
+    """The audit fields naming whom a sign-in or refresh was about (empty when unknown), so a
+    User Admin finds their users' sign-ins under their account."""
+    if kind is None or subject_id is None:
+        return {}
+    return {
+        "actor_type": ActorType.USER if kind is SessionSubject.USER else ActorType.STAFF,
+        "actor_id": subject_id,
+        "account_id": account_id,
+    }

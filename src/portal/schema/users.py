@@ -55,6 +55,10 @@ class PortalUser(PortalNode):
     last_login_at: datetime | None
     deactivated_at: datetime | None
     second_factor_enabled: bool
+    pending_email: str | None = strawberry.field(
+        description="A new login email waiting for its owner to confirm it from the emailed "
+        "link; `email` signs in until then."
+    )
     contact_id: strawberry.Private[uuid.UUID]
 
     @classmethod
@@ -68,6 +72,7 @@ class PortalUser(PortalNode):
             last_login_at=row.last_login_at,
             deactivated_at=row.deactivated_at,
             second_factor_enabled=row.second_factor_enabled,
+            pending_email=row.pending_email,
             contact_id=row.contact_id,
         )
 
@@ -305,7 +310,7 @@ class UserMutations:
                 )
                 for index, item in enumerate(input.subscriptions)
             ]
-            contact, saved = await user_resolvers.set_report_subscriptions(
+            contact, before, saved = await user_resolvers.set_report_subscriptions(
                 session=info.context.session,
                 principal=info.context.principal,
                 contact_id=contact_id,
@@ -319,7 +324,8 @@ class UserMutations:
             info,
             "contact.subscriptions_changed",
             [contact.id],
-            subscriptions=[[str(s.report_type_id), str(s.location_id)] for s in saved],
+            before=[[str(s.report_type_id), str(s.location_id)] for s in before],
+            after=[[str(s.report_type_id), str(s.location_id)] for s in saved],
         )
         return SetReportSubscriptionsPayload(
             contact=Contact.from_row(contact),

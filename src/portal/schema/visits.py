@@ -14,7 +14,7 @@ from portal.auth.principal import ViewerRole
 from portal.models.enums import AuthorizationStatus, VisitStatus, VisitType
 from portal.resolvers import visits as visit_resolvers
 from portal.resolvers.visits import AuthorizationRecord, results_expected_at
-from portal.schema.accounts import Location
+from portal.schema.accounts import Account, Location, account_field, account_of
 from portal.schema.catalog import MedicalCenter
 from portal.schema.context import Info
 from portal.schema.employees import DOCUMENTS_READ, VISITS_READ, Employee
@@ -57,6 +57,7 @@ class Authorization(PortalNode):
     status: AuthorizationStatus
     valid_from: date
     valid_until: date
+    account_id: strawberry.Private[uuid.UUID]
 
     @classmethod
     def from_row(cls, row: AuthorizationRecord) -> Self:
@@ -66,11 +67,16 @@ class Authorization(PortalNode):
             status=row.status,
             valid_from=row.valid_from,
             valid_until=row.valid_until,
+            account_id=row.account_id,
         )
 
     @classmethod
     async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
         return await info.context.loaders.authorization.load_many(ids)
+
+    @account_field()
+    async def account(self, info: Info) -> Account | None:
+        return await account_of(info, self.account_id)
 
 
 @strawberry.type(description="An employee's visit to a medical center.")
@@ -133,6 +139,10 @@ class Visit(PhiNode):
         row = await info.context.loaders.location.load(self.location_id)
         return Location.from_row(row) if row else None
 
+    @account_field()
+    async def account(self, info: Info) -> Account | None:
+        return await account_of(info, self.account_id)
+
     @strawberry.field(
         description="The authorization the visit used (a Basic user sees only their own).",
         extensions=[requires(VISITS_READ)],
@@ -165,6 +175,10 @@ class VisitFilter:
     status: VisitStatus | None = None
     claim_number: str | None = strawberry.field(default=None, description="Exact, any case.")
     medical_center_id: strawberry.ID | None = None
+    account_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="One of the accounts you see; another account's id finds nothing.",
+    )
 
 
 @strawberry.type
@@ -202,6 +216,11 @@ class VisitQueries:
                     expected=MedicalCenter,
                 )
                 if given.medical_center_id
+                else None
+            ),
+            account_id=(
+                decode_global_id(given.account_id, field="filter.accountId", expected=Account)
+                if given.account_id
                 else None
             ),
         )

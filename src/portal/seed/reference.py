@@ -59,6 +59,7 @@ def _report_types() -> tuple[ReportTypeSpec, ...]:
         ("RECHECK_APPOINTMENT_REMINDER_LETTER", "Recheck Appointment Reminder Letter"),
         ("EMPLOYEE_NO_SHOW_LETTER", "Employee No-Show Letter"),
         ("STATE_INJURY_REPORT", "State Injury Report"),
+        ("EMPLOYER_PATIENT_VISIT_REPORT", "Employer Patient Visit Report"),
         ("CUSTODY_AND_CONTROL_FORM", "Custody and Control Form"),
         ("ALCOHOL_TESTING_FORM", "Alcohol Testing Form"),
         ("TRANSCRIPTION", "Transcription"),

@@ -16,8 +16,9 @@ from portal.schema.accounts import Account, Contact, Location
 from portal.schema.catalog import ReportType as ReportTypeNode
 from portal.schema.relay import global_id
 from portal.schema.users import PortalUser as PortalUserNode
+from portal.seed.reference import reference_id
 from tests.support.graphql import GraphQLClient, assert_forbidden, assert_unauthenticated
-from tests.support.world import PASSWORD, World
+from tests.support.world import PASSWORD, SUBSCRIBED_REPORT_TYPE, World
 
 UPDATE_ROLE = """
 mutation ($userId: ID!, $role: UserRole!) {
@@ -424,8 +425,15 @@ async def test_subscription_changes_are_audited(
         )
     ).all()
     assert [e.object_ids for e in events] == [[str(world.acme_basic.contact_id)]]
+    # With the pairs before (the world's one subscription) and after
     assert events[0].details == {
-        "subscriptions": [[str(await report_type_id(db)), str(world.acme_dallas.id)]]
+        "before": [
+            [
+                str(reference_id("report_type", SUBSCRIBED_REPORT_TYPE)),
+                str(world.acme_dallas.id),
+            ]
+        ],
+        "after": [[str(await report_type_id(db)), str(world.acme_dallas.id)]],
     }
 
 

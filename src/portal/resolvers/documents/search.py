@@ -54,6 +54,8 @@ class DocumentFilter:
     posted_before: datetime | None = None
     archived: bool | None = None
     employee_id: uuid.UUID | None = None
+    # Narrows within the visibility rule: an account outside the caller's scope finds nothing.
+    account_id: uuid.UUID | None = None
 
     def for_audit(self) -> dict[str, Any]:
         """The criteria given, as JSON-friendly values (for the audit trail)."""
@@ -116,6 +118,8 @@ def _criteria(principal: Principal, filters: DocumentFilter) -> list[sa.ColumnEl
         )
     if filters.location_id is not None:
         criteria.append(col(Document.location_id) == filters.location_id)
+    if filters.account_id is not None:
+        criteria.append(col(Document.account_id) == filters.account_id)
     if filters.posted_after is not None:
         criteria.append(col(Document.posted_at) >= filters.posted_after)
     if filters.posted_before is not None:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,8 +57,17 @@ def archived_condition() -> sa.ColumnElement[bool]:
     )
 
 
-def _employer_visible() -> sa.ColumnElement[bool]:
-    return sa.and_(col(Document.retracted_at).is_(None), sa.not_(archived_condition()))
+class Requirement(StrEnum):
+    """One condition of the visibility rule, named so it can be explained on its own."""
+
+    # The caller holds no path to documents at all (role, permission or scope).
+    ROLE_OR_PERMISSION = "ROLE_OR_PERMISSION"
+    # The document belongs to the caller's account or one of its employer clients.
+    SAME_ACCOUNT = "SAME_ACCOUNT"
+    NOT_RETRACTED = "NOT_RETRACTED"
+    NOT_ARCHIVED = "NOT_ARCHIVED"
+    # One of the caller's contact's report subscriptions names the (report type, location).
+    REPORT_SUBSCRIPTION = "REPORT_SUBSCRIPTION"
 
 
 def _subscribed(user_id: uuid.UUID) -> sa.ColumnElement[bool]:
@@ -74,22 +85,40 @@ def _subscribed(user_id: uuid.UUID) -> sa.ColumnElement[bool]:
     )
 
 
-def visible_documents_condition(principal: Principal) -> sa.ColumnElement[bool]:
-    """SQL condition on ``documents`` selecting exactly the rows ``principal`` may see."""
+def visibility_requirements(principal: Principal) -> list[tuple[Requirement, Any]]:
+    """The conditions on ``documents`` a row must meet for ``principal`` to see it: all of them
+    (none for staff). The lists, ``node``, downloads and live delivery AND them together
+    (``visible_documents_condition``); ``accessExplanation`` evaluates each one on its own."""
     if principal.kind is PrincipalKind.STAFF:
-        return sa.true()
+        return []
     if not principal.account_ids:
-        return sa.false()
+        return [(Requirement.ROLE_OR_PERMISSION, sa.false())]
     in_family = col(Document.account_id).in_(sorted(principal.account_ids))
+    employer_visible = [
+        (Requirement.SAME_ACCOUNT, in_family),
+        (Requirement.NOT_RETRACTED, col(Document.retracted_at).is_(None)),
+        (Requirement.NOT_ARCHIVED, sa.not_(archived_condition())),
+    ]
     match principal.kind:
         case PrincipalKind.API_CLIENT if DOCUMENTS_READ_SCOPE in principal.scopes:
-            return sa.and_(in_family, _employer_visible())
+            return employer_visible
         case PrincipalKind.USER if principal.user_role is Role.USER_ADMIN:
-            return sa.and_(in_family, _employer_visible())
+            return employer_visible
         case PrincipalKind.USER if principal.user_role is Role.BASIC and principal.id is not None:
-            return sa.and_(in_family, _employer_visible(), _subscribed(principal.id))
+            return [*employer_visible, (Requirement.REPORT_SUBSCRIPTION, _subscribed(principal.id))]
         case _:
-            return sa.false()
+            return [(Requirement.ROLE_OR_PERMISSION, sa.false())]
+
+
+def visible_documents_condition(principal: Principal) -> sa.ColumnElement[bool]:
+    """SQL condition on ``documents`` selecting exactly the rows ``principal`` may see."""
+    requirements = visibility_requirements(principal)
+    if not requirements:
+        return sa.true()
+    if len(requirements) == 1:
+        condition: sa.ColumnElement[bool] = requirements[0][1]
+        return condition
+    return sa.and_(*(condition for _, condition in requirements))
 
 
 async def accessible_document_ids(

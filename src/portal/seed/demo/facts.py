@@ -169,6 +169,21 @@ initech   | Joanna  | Marsh     | admin@initech.example          | HR Manager   
 """)  # noqa: E501
 )
 
+# Support's requests to enable portal access, waiting for a User Admin (contact email, role,
+# note): admin@acme.example approves or declines Tom's in GraphiQL.
+ACCESS_REQUESTS: tuple[tuple[str, Role, str], ...] = (
+    (
+        "tom.becker@acme.example",
+        Role.BASIC,
+        "Tom called support: he needs the Joliet injury reports.",
+    ),
+    (
+        "linda.park@globex.example",
+        Role.BASIC,
+        "Linda asked for access to follow up on pre-placement physicals.",
+    ),
+)
+
 # (contact email, report type code, location key)
 SUBSCRIPTIONS: tuple[tuple[str, str, str], ...] = (
     ("basic@acme.example", "MEC_DOT_CARD", "dallas"),

@@ -6,8 +6,9 @@ import random
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
-from portal.models.enums import Permission, UserStatus
+from portal.models.enums import AccessRequestStatus, Permission, UserStatus
 from portal.seed.demo.facts import (
+    ACCESS_REQUESTS,
     ACCOUNT_BY_KEY,
     ACCOUNTS,
     ARCHIVE_AFTER_DAYS,
@@ -193,6 +194,22 @@ class OrganisationBuilder:
             },
         )
         people = {person.email: person for person in PEOPLE}
+        requested = self.long_ago(2)
+        for email, role, note in ACCESS_REQUESTS:
+            self.plan.add(
+                "access_requests",
+                {
+                    "id": demo_id("access_request", email),
+                    "account_id": demo_id("account", people[email].account),
+                    "contact_id": demo_id("contact", email),
+                    "requested_role": role,
+                    "requested_by_staff_id": self.staff_id,
+                    "status": AccessRequestStatus.PENDING,
+                    "note": note,
+                    "created_at": requested,
+                    "updated_at": requested,
+                },
+            )
         for email, code, location in SUBSCRIPTIONS:
             account = people[email].account
             self.plan.add(

@@ -43,6 +43,7 @@ INSERT_ORDER = (
     "staff_users",
     "contacts",
     "portal_users",
+    "access_requests",
     "user_permissions",
     "report_subscriptions",
     "notification_preferences",

@@ -5,19 +5,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 
 from portal import models
-from portal.models.enums import Role, UserStatus
+from portal.auth.principal import Principal, PrincipalKind, ViewerRole
+from portal.models.enums import AccessRequestStatus, Role, UserStatus
 from portal.resolvers import accounts as account_resolvers
 from portal.resolvers import api_clients as client_resolvers
 from portal.resolvers import users as user_resolvers
+from portal.resolvers.accounts import access_requests as access_request_resolvers
 from portal.schema import users as users_schema
 from portal.schema.api_clients import MANAGE_API_CLIENTS, ApiClient
 from portal.schema.context import Info
-from portal.schema.permissions import ACCOUNT_READ, requires
+from portal.schema.permissions import ACCOUNT_READ, requires, rule
 from portal.schema.relay import (
     Connection,
     PortalNode,
@@ -25,11 +27,44 @@ from portal.schema.relay import (
     page_request,
     to_connection,
 )
-from portal.schema.users import USERS_READ, PortalUser
+from portal.schema.users import USERS_READ, PortalUser, ReportSubscription
+
+if TYPE_CHECKING:
+    from portal.schema.accounts.access_requests import AccessRequest
 
 # Declared in portal.schema.users, which this module imports before its own types exist.
 strawberry_role = users_schema.strawberry_role
 strawberry_user_status = users_schema.strawberry_user_status
+strawberry_access_request_status = strawberry.enum(
+    AccessRequestStatus, name="AccessRequestStatus", description="Where an access request stands."
+)
+
+# Who receives what: User Admins and staff for every contact, anyone for their own contact.
+CONTACT_PREFERENCES_READ = rule(
+    ViewerRole.USER_ADMIN, ViewerRole.STAFF, own_record_roles=(ViewerRole.BASIC,)
+)
+# Access requests: the account's User Admins decide them; staff ask and follow them.
+ACCESS_REQUESTS_READ = rule(ViewerRole.USER_ADMIN, ViewerRole.STAFF)
+
+LazyAccessRequest = Annotated[
+    "AccessRequest", strawberry.lazy("portal.schema.accounts.access_requests")
+]
+
+
+async def account_of(info: Info, account_id: uuid.UUID) -> Account | None:
+    """The account a tenant object belongs to, as the caller may see it."""
+    row = await info.context.loaders.account.load(account_id)
+    return Account.from_row(row) if row else None
+
+
+def account_field() -> Any:
+    """``account { id name }`` on every tenant object: which of the caller's accounts it is of
+    (a third-party administrator and staff see several). Needs the right to read accounts."""
+    return strawberry.field(
+        description="The account this belongs to (a third-party administrator and staff see "
+        "several accounts).",
+        extensions=[requires(ACCOUNT_READ)],
+    )
 
 
 @strawberry.type(description="A postal address.")
@@ -48,6 +83,7 @@ class Location(PortalNode):
     address: Address
     state: str = strawberry.field(description="Two-letter US state code.")
     phone: str | None
+    account_id: strawberry.Private[uuid.UUID]
 
     @classmethod
     def from_row(cls, row: models.Location) -> Self:
@@ -59,11 +95,16 @@ class Location(PortalNode):
             ),
             state=row.state,
             phone=row.phone,
+            account_id=row.account_id,
         )
 
     @classmethod
     async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
         return await info.context.loaders.location.load_many(ids)
+
+    @account_field()
+    async def account(self, info: Info) -> Account | None:
+        return await account_of(info, self.account_id)
 
 
 @strawberry.type(description="A contact's portal login: role and status.")
@@ -71,6 +112,13 @@ class PortalAccess:
     role: Role
     status: UserStatus
     last_login_at: datetime | None
+
+
+@strawberry.type(description="What a contact is notified of.")
+class NotificationPreferences:
+    email_on_new_results: bool = strawberry.field(
+        description="Email when new results post (no results in the email, only a link)."
+    )
 
 
 @strawberry.type(description="A person at an account.")
@@ -83,6 +131,7 @@ class Contact(PortalNode):
     phone: str | None
     title: str | None
     is_active: bool
+    account_id: strawberry.Private[uuid.UUID]
 
     @classmethod
     def from_row(cls, row: models.Contact) -> Self:
@@ -94,7 +143,37 @@ class Contact(PortalNode):
             phone=row.phone,
             title=row.title,
             is_active=row.is_active,
+            account_id=row.account_id,
         )
+
+    def belongs_to(self, principal: Principal) -> bool:
+        return principal.kind is PrincipalKind.USER and principal.contact_id == self.id
+
+    @account_field()
+    async def account(self, info: Info) -> Account | None:
+        return await account_of(info, self.account_id)
+
+    @strawberry.field(
+        description="The (report type, location) pairs whose results this contact receives and "
+        "sees. User Admins and staff read every contact's; anyone else only their own (another "
+        "contact's answers null with FORBIDDEN).",
+        extensions=[requires(CONTACT_PREFERENCES_READ)],
+    )
+    async def report_subscriptions(self, info: Info) -> list[ReportSubscription] | None:
+        rows = await info.context.loaders.subscriptions_by_contact.load(self.id)
+        return [
+            ReportSubscription(report_type_id=row.report_type_id, location_id=row.location_id)
+            for row in rows
+        ]
+
+    @strawberry.field(
+        description="Whether this contact is emailed when new results post. Readable like "
+        "`reportSubscriptions`.",
+        extensions=[requires(CONTACT_PREFERENCES_READ)],
+    )
+    async def notification_preferences(self, info: Info) -> NotificationPreferences | None:
+        found = await info.context.loaders.notification_settings.load(self.id)
+        return NotificationPreferences(email_on_new_results=found.email_on_new_results)
 
     @classmethod
     async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
@@ -246,6 +325,31 @@ class Account(PortalNode):
             status=status,
         )
         return to_connection(page, PortalUser.from_row)
+
+    @strawberry.field(
+        description="Support's requests to enable contacts' portal access, newest first (the "
+        "account's User Admins approve or decline them; staff follow them).",
+        extensions=[requires(ACCESS_REQUESTS_READ)],
+    )
+    async def access_requests(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        status: AccessRequestStatus | None = None,
+    ) -> Connection[LazyAccessRequest] | None:
+        from portal.schema.accounts.access_requests import AccessRequest
+
+        page = await access_request_resolvers.list_access_requests(
+            session=info.context.session,
+            scope=info.context.scope,
+            account_id=self.id,
+            page=page_request(first, after, last, before),
+            status=status,
+        )
+        return to_connection(page, AccessRequest.from_row)
 
     @strawberry.field(
         description="The account's API clients, by name (User Admins only; never a secret).",
