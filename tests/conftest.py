@@ -78,6 +78,11 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         graphiql_enabled=True,
         # Tests deliver outbox email by calling `deliver_due` themselves (tests/mail/).
         mail_worker_enabled=False,
+        # Likewise webhooks (tests/webhooks/), to receivers on loopback over plain http: the
+        # only place these two safety settings are relaxed.
+        webhook_worker_enabled=False,
+        webhook_allow_http=True,
+        webhook_allowed_networks=["127.0.0.0/8"],
     )
 
 

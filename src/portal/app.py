@@ -30,6 +30,7 @@ from portal.schema import build_schema
 from portal.settings import Settings
 from portal.storage import document_storage
 from portal.web.graphiql import graphiql_routes
+from portal.webhooks.worker import WebhookWorker
 
 logger = logging.getLogger(__name__)
 
@@ -113,15 +114,19 @@ def create_app(
         return JSONResponse(keys.public_jwks(), headers={"Cache-Control": "public, max-age=300"})
 
     mail_worker = MailWorker(sessionmaker=sessionmaker, settings=settings)
+    webhook_worker = WebhookWorker(sessionmaker=sessionmaker, settings=settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await warn_if_row_level_security_is_bypassed(engine)
         if settings.mail_worker_enabled:
             mail_worker.start()
+        if settings.webhook_worker_enabled:
+            webhook_worker.start()
         try:
             yield
         finally:
+            await webhook_worker.stop()
             await mail_worker.stop()
             await engine.dispose()
 
@@ -150,6 +155,7 @@ def create_app(
     app.state.graphql = graphql
     app.state.events = events
     app.state.mail_worker = mail_worker
+    app.state.webhook_worker = webhook_worker
     app.state.storage = storage
     app.state.downloads = downloads
     return app

@@ -35,6 +35,11 @@ class ErrorCode(StrEnum):
     # A prepared download URL past its few minutes, or already used once.
     DOWNLOAD_EXPIRED = "DOWNLOAD_EXPIRED"
     DOWNLOAD_ALREADY_USED = "DOWNLOAD_ALREADY_USED"
+    # A webhook URL the portal never calls (not https, or resolving to a loopback, private,
+    # link-local or cloud-metadata address).
+    UNSAFE_URL = "UNSAFE_URL"
+    # An account already has as many of these (e.g. webhooks) as it may.
+    LIMIT_REACHED = "LIMIT_REACHED"
 
 
 class PortalError(Exception):

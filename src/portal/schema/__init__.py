@@ -36,6 +36,7 @@ from portal.schema.query import Query
 from portal.schema.sessions import SessionMutations
 from portal.schema.users import PortalUser, UserMutations
 from portal.schema.visits import Authorization, Visit
+from portal.schema.webhooks import Webhook, WebhookDelivery, WebhookMutations
 
 SCHEMA_FILE = Path(__file__).parent / "schema.graphql"
 
@@ -50,6 +51,7 @@ Mutation = merge_types(
         ApiClientMutations,
         IngestionMutations,
         DownloadMutations,
+        WebhookMutations,
     ),
 )
 Subscription = merge_types("Subscription", (DocumentSubscriptions,))
@@ -97,6 +99,8 @@ def build_schema(
             Visit,
             Authorization,
             Document,
+            Webhook,
+            WebhookDelivery,
         ],
         config=StrawberryConfig(auto_camel_case=True),
         extensions=extensions,
