@@ -40,7 +40,7 @@ class WebhookEndpoint(TimestampedTable, table=True):
     account_id: uuid.UUID = fk("accounts.id", ondelete="CASCADE")
     url: str = Field(max_length=MAX_URL_LENGTH)
     description: str | None = Field(default=None, max_length=500)
-    events: list[str] = Field(sa_type=sa.ARRAY(sa.String(64)))
+    events: list[str] = Field(sa_type=postgresql.ARRAY(sa.String(64)))
     enabled: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
     disabled_reason: WebhookDisabledReason | None = enum_column(
         WebhookDisabledReason, default=None, nullable=True

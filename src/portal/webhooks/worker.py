@@ -161,7 +161,7 @@ async def fan_out(
         )
         for message in messages:
             if message.account_id is not None:
-                await _fan_out_one(session, message)
+                await _fan_out_one(session, message, now=now)
             message.status = OutboxStatus.DELIVERED
             message.delivered_at = now
             message.attempts += 1
@@ -170,7 +170,7 @@ async def fan_out(
     return len(messages)
 
 
-async def _fan_out_one(session: AsyncSession, message: OutboxMessage) -> None:
+async def _fan_out_one(session: AsyncSession, message: OutboxMessage, *, now: datetime) -> None:
     assert message.account_id is not None
     # The object's account, and the third-party administrator that sees its clients' data.
     parent = (
@@ -199,6 +199,7 @@ async def _fan_out_one(session: AsyncSession, message: OutboxMessage) -> None:
                 event_id=body["id"],
                 event_type=message.topic,
                 payload=body,
+                next_attempt_at=now,
             )
         )
     await session.flush()
@@ -519,22 +520,27 @@ async def deliver_due(
     http = client or new_client(policy)
     gate = asyncio.Semaphore(PARALLEL_SENDS)
 
-    async def one(delivery: Claimed) -> WebhookDeliveryStatus:
+    async def one(delivery: Claimed) -> Outcome:
         async with gate:
-            outcome = await send(http, policy, delivery)
-            return await record(
-                sessionmaker=sessionmaker,
-                settings=settings,
-                delivery=delivery,
-                outcome=outcome,
-                now=now or utcnow(),
-            )
+            return await send(http, policy, delivery)
 
+    # The POSTs run side by side (one per endpoint at most); outcomes are recorded one by one,
+    # so a round needs a single database connection at a time.
     try:
-        statuses = await asyncio.gather(*(one(delivery) for delivery in claimed))
+        outcomes = await asyncio.gather(*(one(delivery) for delivery in claimed))
     finally:
         if own_client:
             await http.aclose()
+    statuses = [
+        await record(
+            sessionmaker=sessionmaker,
+            settings=settings,
+            delivery=delivery,
+            outcome=outcome,
+            now=now or utcnow(),
+        )
+        for delivery, outcome in zip(claimed, outcomes, strict=True)
+    ]
     for status in statuses:
         if status is WebhookDeliveryStatus.DELIVERED:
             report.delivered += 1
