@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from starlette.applications import Starlette
 from portal.app import create_app
 from portal.auth.tokens import SubjectKind, TokenService
 from portal.migrations import upgrade_async
+from portal.models import ApiClient
 from portal.models.db import AccountScope, create_engine, set_scope
 from portal.models.session import RequestSession
 from portal.settings import Settings
@@ -184,6 +186,25 @@ def staff_client(http: httpx.AsyncClient, tokens: TokenService, world: World) ->
 def api_client(http: httpx.AsyncClient, tokens: TokenService, world: World) -> GraphQLClient:
     scopes = frozenset(world.acme_client.scopes)
     return GraphQLClient(http, _token(tokens, SubjectKind.CLIENT, world.acme_client.id, scopes))
+
+
+@pytest.fixture
+async def webhooks_api_client(
+    db: AsyncSession, http: httpx.AsyncClient, tokens: TokenService, world: World
+) -> GraphQLClient:
+    """An Acme HR system holding `webhooks:manage` (and `account:read`, `visits:read`)."""
+    client = ApiClient(
+        account_id=world.acme.id,
+        client_id="acme-hooks-" + uuid.uuid4().hex[:8],
+        secret_hash="unused",
+        name="Acme webhooks",
+        scopes=["account:read", "visits:read", "webhooks:manage"],
+        created_by_user_id=world.acme_admin.id,
+    )
+    db.add(client)
+    await db.commit()
+    scopes = frozenset(client.scopes)
+    return GraphQLClient(http, _token(tokens, SubjectKind.CLIENT, client.id, scopes))
 
 
 @pytest.fixture
