@@ -52,13 +52,15 @@ def classify(address: IPAddress) -> AddressClass | None:
         address = address.ipv4_mapped
     if address in CLOUD_METADATA_ADDRESSES:
         return AddressClass.CLOUD_METADATA
+    if address.is_unspecified:  # 0.0.0.0 and :: reach the host itself on most systems
+        return AddressClass.NON_ROUTABLE
     if address.is_loopback:
         return AddressClass.LOOPBACK
     if address.is_link_local:
         return AddressClass.LINK_LOCAL
     if address.is_private or address in SHARED_ADDRESS_SPACE:
         return AddressClass.PRIVATE
-    if address.is_unspecified or address.is_multicast or address.is_reserved:
+    if address.is_multicast or address.is_reserved:
         return AddressClass.NON_ROUTABLE
     if not address.is_global:
         return AddressClass.NON_ROUTABLE
