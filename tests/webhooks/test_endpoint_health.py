@@ -61,7 +61,7 @@ async def test_an_endpoint_failing_for_a_day_is_disabled_and_its_admins_emailed(
 ) -> None:
     # Given an endpoint that always answers 500
     receiver.default = Reply(500)
-    endpoint = await add_endpoint(db, world.acme.id, receiver.url())
+    endpoint = await add_endpoint(db, world.acme.id, receiver.url() + "?token=s3cr3t")
     await add_event(db, world.acme.id)
     start = utcnow()
     # When it has failed for 23 hours, it is still enabled, and its failures are dated
@@ -98,7 +98,8 @@ async def test_an_endpoint_failing_for_a_day_is_disabled_and_its_admins_emailed(
     assert message["To"] == "admin@acme.example"
     assert message["Subject"] == "A webhook endpoint of your company was disabled"
     text = body_of(message)
-    assert receiver.url() in text
+    assert receiver.url() + "?…" in text
+    assert "s3cr3t" not in text
     assert global_id("Webhook", endpoint.id) in text
     assert "updateWebhook" in text
 

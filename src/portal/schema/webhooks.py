@@ -32,6 +32,7 @@ from portal.schema.relay import (
     page_request,
     to_connection,
 )
+from portal.webhooks.addresses import redacted_url
 
 MANAGE_WEBHOOKS = rule(ViewerRole.USER_ADMIN, scope="webhooks:manage")
 
@@ -349,7 +350,13 @@ class WebhookMutations:
             )
         except PortalError as error:
             return CreateWebhookPayload(webhook=None, secret=None, user_errors=_errors(error))
-        _audit(info, "webhook.created", created.row, url=created.row.url, events=created.row.events)
+        _audit(
+            info,
+            "webhook.created",
+            created.row,
+            url=redacted_url(created.row.url),
+            events=created.row.events,
+        )
         return CreateWebhookPayload(
             webhook=Webhook.from_row(created.row), secret=created.secret, user_errors=[]
         )
@@ -373,7 +380,14 @@ class WebhookMutations:
         except PortalError as error:
             return UpdateWebhookPayload(webhook=None, user_errors=_errors(error))
         if changed:
-            _audit(info, "webhook.updated", row, changed=changed, url=row.url, events=row.events)
+            _audit(
+                info,
+                "webhook.updated",
+                row,
+                changed=changed,
+                url=redacted_url(row.url),
+                events=row.events,
+            )
         return UpdateWebhookPayload(webhook=Webhook.from_row(row), user_errors=[])
 
     @strawberry.mutation(
@@ -420,7 +434,7 @@ class WebhookMutations:
             )
         except PortalError as error:
             return DeleteWebhookPayload(deleted_webhook_id=None, user_errors=_errors(error))
-        _audit(info, "webhook.deleted", row, url=row.url)
+        _audit(info, "webhook.deleted", row, url=redacted_url(row.url))
         return DeleteWebhookPayload(deleted_webhook_id=global_id(Webhook, row.id), user_errors=[])
 
     @strawberry.mutation(

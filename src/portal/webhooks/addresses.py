@@ -67,6 +67,14 @@ def classify(address: IPAddress) -> AddressClass | None:
     return None
 
 
+def redacted_url(url: str) -> str:
+    """The URL without its query string (receivers sometimes put a token there), for emails,
+    logs and the audit trail."""
+    parts = urlsplit(url)
+    shown = parts._replace(query="", fragment="").geturl()
+    return shown + ("?…" if parts.query else "")
+
+
 def check_url_shape(url: str, *, allow_http: bool) -> SplitResult:
     """Scheme, host and form; no address look-up yet."""
     try:

@@ -64,6 +64,7 @@ from portal.models.enums import (
 )
 from portal.resolvers.outbox import enqueue_email, enqueue_webhook_event
 from portal.settings import Settings
+from portal.webhooks.addresses import redacted_url
 from portal.webhooks.sender import Outcome, SendPolicy, new_client, post
 from portal.webhooks.signing import signed_headers
 
@@ -72,7 +73,7 @@ logger = logging.getLogger(__name__)
 # pg_try_advisory_xact_lock key of the fan-out step ("webhook" in ASCII).
 FAN_OUT_LOCK = 0x776562686F6F6B
 STOP_TIMEOUT_SECONDS = 30.0
-PARALLEL_SENDS = 5
+PARALLEL_SENDS = 10
 DISABLED_EMAIL_TOPIC = "webhook_disabled"
 DISABLED_EMAIL_SUBJECT = "A webhook endpoint of your company was disabled"
 
@@ -426,7 +427,7 @@ async def _email_admins(
         "A webhook endpoint of your company has failed to accept events for more than "
         f"{settings.webhook_disable_after_seconds / 3600:g} hours, so the Employer Health Portal "
         "has stopped sending to it.\n\n"
-        f"Endpoint: {endpoint.url}\n"
+        f"Endpoint: {redacted_url(endpoint.url)}\n"
         f"Webhook id: {webhook_id}\n\n"
         "Events that were waiting are kept. Fix the receiving system, check it with "
         "`sendTestWebhook`, then turn the endpoint back on with `updateWebhook` "

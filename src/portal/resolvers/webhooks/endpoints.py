@@ -172,6 +172,7 @@ async def update_webhook(
     changed: list[str] = []
     if clean_url is not None and clean_url != row.url:
         row.url = clean_url
+        row.failing_since = None  # a new destination starts with a clean record
         changed.append("url")
     if chosen is not None and chosen != list(row.events):
         row.events = chosen
