@@ -62,7 +62,9 @@ class PortalSchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         # ErrorCodes logs unexpected errors with the request id; expected ones are not noise.
-        label_document_errors(errors)
+        label_document_errors(
+            errors, execution_context.context if execution_context is not None else None
+        )
 
 
 def build_schema(
