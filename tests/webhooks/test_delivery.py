@@ -5,8 +5,12 @@ the accounts that may see the object."""
 
 from __future__ import annotations
 
+import ssl
 from datetime import timedelta
+from ipaddress import ip_network
+from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 import standardwebhooks
@@ -20,7 +24,7 @@ from portal.models.enums import WebhookDeliveryStatus, WebhookDisabledReason
 from portal.settings import Settings
 from portal.webhooks.worker import deliver_due, fan_out, retry_delay
 from tests.support.graphql import GraphQLClient
-from tests.support.receiver import Receiver, Reply
+from tests.support.receiver import Receiver, Reply, self_signed, serve_receiver
 from tests.support.world import World
 from tests.webhooks.conftest import add_endpoint, add_event
 
@@ -375,3 +379,41 @@ async def test_a_disabled_endpoint_receives_nothing_new_and_resumes_in_order(
     await db.commit()
     await deliver_due(sessionmaker=sessionmaker, settings=hook_settings)
     assert [body["data"]["n"] for body in receiver.bodies()] == [2]
+
+
+async def test_https_goes_to_the_checked_address_with_the_host_name_verified(
+    db: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    hook_settings: Settings,
+    world: World,
+    tmp_path: Path,
+) -> None:
+    # Given an https receiver whose certificate names "localhost", trusted by the sender
+    cert, key = self_signed(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    trusting = ssl.create_default_context(cafile=str(cert))
+    loopback = hook_settings.model_copy(
+        update={"webhook_allowed_networks": [ip_network("127.0.0.0/8"), ip_network("::1/128")]}
+    )
+    with serve_receiver(tls=server_tls) as receiver:
+        # And endpoints addressed by that name, and by an address the certificate does not name
+        await add_endpoint(db, world.acme.id, receiver.url("/named", host="localhost"))
+        wrong = await add_endpoint(db, world.acme.id, receiver.url("/wrong"))
+        await add_event(db, world.acme.id)
+        # When the worker delivers over https
+        async with httpx.AsyncClient(
+            verify=trusting, follow_redirects=False, trust_env=False
+        ) as client:
+            report = await deliver_due(sessionmaker=sessionmaker, settings=loopback, client=client)
+        # Then the named endpoint got it, with its own host name in the Host header
+        assert report.delivered == 1
+        [request] = receiver.requests
+        assert request.path == "/named"
+        assert request.headers["host"] == f"localhost:{receiver.port}"
+        # And the other failed certificate verification (nothing was sent there)
+        [delivery] = await deliveries(db, wrong)
+        [attempt] = await attempts(db, delivery)
+        assert attempt.status_code is None
+        assert attempt.error is not None
+        assert "CERTIFICATE_VERIFY_FAILED" in attempt.error or "certificate" in attempt.error

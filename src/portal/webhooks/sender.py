@@ -19,6 +19,7 @@ from portal.webhooks.addresses import IPNetwork, UnsafeUrl, safe_addresses
 
 USER_AGENT = "EmployerHealthPortal-Webhooks/1.0"
 MAX_ERROR_LENGTH = 500
+MAX_ADDRESSES_TRIED = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,9 @@ def new_client(policy: SendPolicy) -> httpx.AsyncClient:
             pool=policy.connect_timeout,
         ),
         headers={"user-agent": USER_AGENT},
+        # No connection reuse: a kept-alive TLS connection to an address was verified for one
+        # host name, and another endpoint's host name may resolve to the same address.
+        limits=httpx.Limits(max_keepalive_connections=0),
     )
 
 
@@ -79,47 +83,71 @@ async def post(
         return Outcome(status_code=None, latency_ms=None, error=str(refused), excerpt=None)
     host = parts.hostname
     assert host is not None
-    address = addresses[0]
-    literal = f"[{address}]" if isinstance(address, ipaddress.IPv6Address) else str(address)
-    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
-    target = parts._replace(netloc=netloc).geturl()
     host_header = parts.netloc.rpartition("@")[2]
     extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
     started = time.monotonic()
-    deadline = policy.connect_timeout + policy.read_timeout
-    try:
-        async with asyncio.timeout(deadline):
-            async with client.stream(
-                "POST",
-                target,
-                content=body,
+    error = "no address to connect to"
+    # Each checked address in turn, while the connection itself fails (nothing was sent yet).
+    for address in addresses[:MAX_ADDRESSES_TRIED]:
+        literal = f"[{address}]" if isinstance(address, ipaddress.IPv6Address) else str(address)
+        netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+        target = parts._replace(netloc=netloc).geturl()
+        try:
+            return await _post_once(
+                client,
+                policy,
+                target=target,
                 headers={**headers, "host": host_header, "content-type": "application/json"},
+                body=body,
                 extensions=extensions,
-            ) as response:
-                received = bytearray()
-                async for chunk in response.aiter_bytes():
-                    received.extend(chunk)
-                    if len(received) >= MAX_EXCERPT_BYTES:
-                        break  # the rest of the body is never read, let alone stored
-                latency = int((time.monotonic() - started) * 1000)
-                error = None
-                if not 200 <= response.status_code < 300:
-                    error = f"the endpoint answered HTTP {response.status_code}"
-                    if 300 <= response.status_code < 400:
-                        error += " (redirects are not followed)"
-                return Outcome(
-                    status_code=response.status_code,
-                    latency_ms=latency,
-                    error=error,
-                    excerpt=_excerpt(bytes(received)),
-                )
-    except (httpx.TimeoutException, TimeoutError):
-        error = f"timed out (connect {policy.connect_timeout:g}s, read {policy.read_timeout:g}s)"
-    except httpx.HTTPError as failure:
-        error = f"{type(failure).__name__}: {failure}"
-    except OSError as failure:
-        error = f"{type(failure).__name__}: {failure.strerror or failure}"
+                started=started,
+            )
+        except httpx.ConnectError as failure:
+            error = f"ConnectError: {failure}"
+            continue
+        except (httpx.TimeoutException, TimeoutError):
+            error = (
+                f"timed out (connect {policy.connect_timeout:g}s, read {policy.read_timeout:g}s)"
+            )
+        except httpx.HTTPError as failure:
+            error = f"{type(failure).__name__}: {failure}"
+        except OSError as failure:
+            error = f"{type(failure).__name__}: {failure.strerror or failure}"
+        break
     latency = int((time.monotonic() - started) * 1000)
     return Outcome(
         status_code=None, latency_ms=latency, error=error[:MAX_ERROR_LENGTH], excerpt=None
     )
+
+
+async def _post_once(
+    client: httpx.AsyncClient,
+    policy: SendPolicy,
+    *,
+    target: str,
+    headers: dict[str, str],
+    body: bytes,
+    extensions: dict[str, str],
+    started: float,
+) -> Outcome:
+    async with asyncio.timeout(policy.connect_timeout + policy.read_timeout):
+        async with client.stream(
+            "POST", target, content=body, headers=headers, extensions=extensions
+        ) as response:
+            received = bytearray()
+            async for chunk in response.aiter_bytes():
+                received.extend(chunk)
+                if len(received) >= MAX_EXCERPT_BYTES:
+                    break  # the rest of the body is never read, let alone stored
+            latency = int((time.monotonic() - started) * 1000)
+            error = None
+            if not 200 <= response.status_code < 300:
+                error = f"the endpoint answered HTTP {response.status_code}"
+                if 300 <= response.status_code < 400:
+                    error += " (redirects are not followed)"
+            return Outcome(
+                status_code=response.status_code,
+                latency_ms=latency,
+                error=error,
+                excerpt=_excerpt(bytes(received)),
+            )
