@@ -227,10 +227,13 @@ def upgrade() -> None:
     )
     op.add_column("authorizations", sa.Column("expiry_event_valid_until", sa.Date(), nullable=True))
     # ### end Alembic commands ###
+    # Authorizations of every account (a migration is system work).
+    op.execute("SELECT set_config('portal.all_accounts', 'on', true)")
     op.execute(
         "UPDATE authorizations SET expiry_event_valid_until = valid_until "
         "WHERE valid_until < current_date"
     )
+    op.execute("SELECT set_config('portal.all_accounts', 'off', true)")
     for table in TENANT_TABLES:
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
