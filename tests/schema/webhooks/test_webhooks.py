@@ -427,6 +427,9 @@ async def test_the_delivery_log_pages_filters_and_resends(
     assert resent["userErrors"] == []
     assert resent["delivery"]["eventId"] == failed["eventId"]
     assert (resent["delivery"]["status"], resent["delivery"]["attemptCount"]) == ("PENDING", 0)
+    # And resending it again while that copy waits is refused
+    twice = (await admin_client(RESEND, {"id": failed["id"]})).ok()["resendWebhookDelivery"]
+    assert [(e["field"], e["code"]) for e in twice["userErrors"]] == [("id", "INVALID_TRANSITION")]
     assert (await deliver_due(sessionmaker=sessionmaker, settings=hooks)).delivered == 1
     assert receiver.requests[-1].webhook_id == failed["eventId"]
     assert len(await _audit(db, "webhook.delivery_resent")) == 1

@@ -101,6 +101,19 @@ async def resend_delivery(
     if original is None:
         raise NotFound(UNKNOWN_DELIVERY, field="id")
     await locked_webhook(session=session, scope=principal.scope, webhook_id=original.endpoint_id)
+    waiting = await session.scalar(
+        sa.select(col(WebhookDelivery.id)).where(
+            col(WebhookDelivery.endpoint_id) == original.endpoint_id,
+            col(WebhookDelivery.event_id) == original.event_id,
+            col(WebhookDelivery.status) == WebhookDeliveryStatus.PENDING,
+        )
+    )
+    if waiting is not None:
+        raise PortalError(
+            "This event is already waiting to be sent to this webhook.",
+            code=ErrorCode.INVALID_TRANSITION,
+            field="id",
+        )
     copy = WebhookDelivery(
         endpoint_id=original.endpoint_id,
         account_id=original.account_id,
