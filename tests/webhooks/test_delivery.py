@@ -286,27 +286,40 @@ async def test_redirects_are_not_followed_and_only_a_kilobyte_is_kept(
     assert 1000 <= len(accepted.response_excerpt.encode()) <= 1024
 
 
+@pytest.mark.parametrize(
+    ("host", "kind"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("10.20.30.40", "private"),
+        ("192.168.1.20", "private"),
+        ("169.254.1.1", "link-local"),
+        ("169.254.169.254", "cloud-metadata"),
+        ("[fd00:ec2::254]", "cloud-metadata"),
+    ],
+)
 async def test_the_address_is_checked_again_at_delivery(
     db: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     hook_settings: Settings,
     receiver: Receiver,
     world: World,
+    host: str,
+    kind: str,
 ) -> None:
-    # Given an endpoint registered while loopback was allowed
-    endpoint = await add_endpoint(db, world.acme.id, receiver.url())
+    # Given an endpoint stored for an internal address (registered while a setting allowed it)
+    endpoint = await add_endpoint(db, world.acme.id, f"http://{host}:{receiver.port}/hooks")
     await add_event(db, world.acme.id)
     strict = hook_settings.model_copy(update={"webhook_allowed_networks": []})
-    # When the worker runs where loopback is not allowed
+    # When the worker runs where internal addresses are not allowed
     report = await deliver_due(sessionmaker=sessionmaker, settings=strict)
-    # Then nothing is sent, and the attempt says why
+    # Then nothing is sent (no connection is even opened), and the attempt says why
     assert report.retrying == 1
     assert receiver.requests == []
     [delivery] = await deliveries(db, endpoint)
     [attempt] = await attempts(db, delivery)
     assert attempt.status_code is None
     assert attempt.error is not None
-    assert "loopback" in attempt.error
+    assert f"a {kind} address" in attempt.error
 
 
 async def test_an_endpoint_gets_only_events_about_objects_its_account_may_see(
