@@ -106,6 +106,8 @@ class Settings(BaseSettings):
     webhook_secret_grace_seconds: int = Field(default=24 * 3600, ge=0, le=7 * 24 * 3600)
     # How often the worker looks for authorizations that have expired (authorization.expired).
     webhook_expiry_check_interval_seconds: float = Field(default=300.0, gt=0)
+    # Finished deliveries (and their attempts) stay in the delivery log this long.
+    webhook_log_retention_days: int = Field(default=30, ge=1, le=3650)
     # http:// endpoint URLs, for local testing only: never accepted in production.
     webhook_allow_http: bool = False
     # Endpoints may not resolve to loopback, private, link-local, shared or cloud-metadata

@@ -24,7 +24,7 @@ from portal.models.enums import (
     WebhookDisabledReason,
 )
 from portal.settings import Settings
-from portal.webhooks.worker import deliver_due, expire_authorizations
+from portal.webhooks.worker import deliver_due, expire_authorizations, purge_delivery_log
 from tests.support.graphql import GraphQLClient
 from tests.support.mail import body_of, serve_inbox, smtp_settings
 from tests.support.receiver import Receiver, Reply
@@ -306,3 +306,30 @@ async def test_authorization_expired_is_emitted_once_per_expiry(
         global_id("Authorization", expired.id),
         global_id("Authorization", current.id),
     }
+
+
+async def test_finished_deliveries_leave_the_log_after_the_retention(
+    db: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    hook_settings: Settings,
+    receiver: Receiver,
+    world: World,
+) -> None:
+    # Given a delivered event and one still waiting for a retry
+    endpoint = await add_endpoint(db, world.acme.id, receiver.url())
+    await add_event(db, world.acme.id, data={"n": 1})
+    await deliver_due(sessionmaker=sessionmaker, settings=hook_settings)
+    receiver.respond(Reply(500))
+    await add_event(db, world.acme.id, data={"n": 2})
+    await deliver_due(sessionmaker=sessionmaker, settings=hook_settings)
+    # When the log is purged within the retention, nothing goes
+    soon = utcnow() + timedelta(days=29)
+    assert (
+        await purge_delivery_log(sessionmaker=sessionmaker, settings=hook_settings, now=soon) == 0
+    )
+    # When it is purged past the retention (30 days)
+    later = utcnow() + timedelta(days=31)
+    removed = await purge_delivery_log(sessionmaker=sessionmaker, settings=hook_settings, now=later)
+    # Then the delivered one is gone, the waiting one stays
+    assert removed == 1
+    assert [d.status for d in await deliveries(db, endpoint)] == [WebhookDeliveryStatus.PENDING]

@@ -116,7 +116,8 @@ async def _run_worker(settings: Settings, *, once: bool) -> None:
     import signal
 
     from portal.mail.worker import MailWorker, deliver_due
-    from portal.webhooks.worker import WebhookWorker, expire_authorizations
+    from portal.models.base import utcnow
+    from portal.webhooks.worker import WebhookWorker, expire_authorizations, purge_delivery_log
     from portal.webhooks.worker import deliver_due as deliver_webhooks
 
     assert settings.database_url
@@ -129,6 +130,7 @@ async def _run_worker(settings: Settings, *, once: bool) -> None:
                 f"delivered {report.delivered}, retrying {report.retrying}, failed {report.failed}"
             )
             expired = await expire_authorizations(sessionmaker=sessionmaker)
+            await purge_delivery_log(sessionmaker=sessionmaker, settings=settings, now=utcnow())
             hooks = await deliver_webhooks(sessionmaker=sessionmaker, settings=settings)
             typer.echo(
                 f"webhooks: {expired} authorization(s) expired, {hooks.fanned_out} event(s) "

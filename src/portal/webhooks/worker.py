@@ -18,7 +18,8 @@ Three steps, each its own short transaction, none held open during an HTTP call:
    endpoint whose attempts have all failed for ``webhook_disable_after_seconds`` is disabled and
    its account's User Admins are emailed.
 
-A periodic job in the same worker emits ``authorization.expired`` once per expiry.
+A periodic job in the same worker emits ``authorization.expired`` once per expiry and forgets
+finished deliveries past ``webhook_log_retention_days``.
 """
 
 from __future__ import annotations
@@ -500,6 +501,33 @@ async def expire_authorizations(
     return len(rows)
 
 
+async def purge_delivery_log(
+    *, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, now: datetime
+) -> int:
+    """Forget finished deliveries older than the retention (their attempts go with them), and
+    the fanned-out webhook events of the outbox as old; answers how many deliveries went."""
+    cutoff = now - timedelta(days=settings.webhook_log_retention_days)
+    async with scoped_session(sessionmaker, AccountScope.everything()) as session:
+        removed = await session.execute(
+            sa.delete(WebhookDelivery)
+            .where(
+                col(WebhookDelivery.status) != WebhookDeliveryStatus.PENDING,
+                col(WebhookDelivery.updated_at) < cutoff,
+            )
+            .returning(col(WebhookDelivery.id))
+        )
+        count = len(removed.all())
+        await session.execute(
+            sa.delete(OutboxMessage).where(
+                col(OutboxMessage.channel) == OutboxChannel.WEBHOOK,
+                col(OutboxMessage.status) == OutboxStatus.DELIVERED,
+                col(OutboxMessage.updated_at) < cutoff,
+            )
+        )
+        await session.commit()
+    return count
+
+
 async def deliver_due(
     *,
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -573,6 +601,9 @@ class WebhookWorker:
                 time.monotonic() + self.settings.webhook_expiry_check_interval_seconds
             )
             report.expired = await expire_authorizations(sessionmaker=self.sessionmaker)
+            await purge_delivery_log(
+                sessionmaker=self.sessionmaker, settings=self.settings, now=utcnow()
+            )
         found = await deliver_due(
             sessionmaker=self.sessionmaker, settings=self.settings, client=client
         )
