@@ -468,3 +468,21 @@ async def test_test_events_are_bounded_per_webhook(
     sixth = (await admin_client(SEND_TEST, {"id": webhook_id})).ok()["sendTestWebhook"]
     assert [(e["field"], e["code"]) for e in sixth["userErrors"]] == [("webhookId", "RATE_LIMITED")]
     assert len(await _audit(db, "webhook.test_sent")) == 5
+
+
+async def test_node_answers_webhooks_only_to_those_who_manage_them(
+    admin_client: GraphQLClient,
+    webhooks_api_client: GraphQLClient,
+    basic_client: GraphQLClient,
+    api_client: GraphQLClient,
+    staff_client: GraphQLClient,
+    receiver: Receiver,
+) -> None:
+    # Given Acme's endpoint
+    webhook_id = (await _create(admin_client, receiver.url()))["webhook"]["id"]
+    # Then its admin and the API client holding webhooks:manage fetch it by id
+    for allowed in (admin_client, webhooks_api_client):
+        assert (await allowed(NODE, {"id": webhook_id})).ok()["node"] == {"id": webhook_id}
+    # And a Basic user, an API client without the scope and staff get null
+    for denied in (basic_client, api_client, staff_client):
+        assert (await denied(NODE, {"id": webhook_id})).ok()["node"] is None
