@@ -14,9 +14,10 @@ from sqlmodel import col
 
 from portal.ids import global_id
 from portal.mail import deliver_due as deliver_mail
-from portal.models import Authorization, OutboxMessage, WebhookEndpoint
+from portal.models import AuditEvent, Authorization, OutboxMessage, WebhookEndpoint
 from portal.models.base import utcnow
 from portal.models.enums import (
+    ActorType,
     AuthorizationState,
     Modality,
     OutboxChannel,
@@ -82,6 +83,13 @@ async def test_an_endpoint_failing_for_a_day_is_disabled_and_its_admins_emailed(
     assert (row.enabled, row.disabled_reason) == (False, WebhookDisabledReason.FAILING)
     [delivery] = await deliveries(db, endpoint)
     assert delivery.status is WebhookDeliveryStatus.FAILED
+    # And the system's decision is in the audit trail
+    [audit] = await db.scalars(
+        sa.select(AuditEvent).where(col(AuditEvent.action) == "webhook.disabled")
+    )
+    assert (audit.actor_type, audit.account_id) == (ActorType.SYSTEM, world.acme.id)
+    assert audit.object_ids == [str(endpoint.id)]
+    assert "s3cr3t" not in str(audit.details)
     # And nothing more is sent to it
     await add_event(db, world.acme.id)
     later = start + timedelta(days=2)

@@ -44,6 +44,7 @@ from sqlmodel import col
 from portal.ids import global_id
 from portal.models import (
     Account,
+    AuditEvent,
     Authorization,
     OutboxMessage,
     PortalUser,
@@ -54,6 +55,8 @@ from portal.models import (
 from portal.models.base import utcnow
 from portal.models.db import AccountScope, scoped_session
 from portal.models.enums import (
+    ActorType,
+    AuditResult,
     AuthorizationState,
     OutboxChannel,
     OutboxStatus,
@@ -405,6 +408,22 @@ async def _endpoint_disabled(
     endpoint.disabled_at = now
     logger.error(
         "webhook endpoint %s disabled: failing since %s", endpoint.id, endpoint.failing_since
+    )
+    # The worker has no signed-in principal: the trail records the system acting.
+    session.add(
+        AuditEvent(
+            actor_type=ActorType.SYSTEM,
+            actor_label="webhook worker",
+            account_id=endpoint.account_id,
+            action="webhook.disabled",
+            object_ids=[str(endpoint.id)],
+            result=AuditResult.ALLOWED,
+            details={
+                "reason": WebhookDisabledReason.FAILING.value,
+                "failingSince": endpoint.failing_since.isoformat(),
+                "url": redacted_url(endpoint.url),
+            },
+        )
     )
     await _email_admins(session, settings, endpoint=endpoint)
     await session.flush()
