@@ -260,6 +260,27 @@ async def test_the_app_runs_the_webhook_worker_in_process(
     assert not app.state.webhook_worker.running
 
 
+async def test_the_in_process_worker_drains_a_backlog_without_waiting_between_rounds(
+    committed: Committed, hook_settings: Settings, receiver: Receiver, world: World
+) -> None:
+    # Given five committed events for one endpoint (one is sent per round, in order)
+    async with committed.session() as session:
+        await add_endpoint(session, world.acme.id, receiver.url())
+        for n in range(5):
+            await add_event(session, world.acme.id, data={"n": n})
+    # And a worker that polls only every 30 seconds when idle
+    app = create_app(
+        hook_settings.model_copy(
+            update={"webhook_worker_enabled": True, "webhook_poll_interval_seconds": 30.0}
+        )
+    )
+    # When the app runs
+    async with app.router.lifespan_context(app):
+        await asyncio.to_thread(receiver.wait_for, 5, 20.0)
+    # Then all five arrived in order, well before a second poll interval
+    assert [body["data"]["n"] for body in receiver.bodies()] == [0, 1, 2, 3, 4]
+
+
 async def test_portal_worker_once_delivers_webhooks(
     committed: Committed,
     hook_settings: Settings,

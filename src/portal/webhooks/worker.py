@@ -637,9 +637,10 @@ class WebhookWorker:
                     report = await self.run_once(client)
                 except Exception:  # a database hiccup must not end the worker; try again later
                     logger.exception("the webhook worker could not read the outbox")
-                busy = max(report.fanned_out, report.attempted)
-                if busy >= self.settings.webhook_batch_size:
-                    continue  # a full batch: more may be due right away
+                if report.fanned_out or report.attempted:
+                    # Each round sends at most one event per endpoint (their order): a backlog
+                    # drains round after round, without waiting for the poll interval.
+                    continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
                         self._stopping.wait(),
