@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from portal.app import create_app
 from portal.auth.rejections import REJECTED_TOKENS
 from portal.auth.tokens import SubjectKind, TokenService
 from portal.migrations import upgrade_async
+from portal.models import ApiClient
 from portal.models.db import AccountScope, create_engine, set_scope
 from portal.models.session import RequestSession
 from portal.settings import Settings
@@ -79,6 +81,11 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         graphiql_enabled=True,
         # Tests deliver outbox email by calling `deliver_due` themselves (tests/mail/).
         mail_worker_enabled=False,
+        # Likewise webhooks (tests/webhooks/), to receivers on loopback over plain http: the
+        # only place these two safety settings are relaxed.
+        webhook_worker_enabled=False,
+        webhook_allow_http=True,
+        webhook_allowed_networks=["127.0.0.0/8"],
     )
 
 
@@ -186,6 +193,25 @@ def staff_client(http: httpx.AsyncClient, tokens: TokenService, world: World) ->
 def api_client(http: httpx.AsyncClient, tokens: TokenService, world: World) -> GraphQLClient:
     scopes = frozenset(world.acme_client.scopes)
     return GraphQLClient(http, _token(tokens, SubjectKind.CLIENT, world.acme_client.id, scopes))
+
+
+@pytest.fixture
+async def webhooks_api_client(
+    db: AsyncSession, http: httpx.AsyncClient, tokens: TokenService, world: World
+) -> GraphQLClient:
+    """An Acme HR system holding `webhooks:manage` (and `account:read`, `visits:read`)."""
+    client = ApiClient(
+        account_id=world.acme.id,
+        client_id="acme-hooks-" + uuid.uuid4().hex[:8],
+        secret_hash="unused",
+        name="Acme webhooks",
+        scopes=["account:read", "visits:read", "webhooks:manage"],
+        created_by_user_id=world.acme_admin.id,
+    )
+    db.add(client)
+    await db.commit()
+    scopes = frozenset(client.scopes)
+    return GraphQLClient(http, _token(tokens, SubjectKind.CLIENT, client.id, scopes))
 
 
 @pytest.fixture

@@ -108,3 +108,58 @@ async def test_the_name_index_migration_indexes_the_employees_already_there(
     finally:
         await engine.dispose()
         await drop(admin_database_url, url)
+
+
+async def test_the_webhooks_migration_does_not_announce_authorizations_expired_before_it(
+    admin_database_url: str, app_role: str
+) -> None:
+    url = await create_database(admin_database_url, app_role, prefix="portal_migrations")
+    engine = create_async_engine(to_async_url(url))
+    try:
+        # given a database at 0006 with an authorization that ended last month and a current one
+        await upgrade_async(url, "0006")
+        async with engine.begin() as connection:
+            await connection.execute(SYSTEM_SCOPE)
+            await connection.execute(
+                sa.text(
+                    """
+                    WITH account AS (
+                        INSERT INTO accounts (name, account_number) VALUES ('Old Co', 'OLD-1')
+                        RETURNING id),
+                    location AS (
+                        INSERT INTO locations (account_id, name, street, city, state, postal_code)
+                        SELECT id, 'Depot', '1 St', 'Austin', 'TX', '73301' FROM account
+                        RETURNING id, account_id),
+                    employee AS (
+                        INSERT INTO employees (account_id, location_id, first_name, last_name,
+                                               date_of_birth, employee_number)
+                        SELECT account_id, id, 'Maria', 'Odete', DATE '1980-01-01', 'X-1'
+                        FROM location RETURNING id, account_id, location_id)
+                    INSERT INTO authorizations (account_id, number, employee_id, location_id,
+                                                modality, valid_from, valid_until, state)
+                    SELECT account_id, number, id, location_id, 'TELEMEDICINE',
+                           current_date - 60, current_date + days, 'ACTIVE'
+                    FROM employee, (VALUES ('OLD-A-1', -30), ('OLD-A-2', 10)) AS v(number, days)
+                    """
+                )
+            )
+
+        # when the webhooks migration runs
+        await upgrade_async(url, "0010")
+
+        # then the old expiry counts as announced (no event flood), the current one does not
+        async with engine.begin() as connection:
+            await connection.execute(SYSTEM_SCOPE)
+            rows = await connection.execute(
+                sa.text(
+                    "SELECT number, expiry_event_valid_until = valid_until AS announced "
+                    "FROM authorizations ORDER BY number"
+                )
+            )
+            assert [(row.number, row.announced) for row in rows] == [
+                ("OLD-A-1", True),
+                ("OLD-A-2", None),
+            ]
+    finally:
+        await engine.dispose()
+        await drop(admin_database_url, url)

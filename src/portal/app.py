@@ -38,6 +38,7 @@ from portal.schema import build_schema
 from portal.settings import Settings
 from portal.storage import document_storage
 from portal.web.graphiql import graphiql_routes
+from portal.webhooks.worker import WebhookWorker
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ def create_app(
         return JSONResponse(keys.public_jwks(), headers={"Cache-Control": "public, max-age=300"})
 
     mail_worker = MailWorker(sessionmaker=sessionmaker, settings=settings)
+    webhook_worker = WebhookWorker(sessionmaker=sessionmaker, settings=settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -142,10 +144,13 @@ def create_app(
         await warn_if_row_level_security_is_bypassed(engine)
         if settings.mail_worker_enabled:
             mail_worker.start()
+        if settings.webhook_worker_enabled:
+            webhook_worker.start()
         try:
             yield
         finally:
             PDF_CHECKER.close()
+            await webhook_worker.stop()
             await mail_worker.stop()
             await engine.dispose()
 
@@ -181,6 +186,7 @@ def create_app(
     app.state.graphql = graphql
     app.state.events = events
     app.state.mail_worker = mail_worker
+    app.state.webhook_worker = webhook_worker
     app.state.storage = storage
     app.state.downloads = downloads
     return app

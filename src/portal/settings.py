@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Literal
 
@@ -84,6 +85,36 @@ class Settings(BaseSettings):
     # A claimed message is not claimed again for this long, so a crashed worker's mail is retried.
     mail_claim_lease_seconds: float = Field(default=300.0, gt=0)
 
+    # Webhooks (see README "Webhooks"). The worker runs inside the app unless turned off (then
+    # run `portal worker`).
+    webhook_worker_enabled: bool = True
+    webhook_poll_interval_seconds: float = Field(default=2.0, gt=0)
+    webhook_batch_size: int = Field(default=20, ge=1, le=500)
+    # A failed attempt waits base * 2**(attempts - 1), capped, give or take the jitter (a
+    # fraction of the delay); the delivery is FAILED after the last attempt.
+    webhook_max_attempts: int = Field(default=12, ge=1, le=50)
+    webhook_retry_base_seconds: float = Field(default=60.0, ge=0)
+    webhook_retry_max_seconds: float = Field(default=8 * 3600.0, ge=0)
+    webhook_retry_jitter: float = Field(default=0.2, ge=0, lt=1)
+    # An endpoint whose attempts have all failed for this long is disabled, its admins emailed.
+    webhook_disable_after_seconds: float = Field(default=24 * 3600.0, gt=0)
+    webhook_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    webhook_read_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+    # A claimed delivery is not claimed again for this long: a crashed worker's event is retried.
+    webhook_claim_lease_seconds: float = Field(default=120.0, gt=0)
+    # After `rotateWebhookSecret` the old secret keeps signing (beside the new one) this long.
+    webhook_secret_grace_seconds: int = Field(default=24 * 3600, ge=0, le=7 * 24 * 3600)
+    # How often the worker looks for authorizations that have expired (authorization.expired).
+    webhook_expiry_check_interval_seconds: float = Field(default=300.0, gt=0)
+    # Finished deliveries (and their attempts) stay in the delivery log this long.
+    webhook_log_retention_days: int = Field(default=30, ge=1, le=3650)
+    # http:// endpoint URLs, for local testing only: never accepted in production.
+    webhook_allow_http: bool = False
+    # Endpoints may not resolve to loopback, private, link-local, shared or cloud-metadata
+    # addresses, unless inside one of these networks (e.g. ["10.20.0.0/16"] for an HR system on
+    # the company network; tests allow 127.0.0.0/8).
+    webhook_allowed_networks: list[IPv4Network | IPv6Network] = Field(default_factory=list)
+
     # Emailed links: password reset (NIST SP 800-63B: short-lived) and invitations.
     password_reset_ttl_seconds: int = Field(default=20 * 60, ge=60)
     invitation_ttl_seconds: int = Field(default=72 * 3600, ge=60)
@@ -128,6 +159,10 @@ class Settings(BaseSettings):
         path = self.data_dir.expanduser().resolve()
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    @property
+    def webhook_http_allowed(self) -> bool:
+        return self.webhook_allow_http and self.environment != "production"
 
     @property
     def mail_dir(self) -> Path:

@@ -113,7 +113,8 @@ def worker(
         bool, typer.Option("--once", help="Deliver the messages due now, then exit.")
     ] = False,
 ) -> None:
-    """Deliver outbox email (SMTP, or .eml files without PORTAL_SMTP_HOST) until interrupted."""
+    """Deliver outbox email (SMTP, or .eml files without PORTAL_SMTP_HOST) and webhooks, and
+    emit authorization.expired, until interrupted."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -125,6 +126,9 @@ async def _run_worker(settings: Settings, *, once: bool) -> None:
     import signal
 
     from portal.mail.worker import MailWorker, deliver_due
+    from portal.models.base import utcnow
+    from portal.webhooks.worker import WebhookWorker, expire_authorizations, purge_delivery_log
+    from portal.webhooks.worker import deliver_due as deliver_webhooks
 
     assert settings.database_url
     engine = create_engine(settings.database_url)
@@ -135,15 +139,26 @@ async def _run_worker(settings: Settings, *, once: bool) -> None:
             typer.echo(
                 f"delivered {report.delivered}, retrying {report.retrying}, failed {report.failed}"
             )
+            expired = await expire_authorizations(sessionmaker=sessionmaker)
+            await purge_delivery_log(sessionmaker=sessionmaker, settings=settings, now=utcnow())
+            hooks = await deliver_webhooks(sessionmaker=sessionmaker, settings=settings)
+            typer.echo(
+                f"webhooks: {expired} authorization(s) expired, {hooks.fanned_out} event(s) "
+                f"fanned out, delivered {hooks.delivered}, retrying {hooks.retrying}, "
+                f"failed {hooks.failed}"
+            )
             return
         mail_worker = MailWorker(sessionmaker=sessionmaker, settings=settings)
+        webhook_worker = WebhookWorker(sessionmaker=sessionmaker, settings=settings)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         mail_worker.start()
-        typer.echo("email worker running; Ctrl-C stops it")
+        webhook_worker.start()
+        typer.echo("email and webhook workers running; Ctrl-C stops them")
         await stop.wait()
+        await webhook_worker.stop()
         await mail_worker.stop()
     finally:
         await engine.dispose()

@@ -36,6 +36,7 @@ from portal.models.people import (
 from portal.models.sessions import AuthSession, LoginFailure, RefreshToken, SessionSubject
 from portal.models.support import SupportComment, SupportRequest
 from portal.models.visits import Visit
+from portal.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 metadata = SQLModel.metadata
 
@@ -78,5 +79,8 @@ __all__ = [
     "SupportRequest",
     "UserPermission",
     "Visit",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "metadata",
 ]

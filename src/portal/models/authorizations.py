@@ -77,6 +77,9 @@ class Authorization(TimestampedTable, table=True):
     deleted_by_user_id: uuid.UUID | None = fk(
         "portal_users.id", nullable=True, ondelete="SET NULL", index=False
     )
+    # The end date for which `authorization.expired` was emitted (the webhook worker's expiry
+    # job): once per expiry, and again only if an extension moves the end date.
+    expiry_event_valid_until: date | None = None
 
 
 class AuthorizationService(TimestampedTable, table=True):

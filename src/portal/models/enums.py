@@ -150,3 +150,28 @@ class StorageClass(StrEnum):
 
     STANDARD = "STANDARD"
     COLD = "COLD"
+
+
+class WebhookEvent(StrEnum):
+    """The webhook event catalog; the value is the event's ``type`` in the body."""
+
+    DOCUMENT_POSTED = "document.posted"
+    DOCUMENT_RETRACTED = "document.retracted"
+    AUTHORIZATION_CREATED = "authorization.created"
+    AUTHORIZATION_SENT = "authorization.sent"
+    AUTHORIZATION_EXPIRED = "authorization.expired"
+    VISIT_STATUS_CHANGED = "visit.status_changed"
+    SUPPORT_REQUEST_STATUS_CHANGED = "support_request.status_changed"
+
+
+class WebhookDeliveryStatus(StrEnum):
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
+
+
+class WebhookDisabledReason(StrEnum):
+    """Why an endpoint receives nothing: turned off by a person, or failing for too long."""
+
+    MANUAL = "MANUAL"
+    FAILING = "FAILING"

@@ -45,6 +45,11 @@ class ErrorCode(StrEnum):
     EMAIL_TAKEN = "EMAIL_TAKEN"
     ACCESS_REQUEST_PENDING = "ACCESS_REQUEST_PENDING"
     ACCESS_REQUEST_DECIDED = "ACCESS_REQUEST_DECIDED"
+    # A webhook URL the portal never calls (not https, or resolving to a loopback, private,
+    # link-local or cloud-metadata address).
+    UNSAFE_URL = "UNSAFE_URL"
+    # An account already has as many of these (e.g. webhooks) as it may.
+    LIMIT_REACHED = "LIMIT_REACHED"
 
 
 class PortalError(Exception):

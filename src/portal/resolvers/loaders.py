@@ -17,6 +17,7 @@ from portal.models import (
     ReportType,
     Service,
     Visit,
+    WebhookAttempt,
 )
 from portal.models.db import AccountScope
 from portal.resolvers import accounts, catalog, employees, visits
@@ -28,6 +29,7 @@ from portal.resolvers.documents.records import DocumentRecord
 from portal.resolvers.loading import BatchLoader
 from portal.resolvers.users import SubscriptionView
 from portal.resolvers.visits import AuthorizationRecord
+from portal.resolvers.webhooks import deliveries as webhook_deliveries
 
 
 class Loaders:
@@ -85,6 +87,11 @@ class Loaders:
         )
         self.document: BatchLoader[uuid.UUID, DocumentRecord | None] = BatchLoader(
             lambda ids: documents.load_documents(session=session, principal=viewer, ids=ids)
+        )
+        self.webhook_attempts: BatchLoader[uuid.UUID, list[WebhookAttempt]] = BatchLoader(
+            lambda ids: webhook_deliveries.load_attempts(
+                session=session, scope=scope, delivery_ids=ids
+            )
         )
         self.documents_by_visit: BatchLoader[uuid.UUID, list[DocumentRecord]] = BatchLoader(
             lambda ids: documents.load_documents_by_visit(

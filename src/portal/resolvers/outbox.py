@@ -13,7 +13,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.models import OutboxMessage
-from portal.models.enums import OutboxChannel
+from portal.models.enums import OutboxChannel, WebhookEvent
+
+WEBHOOK_TOPICS = frozenset(event.value for event in WebhookEvent)
 
 
 def enqueue_email(
@@ -39,7 +41,12 @@ def enqueue_email(
 def enqueue_webhook_event(
     *, session: AsyncSession, account_id: uuid.UUID, topic: str, data: dict[str, Any]
 ) -> OutboxMessage:
-    """Queue an event for the account's webhook subscribers (``document.retracted``, ...)."""
+    """Queue an event for the webhook endpoints that may see the object of ``account_id`` (its
+    own, and its third-party administrator's). ``topic`` is one of the catalog
+    (``WebhookEvent``); ``data`` names objects by their global ids (``portal.ids.global_id``),
+    never by raw row ids, and never holds PHI."""
+    if topic not in WEBHOOK_TOPICS:
+        raise ValueError(f"{topic!r} is not in the webhook event catalog")
     message = OutboxMessage(
         account_id=account_id,
         channel=OutboxChannel.WEBHOOK,

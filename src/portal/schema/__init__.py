@@ -41,6 +41,7 @@ from portal.schema.query import Query
 from portal.schema.sessions import SessionMutations
 from portal.schema.users import PortalUser, UserMutations
 from portal.schema.visits import Authorization, Visit
+from portal.schema.webhooks import Webhook, WebhookDelivery, WebhookMutations
 
 SCHEMA_FILE = Path(__file__).parent / "schema.graphql"
 
@@ -59,6 +60,7 @@ Mutation = merge_types(
         ContactMutations,
         AccessRequestMutations,
         StaffAccountMutations,
+        WebhookMutations,
     ),
 )
 Subscription = merge_types("Subscription", (DocumentSubscriptions,))
@@ -111,6 +113,8 @@ def build_schema(
             Authorization,
             Document,
             AccessRequest,
+            Webhook,
+            WebhookDelivery,
         ],
         config=StrawberryConfig(auto_camel_case=True),
         extensions=extensions,

@@ -126,8 +126,8 @@ async def test_a_good_pdf_is_recorded_stored_emailed_and_published(
     assert webhook.payload == {
         "event": "document.posted",
         "data": {
-            "documentId": str(row.id),
-            "visitId": str(visit.id),
+            "documentId": global_id(Document, row.id),
+            "visitId": global_id(Visit, visit.id),
             "reportType": SUBSCRIBED_REPORT_TYPE,
             "postedAt": row.posted_at.isoformat(),
         },

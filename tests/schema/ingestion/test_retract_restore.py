@@ -80,7 +80,7 @@ async def test_retraction_hides_the_document_from_employers_at_once(
     webhooks = await _webhooks(db)
     assert len(webhooks) == 1
     assert webhooks[0].account_id == world.acme.id
-    assert webhooks[0].payload["data"]["documentId"] == str(row.id)
+    assert webhooks[0].payload["data"]["documentId"] == document_id
     assert "wrong patient" not in str(webhooks[0].payload)
 
 

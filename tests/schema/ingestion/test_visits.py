@@ -245,6 +245,8 @@ async def test_a_visit_moves_through_its_statuses_in_order(
         "RESULTS_PENDING",
         "COMPLETE",
     ]
+    # naming the visit by the id the API uses
+    assert {event.payload["data"]["visitId"] for event in events} == {visit_id}
 
 
 @pytest.mark.parametrize(

@@ -22,11 +22,14 @@ from portal.schema.employees import Employee
 from portal.schema.relay import global_id
 from portal.schema.users import PortalUser
 from portal.schema.visits import Visit
+from portal.schema.webhooks import Webhook, WebhookDelivery
 from tests.support.graphql import GraphQLClient, assert_unauthenticated
 from tests.support.world import World
 
 ACTORS = ["anonymous", "admin", "basic", "visits", "globex", "tpa", "staff", "api_client"]
 ACTORS += ["provider_client"]
+# An Acme HR system holding `account:read`, `visits:read` and `webhooks:manage`.
+ACTORS += ["webhooks_client"]
 ADMINS = {"admin", "globex", "tpa"}
 PEOPLE = ADMINS | {"basic", "visits", "staff"}
 SIGNED_IN = PEOPLE | {"api_client", "provider_client"}
@@ -34,6 +37,10 @@ SIGNED_IN = PEOPLE | {"api_client", "provider_client"}
 INGESTION = {"staff", "provider_client"}
 # view account info, locations, contacts and their roles: people and `account:read` clients.
 ACCOUNT_READERS = PEOPLE | {"api_client"}
+SIGNED_IN |= {"webhooks_client"}
+ACCOUNT_READERS |= {"webhooks_client"}
+# API clients and webhooks: User Admins; for webhooks also API clients with `webhooks:manage`.
+WEBHOOK_MANAGERS = ADMINS | {"webhooks_client"}
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,53 @@ ROWS = [
         "account.apiClients",
         "query ($account: ID!) { account(id: $account) { apiClients { totalCount } } }",
         ADMINS,
+    ),
+    _row(
+        "API clients and webhooks",
+        "account.webhooks",
+        "query ($account: ID!) { account(id: $account) { webhooks { totalCount } } }",
+        WEBHOOK_MANAGERS,
+    ),
+    _row(
+        "API clients and webhooks",
+        "createWebhook",
+        'mutation { createWebhook(input: {url: "", events: [DOCUMENT_POSTED]}) '
+        "{ userErrors { code } } }",
+        WEBHOOK_MANAGERS,
+    ),
+    _row(
+        "API clients and webhooks",
+        "updateWebhook",
+        "mutation ($webhook: ID!) { updateWebhook(input: {id: $webhook, enabled: false}) "
+        "{ userErrors { code } } }",
+        WEBHOOK_MANAGERS,
+    ),
+    _row(
+        "API clients and webhooks",
+        "rotateWebhookSecret",
+        "mutation ($webhook: ID!) { rotateWebhookSecret(input: {id: $webhook}) "
+        "{ userErrors { code } } }",
+        WEBHOOK_MANAGERS,
+    ),
+    _row(
+        "API clients and webhooks",
+        "deleteWebhook",
+        "mutation ($webhook: ID!) { deleteWebhook(input: {id: $webhook}) { userErrors { code } } }",
+        WEBHOOK_MANAGERS,
+    ),
+    _row(
+        "API clients and webhooks",
+        "resendWebhookDelivery",
+        "mutation ($delivery: ID!) { resendWebhookDelivery(input: {id: $delivery}) "
+        "{ userErrors { code } } }",
+        WEBHOOK_MANAGERS,
+    ),
+    _row(
+        "API clients and webhooks",
+        "sendTestWebhook",
+        "mutation ($webhook: ID!) { sendTestWebhook(input: {webhookId: $webhook}) "
+        "{ userErrors { code } } }",
+        WEBHOOK_MANAGERS,
     ),
     _row("audit events", "auditEvents", "{ auditEvents { totalCount } }", ADMINS | {"staff"}),
     _row("catalog", "medicalCenters", "{ medicalCenters { totalCount } }", SIGNED_IN),
@@ -348,6 +402,8 @@ def _variables(query: str, actor: str, world: World) -> dict[str, Any]:
         "own": global_id(Contact, _own_contact(actor, world)),
         "someone": global_id(PortalUser, world.acme_basic.id),
         "result": global_id(Document, world.results.subscribed.id),
+        "webhook": global_id(Webhook, uuid.UUID(NOBODY)),
+        "delivery": global_id(WebhookDelivery, uuid.UUID(NOBODY)),
     }
     return {name: value for name, value in candidates.items() if f"${name}" in query}
 

@@ -60,6 +60,7 @@ def clients(
     staff_client: GraphQLClient,
     api_client: GraphQLClient,
     provider_client: GraphQLClient,
+    webhooks_api_client: GraphQLClient,
 ) -> dict[str, GraphQLClient]:
     """Every role's client by actor name (parametrized tests pick one by name)."""
     return {
@@ -72,4 +73,5 @@ def clients(
         "staff": staff_client,
         "api_client": api_client,
         "provider_client": provider_client,
+        "webhooks_client": webhooks_api_client,
     }

@@ -23,8 +23,8 @@ from portal.models.enums import UserStatus
 from portal.resolvers import one_time_tokens
 from portal.resolvers.errors import ErrorCode, Forbidden, PortalError
 from portal.resolvers.invitations import send_invitation
-from portal.resolvers.outbox import enqueue_email
 from portal.resolvers.lockout import system_scope
+from portal.resolvers.outbox import enqueue_email
 from portal.settings import Settings
 
 CONFIRM_EMAIL_PATH = "/confirm-email"

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from portal.events import DocumentPosted, EventHub
+from portal.ids import global_id
 from portal.models import (
     Contact,
     Document,
@@ -129,8 +130,8 @@ async def post_document(
         account_id=visit.account_id,
         topic="document.posted",
         data={
-            "documentId": str(document.id),
-            "visitId": str(visit.id),
+            "documentId": global_id("Document", document.id),
+            "visitId": global_id("Visit", visit.id),
             "reportType": report_type_code.strip(),
             "postedAt": document.posted_at.isoformat(),
         },
@@ -247,7 +248,10 @@ async def retract_document(
         session=session,
         account_id=document.account_id,
         topic="document.retracted",
-        data={"documentId": str(document.id), "retractedAt": now.isoformat()},
+        data={
+            "documentId": global_id("Document", document.id),
+            "retractedAt": now.isoformat(),
+        },
     )
     await session.flush()
     await session.commit()

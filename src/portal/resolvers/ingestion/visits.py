@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from portal.ids import global_id
 from portal.models import Authorization, AuthorizationEvent, Employee, MedicalCenter, Visit
 from portal.models.base import utcnow
 from portal.models.db import AccountScope
@@ -190,7 +191,11 @@ async def update_visit_status(
         session=session,
         account_id=visit.account_id,
         topic="visit.status_changed",
-        data={"visitId": str(visit.id), "from": previous.value, "to": status.value},
+        data={
+            "visitId": global_id("Visit", visit.id),
+            "from": previous.value,
+            "to": status.value,
+        },
     )
     await session.flush()
     await session.commit()

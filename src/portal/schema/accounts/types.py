@@ -16,6 +16,7 @@ from portal.resolvers import accounts as account_resolvers
 from portal.resolvers import api_clients as client_resolvers
 from portal.resolvers import users as user_resolvers
 from portal.resolvers.accounts import access_requests as access_request_resolvers
+from portal.resolvers.webhooks import endpoints as webhook_resolvers
 from portal.schema import users as users_schema
 from portal.schema.api_clients import MANAGE_API_CLIENTS, ApiClient
 from portal.schema.context import Info
@@ -31,6 +32,7 @@ from portal.schema.users import USERS_READ, PortalUser, ReportSubscription
 
 if TYPE_CHECKING:
     from portal.schema.accounts.access_requests import AccessRequest
+from portal.schema.webhooks import MANAGE_WEBHOOKS, Webhook
 
 # Declared in portal.schema.users, which this module imports before its own types exist.
 strawberry_role = users_schema.strawberry_role
@@ -372,6 +374,27 @@ class Account(PortalNode):
             include_revoked=include_revoked,
         )
         return to_connection(page, ApiClient.from_row)
+
+    @strawberry.field(
+        description="The account's webhook endpoints, oldest first (User Admins and API clients "
+        "with `webhooks:manage`; never a secret).",
+        extensions=[requires(MANAGE_WEBHOOKS)],
+    )
+    async def webhooks(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Webhook] | None:
+        page = await webhook_resolvers.list_webhooks(
+            session=info.context.session,
+            scope=info.context.scope,
+            account_id=self.id,
+            page=page_request(first, after, last, before),
+        )
+        return to_connection(page, Webhook.from_row)
 
 
 @strawberry.type

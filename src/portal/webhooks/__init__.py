@@ -1,0 +1,1 @@
+"""Webhook delivery: SSRF-safe addresses, Standard Webhooks signing, the sender and the worker."""
