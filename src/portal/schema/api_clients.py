@@ -91,7 +91,7 @@ class ApiClientMutations:
     )
     async def create_api_client(
         self, info: Info, input: CreateApiClientInput
-    ) -> CreateApiClientPayload:
+    ) -> CreateApiClientPayload | None:
         try:
             created = await client_resolvers.create_client(
                 session=info.context.session,
@@ -128,7 +128,7 @@ class ApiClientMutations:
     )
     async def revoke_api_client(
         self, info: Info, input: RevokeApiClientInput
-    ) -> RevokeApiClientPayload:
+    ) -> RevokeApiClientPayload | None:
         try:
             row = await client_resolvers.revoke_client(
                 session=info.context.session,

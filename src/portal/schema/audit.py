@@ -102,7 +102,7 @@ class AuditQueries:
         last: int | None = None,
         before: str | None = None,
         filter: AuditEventFilter | None = None,
-    ) -> Connection[AuditEvent]:
+    ) -> Connection[AuditEvent] | None:
         given = filter or AuditEventFilter()
         page = await audit_resolvers.list_events(
             session=info.context.session,

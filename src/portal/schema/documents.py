@@ -73,7 +73,7 @@ class Document(PhiNode):
     account_id: strawberry.Private[uuid.UUID]
 
     @classmethod
-    def from_row(cls, row: DocumentRecord) -> Self:
+    def from_row(cls, row: DocumentRecord) -> Self | None | None | None:
         return cls(
             id=row.id,
             name=row.name,
@@ -181,7 +181,7 @@ class DocumentQueries:
         last: int | None = None,
         before: str | None = None,
         filter: DocumentFilter | None = None,
-    ) -> Connection[Document]:
+    ) -> Connection[Document] | None:
         given = filter or DocumentFilter()
         criteria = search.DocumentFilter(
             employee_name=given.employee_name,

@@ -62,7 +62,7 @@ class DownloadMutations:
     )
     async def prepare_document_download(
         self, info: Info, input: PrepareDocumentDownloadInput
-    ) -> PrepareDocumentDownloadPayload:
+    ) -> PrepareDocumentDownloadPayload | None:
         context = info.context
         try:
             ids, labels = _decode_all(input.document_ids)

@@ -172,7 +172,7 @@ class IngestionMutations:
         "The account and location come from the employee.",
         extensions=[requires(INGESTION)],
     )
-    async def record_visit(self, info: Info, input: RecordVisitInput) -> RecordVisitPayload:
+    async def record_visit(self, info: Info, input: RecordVisitInput) -> RecordVisitPayload | None:
         context = info.context
         try:
             authorization_id = (
@@ -210,7 +210,7 @@ class IngestionMutations:
     )
     async def update_visit_status(
         self, info: Info, input: UpdateVisitStatusInput
-    ) -> UpdateVisitStatusPayload:
+    ) -> UpdateVisitStatusPayload | None:
         context = info.context
         try:
             visit = await ingestion.update_visit_status(
@@ -231,7 +231,9 @@ class IngestionMutations:
         "`documentPosted` fires.",
         extensions=[requires(INGESTION)],
     )
-    async def post_document(self, info: Info, input: PostDocumentInput) -> PostDocumentPayload:
+    async def post_document(
+        self, info: Info, input: PostDocumentInput
+    ) -> PostDocumentPayload | None:
         context = info.context
         limit = context.settings.max_upload_bytes
         upload = input.file
@@ -273,7 +275,7 @@ class IngestionMutations:
     )
     async def retract_document(
         self, info: Info, input: RetractDocumentInput
-    ) -> RetractDocumentPayload:
+    ) -> RetractDocumentPayload | None:
         context = info.context
         staff_id = context.principal.id
         assert staff_id is not None  # the rule admits staff only, and staff have ids
@@ -296,7 +298,7 @@ class IngestionMutations:
     )
     async def restore_document(
         self, info: Info, input: RestoreDocumentInput
-    ) -> RestoreDocumentPayload:
+    ) -> RestoreDocumentPayload | None:
         context = info.context
         try:
             document = await ingestion.restore_document(

@@ -199,7 +199,7 @@ class UserMutations:
     )
     async def update_user_role(
         self, info: Info, input: UpdateUserRoleInput
-    ) -> UpdateUserRolePayload:
+    ) -> UpdateUserRolePayload | None:
         try:
             view, previous = await user_resolvers.update_user_role(
                 session=info.context.session,
@@ -221,7 +221,7 @@ class UserMutations:
     )
     async def set_user_permissions(
         self, info: Info, input: SetUserPermissionsInput
-    ) -> SetUserPermissionsPayload:
+    ) -> SetUserPermissionsPayload | None:
         try:
             view, before = await user_resolvers.set_user_permissions(
                 session=info.context.session,
@@ -247,7 +247,7 @@ class UserMutations:
     )
     async def deactivate_user(
         self, info: Info, input: DeactivateUserInput
-    ) -> DeactivateUserPayload:
+    ) -> DeactivateUserPayload | None:
         try:
             view, ended = await user_resolvers.deactivate_user(
                 session=info.context.session,
@@ -266,7 +266,7 @@ class UserMutations:
     )
     async def reactivate_user(
         self, info: Info, input: ReactivateUserInput
-    ) -> ReactivateUserPayload:
+    ) -> ReactivateUserPayload | None:
         try:
             view = await user_resolvers.reactivate_user(
                 session=info.context.session,
@@ -284,7 +284,7 @@ class UserMutations:
     )
     async def set_report_subscriptions(
         self, info: Info, input: SetReportSubscriptionsInput
-    ) -> SetReportSubscriptionsPayload:
+    ) -> SetReportSubscriptionsPayload | None:
         from portal.schema.accounts import Contact, Location
         from portal.schema.catalog import ReportType
 
