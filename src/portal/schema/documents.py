@@ -73,7 +73,7 @@ class Document(PhiNode):
     account_id: strawberry.Private[uuid.UUID]
 
     @classmethod
-    def from_row(cls, row: DocumentRecord) -> Self | None | None | None:
+    def from_row(cls, row: DocumentRecord) -> Self:
         return cls(
             id=row.id,
             name=row.name,
