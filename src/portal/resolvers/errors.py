@@ -17,6 +17,8 @@ class ErrorCode(StrEnum):
     PASSWORD_TOO_SHORT = "PASSWORD_TOO_SHORT"  # noqa: S105 -- error codes, not secrets
     PASSWORD_TOO_LONG = "PASSWORD_TOO_LONG"  # noqa: S105
     PASSWORD_TOO_COMMON = "PASSWORD_TOO_COMMON"  # noqa: S105
+    # On a list of passwords known from breaches (apart from merely easy to guess).
+    PASSWORD_BREACHED = "PASSWORD_BREACHED"  # noqa: S105
     PASSWORD_CONTAINS_EMAIL = "PASSWORD_CONTAINS_EMAIL"  # noqa: S105
     PASSWORD_CONTAINS_PRODUCT_NAME = "PASSWORD_CONTAINS_PRODUCT_NAME"  # noqa: S105
     INCORRECT_PASSWORD = "INCORRECT_PASSWORD"  # noqa: S105
@@ -35,6 +37,13 @@ class ErrorCode(StrEnum):
     # A prepared download URL past its few minutes, or already used once.
     DOWNLOAD_EXPIRED = "DOWNLOAD_EXPIRED"
     DOWNLOAD_ALREADY_USED = "DOWNLOAD_ALREADY_USED"
+    # login: the password was right and a second factor is enrolled: send `totp` (or a
+    # `recoveryCode`) with it.
+    TOTP_REQUIRED = "TOTP_REQUIRED"
+    # A provider system named an employee by account and employee number (or name and date of
+    # birth) and no employee, or more than one, matches.
+    EMPLOYEE_NOT_FOUND = "EMPLOYEE_NOT_FOUND"
+    EMPLOYEE_AMBIGUOUS = "EMPLOYEE_AMBIGUOUS"
 
 
 class PortalError(Exception):
