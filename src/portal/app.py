@@ -126,7 +126,8 @@ def create_app(
             await engine.dispose()
 
     routes: list[BaseRoute] = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        # Every method reaches the endpoint: it answers all but POST with a JSON 405 itself.
+        Route("/graphql", graphql),
         # Subscriptions (graphql-transport-ws): the same endpoint, authenticated in connection_init.
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),

@@ -44,6 +44,9 @@ class ErrorCode(StrEnum):
     # birth) and no employee, or more than one, matches.
     EMPLOYEE_NOT_FOUND = "EMPLOYEE_NOT_FOUND"
     EMPLOYEE_AMBIGUOUS = "EMPLOYEE_AMBIGUOUS"
+    # /graphql over HTTP: a method other than POST (405), or a JSON array of operations (400).
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    BATCH_NOT_SUPPORTED = "BATCH_NOT_SUPPORTED"
 
 
 class PortalError(Exception):
