@@ -11,10 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from portal.auth.discovery import METADATA_PATH, metadata_endpoint
 from portal.auth.keys import load_or_create_keys
 from portal.auth.oauth import token_endpoint
 from portal.auth.tokens import TokenService
@@ -53,6 +55,27 @@ async def warn_if_row_level_security_is_bypassed(engine: AsyncEngine) -> None:
             "the database role bypasses row-level security (superuser or BYPASSRLS): "
             "connect as a plain role that owns the tables"
         )
+
+
+# Cross-origin callers (PORTAL_CORS_ORIGINS) send a bearer token and JSON or a multipart upload;
+# they may read the request id, the auth challenge and a download's file name.
+CORS_ALLOWED_HEADERS = ("Authorization", "Content-Type", "X-Request-ID")
+CORS_EXPOSED_HEADERS = ("X-Request-ID", "WWW-Authenticate", "Content-Disposition", "Retry-After")
+CORS_MAX_AGE_SECONDS = 600
+
+
+def cors_middleware(origins: list[str]) -> Middleware:
+    """CORS for the listed origins on every route (``/graphql``, ``/oauth/token``, downloads):
+    preflight answered, no credentials mode (bearer tokens are headers, never cookies)."""
+    return Middleware(
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=list(CORS_ALLOWED_HEADERS),
+        expose_headers=list(CORS_EXPOSED_HEADERS),
+        allow_credentials=False,
+        max_age=CORS_MAX_AGE_SECONDS,
+    )
 
 
 def create_app(
@@ -133,16 +156,17 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/.well-known/jwks.json", jwks, methods=["GET"]),
+        Route(METADATA_PATH, metadata_endpoint, methods=["GET"]),
         Route("/oauth/token", token_endpoint, methods=["POST"]),
         Route(DOWNLOAD_PATH + "/{token}", downloads.endpoint, methods=["GET"]),
     ]
     if settings.graphiql_enabled:
         routes.extend(graphiql_routes())
-    app = Starlette(
-        routes=routes,
-        middleware=[Middleware(RequestIdMiddleware), Middleware(SecurityHeadersMiddleware)],
-        lifespan=lifespan,
-    )
+    middleware = [Middleware(RequestIdMiddleware), Middleware(SecurityHeadersMiddleware)]
+    if settings.cors_origins:
+        # Innermost, so preflight answers carry the request id and security headers too.
+        middleware.append(cors_middleware(settings.cors_origins))
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
