@@ -32,6 +32,7 @@ from portal.schema.live import DocumentSubscriptions, ReleaseSocketSession
 from portal.schema.mfa import MfaMutations
 from portal.schema.passwords import PasswordMutations
 from portal.schema.payloads import MutationPayload, UserError
+from portal.schema.permissions import document_rules
 from portal.schema.query import Query
 from portal.schema.sessions import SessionMutations
 from portal.schema.users import PortalUser, UserMutations
@@ -78,7 +79,7 @@ def build_schema(
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
     ]
-    return PortalSchema(
+    schema = PortalSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -101,6 +102,8 @@ def build_schema(
         config=StrawberryConfig(auto_camel_case=True),
         extensions=extensions,
     )
+    document_rules(schema._schema)
+    return schema
 
 
 def print_sdl() -> str:
