@@ -34,6 +34,7 @@ from portal.schema.passwords import PasswordMutations
 from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.permissions import document_rules
 from portal.schema.query import Query
+from portal.schema.scalars import SCALAR_OVERRIDES
 from portal.schema.sessions import SessionMutations
 from portal.schema.users import PortalUser, UserMutations
 from portal.schema.visits import Authorization, Visit
@@ -101,6 +102,7 @@ def build_schema(
         ],
         config=StrawberryConfig(auto_camel_case=True),
         extensions=extensions,
+        scalar_overrides=SCALAR_OVERRIDES,
     )
     document_rules(schema._schema)
     return schema
