@@ -13,6 +13,7 @@ import strawberry
 
 from portal import models
 from portal.auth.principal import ViewerRole
+from portal.auth.scopes import Scope
 from portal.models.enums import AuditResult
 from portal.resolvers import api_clients as client_resolvers
 from portal.resolvers.audit import AuditEntry
@@ -55,12 +56,23 @@ class ApiClient(PortalNode):
         )
 
 
+strawberry.enum(
+    Scope,
+    name="Scope",
+    description="An OAuth2 scope. Its OAuth name (at `POST /oauth/token`, in the token and in "
+    "`viewer.scopes`) is the lower-case form with a colon: "
+    + ", ".join(f"{scope.name} = `{scope.value}`" for scope in Scope)
+    + ".",
+)
+
+
 @strawberry.input
 class CreateApiClientInput:
     name: str
-    scopes: list[str] = strawberry.field(
-        description="From account:read, authorizations:read, authorizations:write, visits:read, "
-        "documents:read, webhooks:manage; never wider than your own access."
+    scopes: list[Scope] = strawberry.field(
+        description="What the client may do (the employer scopes; never wider than your own "
+        "access). The client asks for them at `POST /oauth/token` by their OAuth names, e.g. "
+        "`documents:read` for DOCUMENTS_READ."
     )
 
 
@@ -97,7 +109,7 @@ class ApiClientMutations:
                 session=info.context.session,
                 principal=info.context.principal,
                 name=input.name,
-                scopes=input.scopes,
+                scopes=[scope.value for scope in input.scopes],
             )
         except PortalError as error:
             return CreateApiClientPayload(
