@@ -18,7 +18,7 @@ from portal.models import (
     Visit,
 )
 from portal.models.db import AccountScope
-from portal.resolvers import accounts, catalog, employees, visits
+from portal.resolvers import accounts, catalog, employees, object_ids, visits
 from portal.resolvers.accounts import ContactAccess
 from portal.resolvers.documents import records as documents
 from portal.resolvers.documents.records import DocumentRecord
@@ -78,6 +78,10 @@ class Loaders:
             lambda ids: documents.load_documents_by_employee(
                 session=session, principal=viewer, employee_ids=ids
             )
+        )
+        # The type name of a row an audit event names (to show it as a global id).
+        self.object_type: BatchLoader[uuid.UUID, str | None] = BatchLoader(
+            lambda ids: object_ids.load_object_types(session=session, ids=ids)
         )
         self.visits_by_employee: BatchLoader[uuid.UUID, list[Visit]] = BatchLoader(
             lambda ids: visits.load_visits_by_employee(
