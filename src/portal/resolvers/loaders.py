@@ -57,8 +57,11 @@ class Loaders:
         self.report_type: BatchLoader[uuid.UUID, ReportType | None] = BatchLoader(
             lambda ids: catalog.load_report_types(session=session, ids=ids)
         )
+        # The provider's own systems read nothing of an employee (they name employees by
+        # account and employee number, and get only the id back).
+        employee_scope = AccountScope.nothing() if viewer.provider_system else scope
         self.employee: BatchLoader[uuid.UUID, Employee | None] = BatchLoader(
-            lambda ids: employees.load_employees(session=session, scope=scope, ids=ids)
+            lambda ids: employees.load_employees(session=session, scope=employee_scope, ids=ids)
         )
         self.visit: BatchLoader[uuid.UUID, Visit | None] = BatchLoader(
             lambda ids: visits.load_visits(session=session, scope=scope, ids=ids)

@@ -8,12 +8,19 @@ from portal.resolvers.ingestion.documents import (
     retract_document,
 )
 from portal.resolvers.ingestion.pdf import PdfFacts, UploadRejected, inspect_pdf, validate_pdf
-from portal.resolvers.ingestion.visits import record_visit, update_visit_status
+from portal.resolvers.ingestion.visits import (
+    EmployeeReference,
+    find_employee_id,
+    record_visit,
+    update_visit_status,
+)
 
 __all__ = [
     "AlreadyPosted",
+    "EmployeeReference",
     "PdfFacts",
     "UploadRejected",
+    "find_employee_id",
     "inspect_pdf",
     "post_document",
     "record_visit",
