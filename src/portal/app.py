@@ -31,6 +31,7 @@ from portal.resolvers.downloads import DOWNLOAD_PATH
 from portal.schema import build_schema
 from portal.settings import Settings
 from portal.storage import document_storage
+from portal.web.account_pages import account_routes
 from portal.web.graphiql import graphiql_routes
 
 logger = logging.getLogger(__name__)
@@ -160,6 +161,8 @@ def create_app(
         Route("/oauth/token", token_endpoint, methods=["POST"]),
         Route(DOWNLOAD_PATH + "/{token}", downloads.endpoint, methods=["GET"]),
     ]
+    # The pages emailed links open (set a password, reset it), unless the web app serves them.
+    routes.extend(account_routes())
     if settings.graphiql_enabled:
         routes.extend(graphiql_routes())
     middleware = [Middleware(RequestIdMiddleware), Middleware(SecurityHeadersMiddleware)]

@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = "http://127.0.0.1:8000"
+    # The employer web app (PORTAL_APP_URL). Emailed links (set a password from an invitation,
+    # reset a password) point at <app_url>/accept-invitation#token=... and
+    # <app_url>/reset-password#token=... when it is set; otherwise at the API's own small pages
+    # under public_url.
+    app_url: str | None = None
     # Browser origins allowed to call the API cross-origin (CORS), comma-separated, e.g.
     # "https://app.example.com,https://admin.example.com". None by default: same origin only.
     # Bearer tokens travel in a header, so no credentials mode (cookies) is ever allowed.
