@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     db_echo: bool = False
+    # Show the embedded PostgreSQL's own output (initdb, pg_ctl) when it starts; hidden otherwise.
+    embedded_db_debug: bool = False
 
     jwt_issuer: str = "employer-health-portal"
     jwt_audience: str = "employer-health-portal-api"
