@@ -1,6 +1,7 @@
 """API clients of an account: ``createApiClient``, ``revokeApiClient``, ``Account.apiClients``.
 
-DESIGN.md: "API clients and webhooks": User Admins only; never staff, Basic users or clients."""
+docs/design-decisions.md, "Who may do what" ("API clients and webhooks"): User Admins only;
+never staff, Basic users or clients."""
 
 from __future__ import annotations
 

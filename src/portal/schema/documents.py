@@ -1,4 +1,5 @@
-"""Documents: visit results and reports, as the clients rely on them (DESIGN "Names")."""
+"""Documents: visit results and reports, as the clients rely on them (docs/design-decisions.md,
+"Names the clients rely on")."""
 
 from __future__ import annotations
 

@@ -33,8 +33,9 @@ strawberry_user_status = strawberry.enum(UserStatus, name="UserStatus")
 
 # Who sees the account's logins with their status and permissions.
 USERS_READ = rule(ViewerRole.USER_ADMIN, ViewerRole.STAFF)
-# DESIGN.md: "invite users, change roles, permissions, subscriptions, deactivate": User Admins
-# only (staff may only ask for access, which an admin approves).
+# docs/design-decisions.md, "Who may do what": "invite users, change roles, permissions,
+# subscriptions, deactivate": User Admins only (staff may only ask for access, which an admin
+# approves).
 MANAGE_USERS = rule(ViewerRole.USER_ADMIN)
 
 LazyContact = Annotated["Contact", strawberry.lazy("portal.schema.accounts")]
