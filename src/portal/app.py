@@ -24,7 +24,11 @@ from portal.download_app import DownloadEndpoint
 from portal.events import EventHub
 from portal.graphql_app import PortalGraphQL
 from portal.mail.worker import MailWorker
-from portal.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
+from portal.middleware import (
+    ErrorContractMiddleware,
+    RequestIdMiddleware,
+    SecurityHeadersMiddleware,
+)
 from portal.models.db import create_engine, create_sessionmaker
 from portal.resolvers.documents.visibility import accessible_document_ids
 from portal.resolvers.downloads import DOWNLOAD_PATH
@@ -89,6 +93,10 @@ def create_app(
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        pool_recycle=settings.db_pool_recycle_seconds,
+        connect_timeout=settings.db_connect_timeout_seconds,
+        application_name=settings.db_application_name,
         echo=settings.db_echo,
     )
     if sessionmaker is None:
@@ -167,8 +175,10 @@ def create_app(
         routes.extend(graphiql_routes())
     middleware = [Middleware(RequestIdMiddleware), Middleware(SecurityHeadersMiddleware)]
     if settings.cors_origins:
-        # Innermost, so preflight answers carry the request id and security headers too.
+        # Inside the request id and security headers (preflight answers carry them too), outside
+        # the error contract (a browser can read a failure's JSON).
         middleware.append(cors_middleware(settings.cors_origins))
+    middleware.append(Middleware(ErrorContractMiddleware))
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine

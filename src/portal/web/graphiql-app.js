@@ -100,32 +100,6 @@ function describe(error) {
   return String(error);
 }
 
-/** A WebSocket that hands graphql-ws every frame as text. graphql-transport-ws messages are
- * JSON text frames, but a server that sends the same JSON in binary frames is read too
- * (graphql-ws alone rejects those with "Message is missing the 'type' property"). */
-class TextFrameWebSocket extends WebSocket {
-  constructor(url, protocols) {
-    super(url, protocols);
-    this.binaryType = 'arraybuffer';
-  }
-
-  set onmessage(listener) {
-    const decoder = new TextDecoder();
-    super.onmessage =
-      listener &&
-      ((event) =>
-        listener(
-          event.data instanceof ArrayBuffer
-            ? new MessageEvent('message', { data: decoder.decode(event.data) })
-            : event,
-        ));
-  }
-
-  get onmessage() {
-    return super.onmessage;
-  }
-}
-
 /** Runs one subscription on its own socket; the socket closes when GraphiQL stops it. */
 async function* subscribe(url, graphQLParams, headers) {
   const client = createClient({
@@ -134,7 +108,6 @@ async function* subscribe(url, graphQLParams, headers) {
     connectionParams: headers ?? {},
     lazy: true,
     retryAttempts: 0,
-    webSocketImpl: TextFrameWebSocket,
   });
   try {
     yield* client.iterate({
