@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := .make
 
-.PHONY: run test lint typecheck schema-check migration-check pytest web chromium node-clients venv deps test-deps clean
+.PHONY: run reset-demo bench test lint typecheck schema-check migration-check pytest web chromium node-clients venv deps test-deps clean
 
 $(STAMP):
 	mkdir -p $(STAMP)
@@ -21,6 +21,10 @@ $(STAMP)/deps: pyproject.toml | $(BIN)/python $(STAMP)
 
 $(STAMP)/test-deps: pyproject.toml $(STAMP)/deps
 	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+$(STAMP)/bench-deps: pyproject.toml $(STAMP)/deps
+	$(BIN)/pip install --quiet -e '.[bench]'
 	touch $@
 
 venv: $(BIN)/python
@@ -42,6 +46,20 @@ chromium:
 ## make run: install everything and serve the demo on http://127.0.0.1:8000 (embedded PostgreSQL)
 run: deps web
 	$(BIN)/portal serve --demo
+
+## make reset-demo: start over (drop everything, migrate, load the demo data again)
+reset-demo: deps
+	$(BIN)/portal reset-demo --yes
+
+## make bench: install what the benchmarks need (the `bench` extra) and run them; they print
+## figures and never fail. The name search needs a PostgreSQL to make a scratch database on.
+bench: $(STAMP)/bench-deps
+	$(BIN)/python -m bench.graphql_latency
+	@if [ -n "$(PORTAL_TEST_DATABASE_URL)" ]; then \
+		$(BIN)/python -m bench.document_search --runs 10; \
+	else \
+		echo "bench: skipping bench.document_search (no PostgreSQL at 127.0.0.1:5432; set PORTAL_TEST_DATABASE_URL)"; \
+	fi
 
 lint: test-deps
 	$(BIN)/ruff check .

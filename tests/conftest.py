@@ -262,11 +262,19 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(settings: Settings, world: World) -> Iterator[str]:
+def live_app(settings: Settings) -> Starlette:
+    """The app ``live_server`` serves (its event hub, its settings)."""
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: Starlette, world: World) -> Iterator[str]:
     """The whole app on a real port, over the committed test world (for browser tests)."""
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            live_app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio"
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

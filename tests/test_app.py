@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from starlette.applications import Starlette
 
 from portal.app import create_app
@@ -50,17 +51,47 @@ async def test_jwks_publishes_only_public_keys(http: httpx.AsyncClient) -> None:
 
 
 async def test_queries_over_get_are_refused(http: httpx.AsyncClient) -> None:
+    # Given a query sent in the URL
     response = await http.get("/graphql", params={"query": "{ signOnLinks { url } }"})
-    assert response.status_code in {400, 405}
+    # Then it is refused as a JSON 405 inside the error contract, and nothing ran
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["METHOD_NOT_ALLOWED"]
+    assert response.headers["x-request-id"]
+    assert response.headers["x-content-type-options"] == "nosniff"
     assert "signOnLinks" not in response.text
 
 
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+async def test_other_methods_are_a_json_405(http: httpx.AsyncClient, method: str) -> None:
+    response = await http.request(method, "/graphql", json={"query": "{ signOnLinks { url } }"})
+    assert response.status_code == 405
+    assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
+
+
 async def test_batched_operations_are_refused(http: httpx.AsyncClient) -> None:
+    # Given two operations in one JSON array
     response = await http.post(
         "/graphql",
         json=[{"query": "{ signOnLinks { url } }"}, {"query": "{ signOnLinks { url } }"}],
     )
+    # Then the batch is a JSON 400 with its own code
     assert response.status_code == 400
+    body = response.json()
+    assert body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BATCH_NOT_SUPPORTED"]
+    assert response.headers["x-request-id"]
+
+
+async def test_a_single_operation_still_runs_after_the_batch_check(
+    http: httpx.AsyncClient,
+) -> None:
+    response = await http.post("/graphql", json={"query": "{ signOnLinks { url } }"})
+    assert response.status_code == 200
+    assert "signOnLinks" in response.json()["data"]
 
 
 async def test_every_response_carries_a_request_id_and_no_store(http: httpx.AsyncClient) -> None:

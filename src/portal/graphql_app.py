@@ -130,6 +130,50 @@ def upload_operation_problem(operations: object) -> str | None:
     return None
 
 
+async def refuse_unsupported_request(scope: Scope, receive: Receive, send: Send) -> Receive | None:
+    """Answer, inside the error contract, what ``/graphql`` does not serve: any method but POST
+    (405: queries over GET are not accepted, so no query can ride in a URL or a cross-site link)
+    and a batch, a JSON array of operations (400). Otherwise the ``receive`` to go on with (the
+    JSON body, read here, is handed over again)."""
+    request_id = request_id_of(scope)
+    if scope["method"] != "POST":
+        response = error_response(
+            405,
+            ErrorCode.METHOD_NOT_ALLOWED,
+            "Send GraphQL operations with POST (application/json, or multipart for uploads).",
+            request_id,
+        )
+        response.headers["Allow"] = "POST"
+        await response(scope, receive, send)
+        return None
+    if is_multipart(scope):
+        return receive
+    messages: list[Message] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            break
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+    if body.lstrip()[:1] == b"[":
+        response = error_response(
+            400,
+            ErrorCode.BATCH_NOT_SUPPORTED,
+            "Batches are not accepted: send one operation per request.",
+            request_id,
+        )
+        await response(scope, receive, send)
+        return None
+    replay = iter(messages)
+
+    async def replayed() -> Message:
+        for message in replay:
+            return message
+        return await receive()
+
+    return replayed
+
+
 def unauthenticated_response(message: str, request_id: str) -> JSONResponse:
     return JSONResponse(
         {"data": None, "errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
@@ -174,6 +218,10 @@ class PortalGraphQL(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        checked = await refuse_unsupported_request(scope, receive, send)
+        if checked is None:
+            return
+        receive = checked
         request = Request(scope, receive)
         if is_multipart(scope):
             # CSRF: a cross-site HTML form can post multipart/form-data without a CORS preflight,

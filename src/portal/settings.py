@@ -5,10 +5,11 @@ from __future__ import annotations
 from functools import cached_property
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -21,6 +22,15 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = "http://127.0.0.1:8000"
+    # The employer web app (PORTAL_APP_URL). Emailed links (set a password from an invitation,
+    # reset a password) point at <app_url>/accept-invitation#token=... and
+    # <app_url>/reset-password#token=... when it is set; otherwise at the API's own small pages
+    # under public_url.
+    app_url: str | None = None
+    # Browser origins allowed to call the API cross-origin (CORS), comma-separated, e.g.
+    # "https://app.example.com,https://admin.example.com". None by default: same origin only.
+    # Bearer tokens travel in a header, so no credentials mode (cookies) is ever allowed.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     # How long a request waits for a pooled connection before it answers 503 SERVICE_UNAVAILABLE
@@ -33,6 +43,8 @@ class Settings(BaseSettings):
     # How the app's connections are named in pg_stat_activity (tell processes apart there).
     db_application_name: str = Field(default="employer-health-portal", max_length=63)
     db_echo: bool = False
+    # Show the embedded PostgreSQL's own output (initdb, pg_ctl) when it starts; hidden otherwise.
+    embedded_db_debug: bool = False
 
     jwt_issuer: str = "employer-health-portal"
     jwt_audience: str = "employer-health-portal-api"
@@ -153,6 +165,30 @@ class Settings(BaseSettings):
     pdf_max_inflated_bytes: int = Field(default=256 * 1024 * 1024, ge=1024 * 1024)
     # A prepared merged-PDF download URL works once, for the one who prepared it, this long.
     download_ticket_ttl_seconds: int = Field(default=5 * 60, ge=10, le=3600)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            parts = urlsplit(origin)
+            if (
+                parts.scheme not in {"http", "https"}
+                or not parts.netloc
+                or parts.path
+                or parts.query
+                or parts.fragment
+            ):
+                raise ValueError(
+                    f"{origin!r} is not an origin: give scheme://host[:port], no path, no '*'"
+                )
+        return origins
 
     @cached_property
     def resolved_data_dir(self) -> Path:

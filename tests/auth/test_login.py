@@ -156,9 +156,11 @@ async def test_enrolled_totp_is_required(
     missing = await login(anonymous_client, "basic@acme.example", PASSWORD)
     assert missing["accessToken"] is None
     assert missing["userErrors"][0]["field"] == "totp"
+    assert missing["userErrors"][0]["code"] == "TOTP_REQUIRED"
     wrong_code = "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"
     wrong = await login(anonymous_client, "basic@acme.example", PASSWORD, wrong_code)
     assert wrong["accessToken"] is None
+    assert wrong["userErrors"][0]["code"] == "UNAUTHENTICATED"
     good = await login(anonymous_client, "basic@acme.example", PASSWORD, pyotp.TOTP(secret).now())
     assert good["userErrors"] == []
     assert await viewer_email(anonymous_client, good["accessToken"]) == "basic@acme.example"

@@ -163,7 +163,7 @@ async def test_no_employer_client_can_get_the_ingestion_scope(
     # when Acme's User Admin tries to create a client holding it
     created = (
         await admin_client(
-            'mutation { createApiClient(input: {name: "Sneaky", scopes: ["ingestion:write"]}) '
+            'mutation { createApiClient(input: {name: "Sneaky", scopes: [INGESTION_WRITE]}) '
             "{ userErrors { field code } } }"
         )
     ).ok()["createApiClient"]

@@ -55,7 +55,7 @@ async def _staff_hash(settings: Settings, *, delete: bool = False) -> str | None
     [
         ("too short pass", "PASSWORD_TOO_SHORT"),
         ("x" * 257, "PASSWORD_TOO_LONG"),
-        ("1qaz2wsx3edc4rfv", "PASSWORD_TOO_COMMON"),
+        ("1qaz2wsx3edc4rfv", "PASSWORD_BREACHED"),
         ("passwordpassword1", "PASSWORD_TOO_COMMON"),
         ("my name is NEW.STAFFER ok", "PASSWORD_CONTAINS_EMAIL"),
         ("I work on the Employer-Health thing", "PASSWORD_CONTAINS_PRODUCT_NAME"),

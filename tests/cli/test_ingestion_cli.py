@@ -21,6 +21,7 @@ from sqlmodel import col
 from typer.testing import CliRunner
 
 from portal.cli import cli
+from portal.ids import global_id
 from portal.models import Account, Document, Employee, Location, Visit
 from portal.models.db import AccountScope, create_engine, set_scope
 from portal.models.enums import StorageClass, VisitStatus, VisitType
@@ -146,7 +147,8 @@ def test_import_posts_every_row_and_a_rerun_skips_them(
         tmp_path,
         [
             "file,visit_id,report_type,name,posted_at",
-            f"a.pdf,{tenant.visit_id},{SUBSCRIBED_REPORT_TYPE},Alpha result,",
+            # The visit's id as the API shows it, and (accepted too) the raw UUID.
+            f"a.pdf,{global_id('Visit', tenant.visit_id)},{SUBSCRIBED_REPORT_TYPE},Alpha result,",
             f"sub/b.pdf,{tenant.visit_id},MEC_DOT_CARD,Beta card,2026-01-15T09:00:00+00:00",
         ],
     )
@@ -161,6 +163,9 @@ def test_import_posts_every_row_and_a_rerun_skips_them(
         ("Beta card", 3, len(second)),
     ]
     assert documents[1].posted_at == datetime(2026, 1, 15, 9, tzinfo=UTC)
+    # And each posted document is listed by its global id
+    for document in documents:
+        assert f"posted {global_id('Document', document.id)}" in result.output
     storage = LocalDocumentStorage(root=cli_settings.resolved_data_dir / "documents")
     assert storage.path_for(storage_key_for(first)).read_bytes() == first
     # When it runs again
@@ -187,7 +192,7 @@ def test_import_reports_every_bad_row_and_imports_nothing(
             f"good.pdf,{tenant.visit_id},{SUBSCRIBED_REPORT_TYPE},Good",
             f"missing.pdf,{tenant.visit_id},{SUBSCRIBED_REPORT_TYPE},Missing",
             f"good.pdf,not-a-uuid,{SUBSCRIBED_REPORT_TYPE},Bad visit id",
-            f"good.pdf,{uuid.uuid4()},{SUBSCRIBED_REPORT_TYPE},Unknown visit",
+            f"good.pdf,{global_id('Visit', uuid.uuid4())},{SUBSCRIBED_REPORT_TYPE},Unknown visit",
             f"good.pdf,{tenant.visit_id},NO_SUCH_TYPE,Unknown type",
             f"notes.pdf,{tenant.visit_id},{SUBSCRIBED_REPORT_TYPE},Text file",
             f"../outside.pdf,{tenant.visit_id},{SUBSCRIBED_REPORT_TYPE},Escapes",
@@ -201,8 +206,9 @@ def test_import_reports_every_bad_row_and_imports_nothing(
     output = result.output
     assert "line 2:" not in output
     assert "line 3: file 'missing.pdf' not found" in output
-    assert "line 4: visit_id 'not-a-uuid' is not a UUID" in output
+    assert "line 4: visit_id 'not-a-uuid' is not a visit's id" in output
     assert "line 5: no visit has id" in output
+    assert "line 5: no visit has id VmlzaXQ6" in output  # a global id, as the API shows it
     assert "line 6: no report type has code 'NO_SUCH_TYPE'" in output
     assert "line 7: notes.pdf: NOT_A_PDF" in output
     assert "line 8: file '../outside.pdf' is outside the folder" in output

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from portal.auth.passwords import verify_password
 from portal.cli import cli
+from portal.ids import parse_global_id
 from portal.models import ProviderClient
 from portal.models.db import AccountScope, create_engine, create_sessionmaker, scoped_session
 from portal.settings import Settings
@@ -83,3 +84,31 @@ def test_a_blank_name_is_refused(cli_env: None, settings: Settings) -> None:
     result = CliRunner().invoke(cli, ["create-provider-client", "   "])
     assert result.exit_code == 2
     assert "BAD_USER_INPUT" in result.output
+
+
+def test_the_id_shown_at_creation_is_a_global_id_and_revokes(
+    cli_env: None, settings: Settings
+) -> None:
+    # Given credentials created from the CLI
+    created = CliRunner().invoke(cli, ["create-provider-client", NAME])
+    assert created.exit_code == 0, created.output
+    shown = re.search(r"^id:\s+(\S+)", created.output, re.MULTILINE)
+    assert shown, created.output
+    # Then the id shown is the API's global id of that row (as audit events show it)
+    [row] = asyncio.run(_rows(settings))
+    assert parse_global_id(shown.group(1)) == ("ProviderClient", row.id)
+    # When the operator revokes by that id
+    revoked = CliRunner().invoke(cli, ["revoke-provider-client", shown.group(1)])
+    # Then it is revoked
+    assert revoked.exit_code == 0, revoked.output
+    [row] = asyncio.run(_rows(settings))
+    assert row.revoked_at is not None
+
+
+def test_revoking_by_raw_uuid_works_too(cli_env: None, settings: Settings) -> None:
+    CliRunner().invoke(cli, ["create-provider-client", NAME])
+    [row] = asyncio.run(_rows(settings))
+    revoked = CliRunner().invoke(cli, ["revoke-provider-client", str(row.id)])
+    assert revoked.exit_code == 0, revoked.output
+    [row] = asyncio.run(_rows(settings))
+    assert row.revoked_at is not None

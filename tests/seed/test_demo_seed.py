@@ -422,3 +422,59 @@ async def test_access_requests_wait_for_a_user_admin(
     assert ("tom.becker@acme.example", AccessRequestStatus.PENDING) in rows
     assert all(status is AccessRequestStatus.PENDING for _, status in rows)
     assert "tom.becker@acme.example" not in logins
+
+
+async def test_the_readme_walk_throughs_find_what_they_describe(
+    seeded: Seeded, sessionmaker: Sessions
+) -> None:
+    """Walk-through 2: the Basic user's search "martinez tam" finds a current result, and both of
+    that user's locations have current results; walk-through 4: a visit inside its 72 hours."""
+    basic = demo_id("contact", "basic@acme.example")
+    current = MIDNIGHT - timedelta(days=30)
+    async with everything(sessionmaker) as session:
+        subscribed = (
+            sa.select(
+                col(Document.location_id),
+                col(Employee.first_name),
+                col(Employee.last_name),
+                col(Document.name),
+            )
+            .join(Employee, col(Employee.id) == col(Document.employee_id))
+            .join(
+                ReportSubscription,
+                sa.and_(
+                    col(ReportSubscription.report_type_id) == col(Document.report_type_id),
+                    col(ReportSubscription.location_id) == col(Document.location_id),
+                ),
+            )
+            .where(
+                col(ReportSubscription.contact_id) == basic,
+                col(Document.posted_at) > current,
+                col(Document.retracted_at).is_(None),
+            )
+        )
+        rows = (await session.execute(subscribed)).all()
+        subscription_locations = set(
+            await session.scalars(
+                sa.select(col(ReportSubscription.location_id)).where(
+                    col(ReportSubscription.contact_id) == basic
+                )
+            )
+        )
+        pending = (
+            await session.scalars(
+                sa.select(Visit).where(
+                    col(Visit.status) == "RESULTS_PENDING",
+                    col(Visit.visit_type) == "NON_INJURY",
+                    col(Visit.visited_at) > MIDNIGHT - timedelta(hours=72),
+                )
+            )
+        ).all()
+    assert {row.location_id for row in rows} == subscription_locations
+    assert any(
+        "tam" in f"{row.first_name} {row.last_name}".lower() and "martinez" in row.last_name.lower()
+        for row in rows
+    )
+    # Document names carry the service date.
+    assert all(row.name[-10:].count("-") == 2 for row in rows)
+    assert pending

@@ -9,7 +9,8 @@
   guessability estimate below is quadratic in the length).
 - No composition rules (no "one digit, one symbol"): they make passwords harder to remember, not
   harder to guess.
-- Refused when it is a known common or breached password, or little more than one:
+- Refused when it is a known breached password (PASSWORD_BREACHED), or little more than a
+  common one (PASSWORD_TOO_COMMON):
     * the list: ``zxcvbn``'s ``passwords`` frequency list, the 30,000 most frequent passwords of
       a corpus of ten million leaked ones, compared case-insensitively. zxcvbn (the maintained
       Python port of Dropbox's estimator, ``zxcvbn>=4.5``) was chosen over the alternatives:
@@ -103,8 +104,8 @@ def check_password(
         )
     if folded in common_passwords():
         raise PasswordRejected(
-            "This password is on a list of common and breached passwords; choose another.",
-            code=ErrorCode.PASSWORD_TOO_COMMON,
+            "This password is on a list of passwords exposed in data breaches; choose another.",
+            code=ErrorCode.PASSWORD_BREACHED,
             field=field,
         )
     if length <= ESTIMATOR_MAX_LENGTH and (zxcvbn(normalized)["guesses_log10"] < MIN_GUESSES_LOG10):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -103,5 +104,14 @@ class Principal:
         return required_for_admins and self.is_administrator and not self.second_factor_confirmed
 
     def has_permission(self, permission: Permission) -> bool:
-        # A User Admin holds every per-user permission by virtue of the role.
-        return self.user_role is Role.USER_ADMIN or permission in self.permissions
+        return permission in permissions_in_force(self.user_role, self.permissions)
+
+
+def permissions_in_force(
+    role: Role | None, granted: Iterable[Permission]
+) -> tuple[Permission, ...]:
+    """The per-user permissions a person holds, sorted: a User Admin holds every one by virtue
+    of the role, anyone else those granted. ``viewer`` and ``PortalUser`` both answer this."""
+    if role is Role.USER_ADMIN:
+        return tuple(sorted(Permission))
+    return tuple(sorted(set(granted)))

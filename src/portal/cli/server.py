@@ -89,12 +89,15 @@ def serve(
     typer.echo(f"  GraphiQL:  {base}/graphiql")
     typer.echo(f"  GraphQL:   {base}/graphql")
     if demo:
-        typer.echo("  Demo logins (password from PORTAL_DEMO_PASSWORD, default in README):")
+        password = settings.demo_password.get_secret_value()
+        typer.echo(f"  Demo logins, all with the password {password} (PORTAL_DEMO_PASSWORD):")
         for email, what in DEMO_LOGINS:
             typer.echo(f"    {email:<26} {what}")
         typer.echo(
             "  A token for the Authorization header: .venv/bin/portal token admin@acme.example"
         )
+    typer.echo("  Stop with Ctrl+C (the embedded PostgreSQL stops too); start over with")
+    typer.echo("  `.venv/bin/portal reset-demo` (or `make reset-demo`).")
     typer.echo("")
     # Proxy headers are the app's to judge (PORTAL_TRUSTED_PROXIES), never uvicorn's default of
     # believing any loopback peer.
@@ -105,6 +108,27 @@ def serve(
         log_level="info",
         proxy_headers=False,
     )
+
+
+@cli.command("reset-demo")
+def reset_demo(
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Do not ask for confirmation (scripts, make).")
+    ] = False,
+) -> None:
+    """Start over: drop every table of the database (the embedded one by default, or
+    PORTAL_DATABASE_URL), migrate it again and load the demo data afresh."""
+    settings = settings_with_database()
+    assert settings.database_url
+    if not yes:
+        typer.confirm(
+            "This deletes everything in the database and loads the demo data again. Go on?",
+            abort=True,
+        )
+    migrations.downgrade(settings.database_url)
+    migrations.upgrade(settings.database_url)
+    asyncio.run(_seed(settings, demo=True))
+    typer.echo("the demo data is as new")
 
 
 @cli.command()

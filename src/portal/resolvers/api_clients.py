@@ -36,8 +36,9 @@ class CreatedClient:
 
 def delegable_scopes(principal: Principal) -> frozenset[str]:
     """The scopes a person may hand to an API client: never more than they may do themselves
-    (DESIGN.md, "Who may do what"). A Basic user sees only their own authorizations and the
-    documents of their subscriptions, so the account-wide scopes are not theirs to give."""
+    (docs/design-decisions.md, "Who may do what"). A Basic user sees only their own
+    authorizations and the documents of their subscriptions, so the account-wide scopes are not
+    theirs to give."""
     if principal.kind is not PrincipalKind.USER:
         return frozenset()
     allowed = {"account:read"}

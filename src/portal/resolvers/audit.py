@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -20,6 +21,7 @@ from portal.auth.principal import Principal, PrincipalKind
 from portal.models import AuditEvent
 from portal.models.db import AccountScope, set_scope
 from portal.models.enums import ActorType, AuditResult
+from portal.resolvers.object_ids import stored_forms
 from portal.resolvers.pagination import Page, PageRequest, SortKey, paginate
 
 _ACTOR_TYPES = {
@@ -128,8 +130,12 @@ async def list_events(
     if filters.account_id is not None:
         statement = statement.where(col(AuditEvent.account_id) == filters.account_id)
     if filters.object_id:
+        # Stored raw (a UUID) or as a global id: the filter takes either form of the same id.
+        forms = stored_forms(filters.object_id) or (filters.object_id,)
         statement = statement.where(
-            sa.literal(filters.object_id) == sa.func.any(col(AuditEvent.object_ids))
+            col(AuditEvent.object_ids).op("&&")(
+                sa.cast(list(forms), postgresql.ARRAY(sa.String(64)))
+            )
         )
     if filters.occurred_after is not None:
         statement = statement.where(col(AuditEvent.occurred_at) >= filters.occurred_after)

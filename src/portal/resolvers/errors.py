@@ -19,6 +19,8 @@ class ErrorCode(StrEnum):
     PASSWORD_TOO_SHORT = "PASSWORD_TOO_SHORT"  # noqa: S105 -- error codes, not secrets
     PASSWORD_TOO_LONG = "PASSWORD_TOO_LONG"  # noqa: S105
     PASSWORD_TOO_COMMON = "PASSWORD_TOO_COMMON"  # noqa: S105
+    # On a list of passwords known from breaches (apart from merely easy to guess).
+    PASSWORD_BREACHED = "PASSWORD_BREACHED"  # noqa: S105
     PASSWORD_CONTAINS_EMAIL = "PASSWORD_CONTAINS_EMAIL"  # noqa: S105
     PASSWORD_CONTAINS_PRODUCT_NAME = "PASSWORD_CONTAINS_PRODUCT_NAME"  # noqa: S105
     INCORRECT_PASSWORD = "INCORRECT_PASSWORD"  # noqa: S105
@@ -50,6 +52,16 @@ class ErrorCode(StrEnum):
     UNSAFE_URL = "UNSAFE_URL"
     # An account already has as many of these (e.g. webhooks) as it may.
     LIMIT_REACHED = "LIMIT_REACHED"
+    # login: the password was right and a second factor is enrolled: send `totp` (or a
+    # `recoveryCode`) with it.
+    TOTP_REQUIRED = "TOTP_REQUIRED"
+    # A provider system named an employee by account and employee number (or name and date of
+    # birth) and no employee, or more than one, matches.
+    EMPLOYEE_NOT_FOUND = "EMPLOYEE_NOT_FOUND"
+    EMPLOYEE_AMBIGUOUS = "EMPLOYEE_AMBIGUOUS"
+    # /graphql over HTTP: a method other than POST (405), or a JSON array of operations (400).
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    BATCH_NOT_SUPPORTED = "BATCH_NOT_SUPPORTED"
 
 
 class PortalError(Exception):

@@ -20,7 +20,7 @@ from portal.models import (
     WebhookAttempt,
 )
 from portal.models.db import AccountScope
-from portal.resolvers import accounts, catalog, employees, visits
+from portal.resolvers import accounts, catalog, employees, object_ids, visits
 from portal.resolvers.accounts import ContactAccess, receiving
 from portal.resolvers.accounts import access_requests as access_request_resolvers
 from portal.resolvers.accounts.receiving import NotificationSettings
@@ -76,8 +76,11 @@ class Loaders:
         self.report_type: BatchLoader[uuid.UUID, ReportType | None] = BatchLoader(
             lambda ids: catalog.load_report_types(session=session, ids=ids)
         )
+        # The provider's own systems read nothing of an employee (they name employees by
+        # account and employee number, and get only the id back).
+        employee_scope = AccountScope.nothing() if viewer.provider_system else scope
         self.employee: BatchLoader[uuid.UUID, Employee | None] = BatchLoader(
-            lambda ids: employees.load_employees(session=session, scope=scope, ids=ids)
+            lambda ids: employees.load_employees(session=session, scope=employee_scope, ids=ids)
         )
         self.visit: BatchLoader[uuid.UUID, Visit | None] = BatchLoader(
             lambda ids: visits.load_visits(session=session, scope=scope, ids=ids)
@@ -102,6 +105,10 @@ class Loaders:
             lambda ids: documents.load_documents_by_employee(
                 session=session, principal=viewer, employee_ids=ids
             )
+        )
+        # The type name of a row an audit event names (to show it as a global id).
+        self.object_type: BatchLoader[uuid.UUID, str | None] = BatchLoader(
+            lambda ids: object_ids.load_object_types(session=session, ids=ids)
         )
         self.visits_by_employee: BatchLoader[uuid.UUID, list[Visit]] = BatchLoader(
             lambda ids: visits.load_visits_by_employee(

@@ -34,7 +34,10 @@ def hash_token(token: str) -> str:
 
 
 def link(settings: Settings, path: str, token: str) -> str:
-    return f"{settings.public_url.rstrip('/')}{path}#token={token}"
+    """The emailed link: the employer web app's page when PORTAL_APP_URL is set, else the API's
+    own page (``portal.web.account_pages``) at the public URL."""
+    base = settings.app_url or settings.public_url
+    return f"{base.rstrip('/')}{path}#token={token}"
 
 
 def _subject(user_id: uuid.UUID | None, staff_id: uuid.UUID | None) -> sa.ColumnElement[bool]:

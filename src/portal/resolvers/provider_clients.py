@@ -5,6 +5,7 @@ visits and results for every employer through the same GraphQL API staff use, ho
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ from sqlmodel import col
 
 from portal.auth.passwords import hash_password
 from portal.auth.scopes import INGESTION_SCOPE, PROVIDER_SCOPES
+from portal.ids import parse_global_id
 from portal.models import ProviderClient
 from portal.models.base import utcnow
 from portal.resolvers.api_clients import MAX_NAME_LENGTH
@@ -54,12 +56,14 @@ async def create_provider_client(
 
 
 async def revoke_provider_client(*, session: AsyncSession, client_id: str) -> ProviderClient:
-    """Revoke by public client id; its tokens stop working at their next request."""
-    row = await session.scalar(
-        sa.select(ProviderClient)
-        .where(col(ProviderClient.client_id) == client_id.strip())
-        .with_for_update()
-    )
+    """Revoke by public client id, or by its id (global, as the CLI and the audit trail show
+    it, or a raw UUID); its tokens stop working at their next request."""
+    given = client_id.strip()
+    condition = col(ProviderClient.client_id) == given
+    row_id = _row_id(given)
+    if row_id is not None:
+        condition = sa.or_(condition, col(ProviderClient.id) == row_id)
+    row = await session.scalar(sa.select(ProviderClient).where(condition).with_for_update())
     if row is None:
         raise NotFound("No provider client has this client id.", field="clientId")
     if row.revoked_at is None:
@@ -67,3 +71,14 @@ async def revoke_provider_client(*, session: AsyncSession, client_id: str) -> Pr
         session.add(row)
     await session.commit()
     return row
+
+
+def _row_id(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        pass
+    try:
+        return parse_global_id(text, expected_type="ProviderClient")[1]
+    except ValueError:
+        return None

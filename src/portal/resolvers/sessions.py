@@ -31,7 +31,7 @@ from portal.models.base import utcnow
 from portal.models.enums import UserStatus
 from portal.models.sessions import SessionSubject
 from portal.resolvers import mfa
-from portal.resolvers.errors import BadUserInput, PortalError, Unauthenticated
+from portal.resolvers.errors import BadUserInput, ErrorCode, PortalError, Unauthenticated
 from portal.resolvers.lockout import (
     IP_THROTTLED,
     LOCKED,
@@ -175,7 +175,7 @@ async def _login(
                 raise Unauthenticated(BAD_RECOVERY_CODE, field="recoveryCode")
         elif not totp:
             # The password was right: asking for the code is no secret to someone who knows it.
-            raise Unauthenticated(TOTP_REQUIRED, field="totp")
+            raise Unauthenticated(TOTP_REQUIRED, code=ErrorCode.TOTP_REQUIRED, field="totp")
         elif not mfa.accepted_step(row.totp_secret, totp, now=now, last_used=row.last_login_at):
             # Wrong, too old, or already used (replay): one answer for all three.
             await count_failure(session, settings, row, ip_key, now)

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from portal.auth.principal import Principal
+from portal.auth.principal import Principal, permissions_in_force
 from portal.models import (
     Account,
     AuthSession,
@@ -124,7 +124,7 @@ def _to_view(row: Sequence[Any]) -> UserView:
         email=email,
         role=role,
         status=status,
-        permissions=tuple(sorted(Permission(p) for p in permissions)),
+        permissions=permissions_in_force(role, (Permission(p) for p in permissions)),
         last_login_at=last_login_at,
         deactivated_at=deactivated_at,
         second_factor_enabled=totp_confirmed_at is not None,

@@ -37,7 +37,9 @@ from portal.schema.live import DocumentSubscriptions, SocketOperations
 from portal.schema.mfa import MfaMutations
 from portal.schema.passwords import PasswordMutations
 from portal.schema.payloads import MutationPayload, UserError
+from portal.schema.permissions import document_rules
 from portal.schema.query import Query
+from portal.schema.scalars import SCALAR_OVERRIDES
 from portal.schema.sessions import SessionMutations
 from portal.schema.users import PortalUser, UserMutations
 from portal.schema.visits import Authorization, Visit
@@ -93,7 +95,7 @@ def build_schema(
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
     ]
-    return PortalSchema(
+    schema = PortalSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -118,7 +120,10 @@ def build_schema(
         ],
         config=StrawberryConfig(auto_camel_case=True),
         extensions=extensions,
+        scalar_overrides=SCALAR_OVERRIDES,
     )
+    document_rules(schema._schema)
+    return schema
 
 
 def print_sdl() -> str:

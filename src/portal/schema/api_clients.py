@@ -1,6 +1,7 @@
 """API clients of an account: ``createApiClient``, ``revokeApiClient``, ``Account.apiClients``.
 
-DESIGN.md: "API clients and webhooks": User Admins only; never staff, Basic users or clients."""
+docs/design-decisions.md, "Who may do what" ("API clients and webhooks"): User Admins only;
+never staff, Basic users or clients."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import strawberry
 
 from portal import models
 from portal.auth.principal import ViewerRole
+from portal.auth.scopes import Scope
 from portal.models.enums import AuditResult
 from portal.resolvers import api_clients as client_resolvers
 from portal.resolvers.audit import AuditEntry
@@ -55,12 +57,23 @@ class ApiClient(PortalNode):
         )
 
 
+strawberry.enum(
+    Scope,
+    name="Scope",
+    description="An OAuth2 scope. Its OAuth name (at `POST /oauth/token`, in the token and in "
+    "`viewer.scopes`) is the lower-case form with a colon: "
+    + ", ".join(f"{scope.name} = `{scope.value}`" for scope in Scope)
+    + ".",
+)
+
+
 @strawberry.input
 class CreateApiClientInput:
     name: str
-    scopes: list[str] = strawberry.field(
-        description="From account:read, authorizations:read, authorizations:write, visits:read, "
-        "documents:read, webhooks:manage; never wider than your own access."
+    scopes: list[Scope] = strawberry.field(
+        description="What the client may do (the employer scopes; never wider than your own "
+        "access). The client asks for them at `POST /oauth/token` by their OAuth names, e.g. "
+        "`documents:read` for DOCUMENTS_READ."
     )
 
 
@@ -91,13 +104,13 @@ class ApiClientMutations:
     )
     async def create_api_client(
         self, info: Info, input: CreateApiClientInput
-    ) -> CreateApiClientPayload:
+    ) -> CreateApiClientPayload | None:
         try:
             created = await client_resolvers.create_client(
                 session=info.context.session,
                 principal=info.context.principal,
                 name=input.name,
-                scopes=input.scopes,
+                scopes=[scope.value for scope in input.scopes],
             )
         except PortalError as error:
             return CreateApiClientPayload(
@@ -128,7 +141,7 @@ class ApiClientMutations:
     )
     async def revoke_api_client(
         self, info: Info, input: RevokeApiClientInput
-    ) -> RevokeApiClientPayload:
+    ) -> RevokeApiClientPayload | None:
         try:
             row = await client_resolvers.revoke_client(
                 session=info.context.session,

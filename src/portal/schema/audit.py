@@ -15,6 +15,8 @@ from portal import models
 from portal.auth.principal import ViewerRole
 from portal.models.enums import ActorType, AuditResult
 from portal.resolvers import audit as audit_resolvers
+from portal.resolvers.errors import BadUserInput
+from portal.resolvers.object_ids import as_uuid, shown, stored_forms
 from portal.schema.accounts import Account
 from portal.schema.context import Info
 from portal.schema.permissions import requires, rule
@@ -49,7 +51,7 @@ class AuditEvent(PortalNode):
         description="The actor's email; for an API or provider client its name and client id."
     )
     action: str
-    object_ids: list[str] = strawberry.field(description="Ids of the objects acted on.")
+    stored_object_ids: strawberry.Private[tuple[str, ...]]
     result: AuditResult
     ip_address: str | None
     request_id: str | None
@@ -76,7 +78,7 @@ class AuditEvent(PortalNode):
             actor_type=row.actor_type,
             actor_label=row.actor_label,
             action=row.action,
-            object_ids=list(row.object_ids),
+            stored_object_ids=tuple(row.object_ids),
             result=row.result,
             ip_address=str(row.ip_address) if row.ip_address is not None else None,
             request_id=row.request_id,
@@ -92,6 +94,22 @@ class AuditEvent(PortalNode):
             session=info.context.session, scope=info.context.scope, ids=ids
         )
 
+    @strawberry.field(
+        description="Global ids of the objects acted on (the ids `node(id:)` and every other "
+        "field use); an id whose object you may no longer see keeps its stored form."
+    )
+    async def object_ids(self, info: Info) -> list[str]:
+        raw = self.stored_object_ids
+        row_ids = [as_uuid(value) for value in raw]
+        types = await info.context.loaders.object_type.load_many(
+            [row_id for row_id in row_ids if row_id is not None]
+        )
+        by_id = dict(zip([row_id for row_id in row_ids if row_id is not None], types, strict=True))
+        return [
+            shown(value, by_id.get(row_id) if row_id is not None else None)
+            for value, row_id in zip(raw, row_ids, strict=True)
+        ]
+
     @strawberry.field(description="The account the actor was acting for.")
     async def account(self, info: Info) -> Account | None:
         if self.account_id is None:
@@ -105,7 +123,10 @@ class AuditEventFilter:
     action: str | None = None
     result: AuditResult | None = None
     account_id: strawberry.ID | None = None
-    object_id: str | None = strawberry.field(default=None, description="A raw object id.")
+    object_id: str | None = strawberry.field(
+        default=None,
+        description="Events naming this object: its global id (as `objectIds` shows it).",
+    )
     occurred_after: datetime | None = None
     occurred_before: datetime | None = None
 
@@ -124,7 +145,7 @@ class AuditQueries:
         last: int | None = None,
         before: str | None = None,
         filter: AuditEventFilter | None = None,
-    ) -> Connection[AuditEvent]:
+    ) -> Connection[AuditEvent] | None:
         given = filter or AuditEventFilter()
         page = await audit_resolvers.list_events(
             session=info.context.session,
@@ -138,9 +159,23 @@ class AuditQueries:
                     if given.account_id
                     else None
                 ),
-                object_id=given.object_id,
+                object_id=_object_id(given.object_id),
                 occurred_after=given.occurred_after,
                 occurred_before=given.occurred_before,
             ),
         )
         return to_connection(page, AuditEvent.from_row)
+
+
+# Longest id a client may filter by (a global id of a UUID row is about 60 characters).
+MAX_OBJECT_ID_LENGTH = 200
+
+
+def _object_id(value: str | None) -> str | None:
+    if not value:
+        return None
+    if len(value) > MAX_OBJECT_ID_LENGTH or stored_forms(value) is None:
+        raise BadUserInput(
+            "Give an object's global id (as `objectIds` shows it).", field="filter.objectId"
+        )
+    return value

@@ -123,7 +123,7 @@ class CatalogQueries:
         state: str | None = None,
         search: str | None = None,
         telemedicine: bool | None = None,
-    ) -> Connection[MedicalCenter]:
+    ) -> Connection[MedicalCenter] | None:
         page = await catalog_resolvers.list_medical_centers(
             session=info.context.session,
             page=page_request(first, after, last, before),
@@ -142,7 +142,7 @@ class CatalogQueries:
         last: int | None = None,
         before: str | None = None,
         category: ServiceCategory | None = None,
-    ) -> Connection[Service]:
+    ) -> Connection[Service] | None:
         page = await catalog_resolvers.list_services(
             session=info.context.session,
             page=page_request(first, after, last, before),
@@ -155,7 +155,7 @@ class CatalogQueries:
     )
     async def report_types(
         self, info: Info, category: ServiceCategory | None = None
-    ) -> list[ReportType]:
+    ) -> list[ReportType] | None:
         rows = await catalog_resolvers.list_report_types(
             session=info.context.session, category=category
         )

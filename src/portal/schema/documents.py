@@ -1,4 +1,5 @@
-"""Documents: visit results and reports, as the clients rely on them (DESIGN "Names")."""
+"""Documents: visit results and reports, as the clients rely on them (docs/design-decisions.md,
+"Names the clients rely on")."""
 
 from __future__ import annotations
 
@@ -190,7 +191,7 @@ class DocumentQueries:
         last: int | None = None,
         before: str | None = None,
         filter: DocumentFilter | None = None,
-    ) -> Connection[Document]:
+    ) -> Connection[Document] | None:
         given = filter or DocumentFilter()
         criteria = search.DocumentFilter(
             employee_name=given.employee_name,

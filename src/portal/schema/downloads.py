@@ -10,7 +10,7 @@ import strawberry
 from portal.models.enums import AuditResult
 from portal.resolvers.audit import AuditEntry
 from portal.resolvers.downloads import DocumentsNotFound, prepare_download
-from portal.resolvers.errors import PortalError
+from portal.resolvers.errors import BadUserInput, PortalError
 from portal.schema.context import Info
 from portal.schema.documents import DOCUMENTS_READ, Document
 from portal.schema.payloads import MutationPayload, UserError
@@ -42,13 +42,33 @@ class PrepareDocumentDownloadPayload(MutationPayload):
         return cls(url=None, expires_at=None, document_count=None, user_errors=errors)
 
 
+# How much of a malformed id a user error repeats.
+SHOWN_ID_LENGTH = 80
+
+
+class InvalidDocumentIds(Exception):
+    """Ids that are not document ids at all: one user error naming each."""
+
+    def __init__(self, errors: list[PortalError]) -> None:
+        super().__init__(f"{len(errors)} invalid document id(s)")
+        self.errors = errors
+
+
 def _decode_all(values: list[strawberry.ID]) -> tuple[list[uuid.UUID], dict[uuid.UUID, str]]:
     ids: list[uuid.UUID] = []
     labels: dict[uuid.UUID, str] = {}
+    invalid: list[PortalError] = []
     for value in values:
-        document_id = decode_global_id(value, field="documentIds", expected=Document)
+        try:
+            document_id = decode_global_id(value, field="documentIds", expected=Document)
+        except PortalError:
+            shown = str(value)[:SHOWN_ID_LENGTH]
+            invalid.append(BadUserInput(f"`{shown}` is not a document id.", field="documentIds"))
+            continue
         ids.append(document_id)
         labels.setdefault(document_id, str(value))
+    if invalid:
+        raise InvalidDocumentIds(invalid)
     return ids, labels
 
 
@@ -62,7 +82,7 @@ class DownloadMutations:
     )
     async def prepare_document_download(
         self, info: Info, input: PrepareDocumentDownloadInput
-    ) -> PrepareDocumentDownloadPayload:
+    ) -> PrepareDocumentDownloadPayload | None:
         context = info.context
         try:
             ids, labels = _decode_all(input.document_ids)
@@ -85,6 +105,10 @@ class DownloadMutations:
             )
             return PrepareDocumentDownloadPayload.failed(
                 [UserError.from_error(error) for error in not_found.errors]
+            )
+        except InvalidDocumentIds as invalid:
+            return PrepareDocumentDownloadPayload.failed(
+                [UserError.from_error(error) for error in invalid.errors]
             )
         except PortalError as error:
             return PrepareDocumentDownloadPayload.failed([UserError.from_error(error)])

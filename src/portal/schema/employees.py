@@ -145,7 +145,7 @@ class EmployeeQueries:
         last: int | None = None,
         before: str | None = None,
         filter: EmployeeFilter | None = None,
-    ) -> Connection[Employee]:
+    ) -> Connection[Employee] | None:
         given = filter or EmployeeFilter()
         criteria = employee_resolvers.EmployeeFilter(
             name=given.name,

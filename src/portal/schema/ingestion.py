@@ -9,7 +9,7 @@ session still holds, so a refused mutation writes nothing.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 import strawberry
 from strawberry.file_uploads import Upload
@@ -20,7 +20,7 @@ from portal.models.enums import AuditResult, VisitStatus, VisitType
 from portal.resolvers import ingestion
 from portal.resolvers.audit import AuditEntry, RequestMeta, write_events
 from portal.resolvers.documents.records import load_posted_document
-from portal.resolvers.errors import ErrorCode, PortalError
+from portal.resolvers.errors import BadUserInput, ErrorCode, PortalError
 from portal.resolvers.ingestion.pdf import read_limited
 from portal.schema.catalog import MedicalCenter
 from portal.schema.context import Info
@@ -28,7 +28,7 @@ from portal.schema.documents import Document
 from portal.schema.employees import Employee
 from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.permissions import requires, rule
-from portal.schema.relay import decode_global_id
+from portal.schema.relay import decode_global_id, global_id
 from portal.schema.visits import Authorization, Visit
 from portal.storage import document_storage
 
@@ -39,9 +39,29 @@ INGESTION = rule(ViewerRole.STAFF, scope=INGESTION_SCOPE)
 CURATION = rule(ViewerRole.STAFF)
 
 
+@strawberry.input(
+    description="An employee named as a provider system knows them, without reading employees: "
+    "the employer's account number with the employee number, or with first name, last name "
+    "and date of birth (names compared in any case). No match, or several, is a user error."
+)
+class EmployeeReferenceInput:
+    account_number: str
+    employee_number: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    date_of_birth: date | None = None
+
+
 @strawberry.input(description="A visit of an employee to a medical center.")
 class RecordVisitInput:
-    employee_id: strawberry.ID
+    employee_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The employee's id; or name them with `employee` instead."
+    )
+    employee: EmployeeReferenceInput | None = strawberry.field(
+        default=None,
+        description="The employee by account number and employee number (or name and date of "
+        "birth), for systems that know no employee ids. Give this or `employeeId`, not both.",
+    )
     medical_center_id: strawberry.ID
     visited_at: datetime = strawberry.field(description="When the employee checked in.")
     visit_type: VisitType
@@ -95,7 +115,11 @@ class VisitPayload(MutationPayload):
 
 @strawberry.type
 class RecordVisitPayload(VisitPayload):
-    pass
+    employee_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The id of the employee the visit was recorded for: all a provider system "
+        "gets back of the employee (its `visit.employee` is null).",
+    )
 
 
 @strawberry.type
@@ -165,6 +189,26 @@ async def _audit(info: Info, action: str, account_id: uuid.UUID, object_id: uuid
     )
 
 
+async def _employee_id(info: Info, input: RecordVisitInput) -> uuid.UUID:
+    if (input.employee_id is None) == (input.employee is None):
+        raise BadUserInput("Give either employeeId or employee.", field="employeeId")
+    if input.employee_id is not None:
+        return decode_global_id(input.employee_id, field="employeeId", expected=Employee)
+    given = input.employee
+    assert given is not None
+    return await ingestion.find_employee_id(
+        session=info.context.session,
+        scope=info.context.scope,
+        reference=ingestion.EmployeeReference(
+            account_number=given.account_number,
+            employee_number=given.employee_number,
+            first_name=given.first_name,
+            last_name=given.last_name,
+            date_of_birth=given.date_of_birth,
+        ),
+    )
+
+
 @strawberry.type
 class IngestionMutations:
     @strawberry.mutation(
@@ -172,7 +216,7 @@ class IngestionMutations:
         "The account and location come from the employee.",
         extensions=[requires(INGESTION)],
     )
-    async def record_visit(self, info: Info, input: RecordVisitInput) -> RecordVisitPayload:
+    async def record_visit(self, info: Info, input: RecordVisitInput) -> RecordVisitPayload | None:
         context = info.context
         try:
             authorization_id = (
@@ -185,9 +229,7 @@ class IngestionMutations:
             visit = await ingestion.record_visit(
                 session=context.session,
                 scope=context.scope,
-                employee_id=decode_global_id(
-                    input.employee_id, field="employeeId", expected=Employee
-                ),
+                employee_id=await _employee_id(info, input),
                 medical_center_id=decode_global_id(
                     input.medical_center_id, field="medicalCenterId", expected=MedicalCenter
                 ),
@@ -201,7 +243,11 @@ class IngestionMutations:
         await _audit(info, "visit.recorded", visit.account_id, visit.id)
         if visit.authorization_id is not None:
             await _audit(info, "authorization.used", visit.account_id, visit.authorization_id)
-        return RecordVisitPayload(visit=Visit.from_row(visit), user_errors=[])
+        return RecordVisitPayload(
+            visit=Visit.from_row(visit),
+            employee_id=strawberry.ID(global_id(Employee, visit.employee_id)),
+            user_errors=[],
+        )
 
     @strawberry.mutation(
         description="Move a visit to its next status (staff, or a provider system); checking "
@@ -210,7 +256,7 @@ class IngestionMutations:
     )
     async def update_visit_status(
         self, info: Info, input: UpdateVisitStatusInput
-    ) -> UpdateVisitStatusPayload:
+    ) -> UpdateVisitStatusPayload | None:
         context = info.context
         try:
             visit = await ingestion.update_visit_status(
@@ -231,7 +277,9 @@ class IngestionMutations:
         "`documentPosted` fires.",
         extensions=[requires(INGESTION)],
     )
-    async def post_document(self, info: Info, input: PostDocumentInput) -> PostDocumentPayload:
+    async def post_document(
+        self, info: Info, input: PostDocumentInput
+    ) -> PostDocumentPayload | None:
         context = info.context
         limit = context.settings.max_upload_bytes
         upload = input.file
@@ -273,7 +321,7 @@ class IngestionMutations:
     )
     async def retract_document(
         self, info: Info, input: RetractDocumentInput
-    ) -> RetractDocumentPayload:
+    ) -> RetractDocumentPayload | None:
         context = info.context
         staff_id = context.principal.id
         assert staff_id is not None  # the rule admits staff only, and staff have ids
@@ -296,7 +344,7 @@ class IngestionMutations:
     )
     async def restore_document(
         self, info: Info, input: RestoreDocumentInput
-    ) -> RestoreDocumentPayload:
+    ) -> RestoreDocumentPayload | None:
         context = info.context
         try:
             document = await ingestion.restore_document(

@@ -51,7 +51,7 @@ class InvitationMutations:
         "set-password link valid 72 hours. Inviting again sends a fresh link and voids the old.",
         extensions=[requires(USER_ADMINS)],
     )
-    async def invite_user(self, info: Info, input: InviteUserInput) -> InviteUserPayload:
+    async def invite_user(self, info: Info, input: InviteUserInput) -> InviteUserPayload | None:
         context = info.context
         try:
             contact_id = decode_global_id(input.contact_id, field="contactId", expected=Contact)

@@ -84,7 +84,7 @@ class MfaMutations:
         "`confirmTotpEnrollment`. Refused once a factor is confirmed.",
         extensions=[requires(ENROLLING_PEOPLE)],
     )
-    async def begin_totp_enrollment(self, info: Info) -> BeginTotpEnrollmentPayload:
+    async def begin_totp_enrollment(self, info: Info) -> BeginTotpEnrollmentPayload | None:
         try:
             enrollment = await mfa.begin_enrollment(
                 session=info.context.session, principal=info.context.principal
@@ -106,7 +106,7 @@ class MfaMutations:
     )
     async def confirm_totp_enrollment(
         self, info: Info, input: ConfirmTotpEnrollmentInput
-    ) -> ConfirmTotpEnrollmentPayload:
+    ) -> ConfirmTotpEnrollmentPayload | None:
         try:
             codes = await mfa.confirm_enrollment(
                 session=info.context.session, principal=info.context.principal, code=input.code
@@ -125,7 +125,7 @@ class MfaMutations:
     )
     async def regenerate_recovery_codes(
         self, info: Info, input: RegenerateRecoveryCodesInput
-    ) -> RegenerateRecoveryCodesPayload:
+    ) -> RegenerateRecoveryCodesPayload | None:
         try:
             codes = await mfa.regenerate_recovery_codes(
                 session=info.context.session,
@@ -146,7 +146,7 @@ class MfaMutations:
         "Admins while `PORTAL_REQUIRE_MFA_FOR_ADMINS` is on.",
         extensions=[requires(PEOPLE)],
     )
-    async def disable_totp(self, info: Info, input: DisableTotpInput) -> DisableTotpPayload:
+    async def disable_totp(self, info: Info, input: DisableTotpInput) -> DisableTotpPayload | None:
         try:
             await mfa.disable(
                 session=info.context.session,

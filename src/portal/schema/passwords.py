@@ -137,7 +137,7 @@ class PasswordMutations:
     )
     async def change_password(
         self, info: Info, input: ChangePasswordInput
-    ) -> ChangePasswordPayload:
+    ) -> ChangePasswordPayload | None:
         context = info.context
         try:
             result = await passwords.change_password(

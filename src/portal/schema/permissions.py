@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import strawberry
+from graphql import GraphQLObjectType, GraphQLSchema
 from graphql.pyutils import Path
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
@@ -185,6 +186,42 @@ def rule(
 def requires(access: Rule) -> PermissionExtension:
     """The field extension to put in ``strawberry.field(extensions=[...])``."""
     return PermissionExtension(permissions=[Requires(access)], use_directives=True)
+
+
+def describe(access: Rule) -> str:
+    """The rule in words, as appended to a guarded field's description (introspection, GraphiQL's
+    docs and generated clients do not see schema directives)."""
+    if access.any_authenticated:
+        return "Requires: any signed-in caller (API clients too)."
+    people = [role.value for role in sorted(access.roles)]
+    if access.permission is not None:
+        people.append(f"a user holding {access.permission.value}")
+    if len(people) > 2:
+        who = ", ".join(people[:-1]) + ", or " + people[-1]
+    elif len(people) == 2:
+        who = " or ".join(people)
+    else:
+        who = people[0] if people else "no person"
+    clients = f"scope {access.scope}" if access.scope is not None else "not allowed"
+    return f"Requires: {who}; API clients: {clients}."
+
+
+def document_rules(schema: GraphQLSchema) -> None:
+    """Append each guarded field's rule to its description, once, when the schema is built."""
+    for graphql_type in schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
+            continue
+        for field in graphql_type.fields.values():
+            definition = (field.extensions or {}).get("strawberry-definition")
+            for extension in getattr(definition, "extensions", None) or ():
+                if not isinstance(extension, PermissionExtension):
+                    continue
+                for permission in extension.permissions:
+                    if isinstance(permission, Requires):
+                        text = describe(permission.rule)
+                        described = field.description or ""
+                        if text not in described:
+                            field.description = f"{described}\n\n{text}".strip()
 
 
 SIGNED_IN = Rule()

@@ -177,7 +177,7 @@ class SessionMutations:
         description="End this sign-in session: its refresh and access tokens stop working.",
         extensions=[requires(PEOPLE)],
     )
-    async def logout(self, info: Info) -> LogoutPayload:
+    async def logout(self, info: Info) -> LogoutPayload | None:
         try:
             await sessions.logout(session=info.context.session, principal=info.context.principal)
         except PortalError as error:
@@ -188,7 +188,7 @@ class SessionMutations:
         description="End every sign-in session of the caller, on every device.",
         extensions=[requires(PEOPLE)],
     )
-    async def logout_everywhere(self, info: Info) -> LogoutEverywherePayload:
+    async def logout_everywhere(self, info: Info) -> LogoutEverywherePayload | None:
         try:
             ended = await sessions.logout_everywhere(
                 session=info.context.session, principal=info.context.principal

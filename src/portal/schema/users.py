@@ -33,8 +33,9 @@ strawberry_user_status = strawberry.enum(UserStatus, name="UserStatus")
 
 # Who sees the account's logins with their status and permissions.
 USERS_READ = rule(ViewerRole.USER_ADMIN, ViewerRole.STAFF)
-# DESIGN.md: "invite users, change roles, permissions, subscriptions, deactivate": User Admins
-# only (staff may only ask for access, which an admin approves).
+# docs/design-decisions.md, "Who may do what": "invite users, change roles, permissions,
+# subscriptions, deactivate": User Admins only (staff may only ask for access, which an admin
+# approves).
 MANAGE_USERS = rule(ViewerRole.USER_ADMIN)
 
 LazyContact = Annotated["Contact", strawberry.lazy("portal.schema.accounts")]
@@ -204,7 +205,7 @@ class UserMutations:
     )
     async def update_user_role(
         self, info: Info, input: UpdateUserRoleInput
-    ) -> UpdateUserRolePayload:
+    ) -> UpdateUserRolePayload | None:
         try:
             view, previous = await user_resolvers.update_user_role(
                 session=info.context.session,
@@ -226,7 +227,7 @@ class UserMutations:
     )
     async def set_user_permissions(
         self, info: Info, input: SetUserPermissionsInput
-    ) -> SetUserPermissionsPayload:
+    ) -> SetUserPermissionsPayload | None:
         try:
             view, before = await user_resolvers.set_user_permissions(
                 session=info.context.session,
@@ -252,7 +253,7 @@ class UserMutations:
     )
     async def deactivate_user(
         self, info: Info, input: DeactivateUserInput
-    ) -> DeactivateUserPayload:
+    ) -> DeactivateUserPayload | None:
         try:
             view, ended = await user_resolvers.deactivate_user(
                 session=info.context.session,
@@ -271,7 +272,7 @@ class UserMutations:
     )
     async def reactivate_user(
         self, info: Info, input: ReactivateUserInput
-    ) -> ReactivateUserPayload:
+    ) -> ReactivateUserPayload | None:
         try:
             view = await user_resolvers.reactivate_user(
                 session=info.context.session,
@@ -289,7 +290,7 @@ class UserMutations:
     )
     async def set_report_subscriptions(
         self, info: Info, input: SetReportSubscriptionsInput
-    ) -> SetReportSubscriptionsPayload:
+    ) -> SetReportSubscriptionsPayload | None:
         from portal.schema.accounts import Contact, Location
         from portal.schema.catalog import ReportType
 

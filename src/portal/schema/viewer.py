@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
-from portal.auth.principal import ViewerRole
+from portal.auth.principal import ViewerRole, permissions_in_force
 from portal.models.enums import Permission
 from portal.schema.accounts import Account
 from portal.schema.context import Info
@@ -51,7 +51,7 @@ class ViewerQueries:
         if principal.id is None or role is None:
             return None
         permissions = (
-            sorted(permission for permission in Permission if principal.has_permission(permission))
+            list(permissions_in_force(principal.user_role, principal.permissions))
             if principal.user_role is not None
             else []
         )

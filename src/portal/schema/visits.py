@@ -196,7 +196,7 @@ class VisitQueries:
         last: int | None = None,
         before: str | None = None,
         filter: VisitFilter | None = None,
-    ) -> Connection[Visit]:
+    ) -> Connection[Visit] | None:
         given = filter or VisitFilter()
         criteria = visit_resolvers.VisitFilter(
             employee_id=(

@@ -49,19 +49,6 @@ const noCdnPlugin = {
       contents: '',
       loader: 'js',
     }));
-    // @graphiql/toolkit imports graphql-ws lazily, only for subscriptions over a
-    // WebSocket URL, which this page does not configure.
-    build.onResolve({ filter: /^graphql-ws$/ }, () => ({
-      path: 'graphql-ws',
-      namespace: 'portal-stub',
-    }));
-    build.onLoad({ filter: /.*/, namespace: 'portal-stub' }, () => ({
-      contents:
-        'export function createClient() {' +
-        ' throw new Error("GraphQL subscriptions over WebSocket are not enabled in this GraphiQL");' +
-        ' }',
-      loader: 'js',
-    }));
   },
 };
 

@@ -9,10 +9,17 @@
 //   query     initial GraphQL document
 //   variables initial variables (a JSON object)
 //   headers   initial request headers (a JSON object, e.g. {"Authorization": "Bearer ..."})
+//
+// Subscriptions (``subscription { documentPosted { ... } }``) run over a WebSocket to the
+// same endpoint (graphql-transport-ws, the graphql-ws client): each one opens its own
+// socket, sends the request headers as the ``connection_init`` payload (that is where the
+// API reads the bearer token of a socket), and closes it when GraphiQL stops the operation.
 import 'graphiql/style.css';
 
 import { createGraphiQLFetcher } from '@graphiql/toolkit';
 import { GraphiQL } from 'graphiql';
+import { getOperationAST, parse } from 'graphql';
+import { createClient } from 'graphql-ws';
 import { createElement } from 'react';
 import { createRoot } from 'react-dom/client';
 
@@ -57,6 +64,64 @@ function jsonParam(params, name) {
   return JSON.stringify(value, null, 2);
 }
 
+/** Whether the operation GraphiQL is about to run is a subscription. */
+function isSubscription(graphQLParams, opts) {
+  let document = opts?.documentAST;
+  if (document == null) {
+    try {
+      document = parse(graphQLParams.query);
+    } catch {
+      return false;
+    }
+  }
+  return getOperationAST(document, graphQLParams.operationName || undefined)?.operation === 'subscription';
+}
+
+/** The WebSocket URL of an HTTP(S) endpoint URL (same host, ws: or wss:). */
+function webSocketUrl(httpUrl) {
+  const url = new URL(httpUrl);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.toString();
+}
+
+/** A readable message for what a graphql-ws client reports as an error. */
+function describe(error) {
+  if (error instanceof Error) {
+    return error.message;
+  }
+  if (Array.isArray(error)) {
+    return error.map((item) => item?.message ?? String(item)).join('; ');
+  }
+  if (error != null && typeof error === 'object' && 'code' in error) {
+    // A CloseEvent: 4403 means the token in the headers was refused.
+    const reason = error.reason ? `: ${error.reason}` : '';
+    return `The subscription socket closed (${error.code}${reason}).`;
+  }
+  return String(error);
+}
+
+/** Runs one subscription on its own socket; the socket closes when GraphiQL stops it. */
+async function* subscribe(url, graphQLParams, headers) {
+  const client = createClient({
+    url,
+    // Sent as the connection_init payload, e.g. {"Authorization": "Bearer ..."}.
+    connectionParams: headers ?? {},
+    lazy: true,
+    retryAttempts: 0,
+  });
+  try {
+    yield* client.iterate({
+      query: graphQLParams.query,
+      variables: graphQLParams.variables ?? undefined,
+      operationName: graphQLParams.operationName ?? undefined,
+    });
+  } catch (error) {
+    yield { errors: [{ message: describe(error) }] };
+  } finally {
+    await client.dispose();
+  }
+}
+
 function mount() {
   const container = document.getElementById('graphiql');
   if (container === null) {
@@ -83,22 +148,25 @@ function mount() {
   const variables = jsonParam(params, 'variables');
   const headers = jsonParam(params, 'headers');
 
-  const httpFetcher = createGraphiQLFetcher({
-    url: new URL(endpoint, window.location.href).toString(),
-  });
+  const endpointUrl = new URL(endpoint, window.location.href).toString();
+  const httpFetcher = createGraphiQLFetcher({ url: endpointUrl });
+  const subscriptionUrl = webSocketUrl(endpointUrl);
   // GraphiQL introspects the schema as soon as it mounts, before its headers editor
   // exists, so that request would go out without the deep-linked headers (and fail
   // when the API wants a token). Until the user edits the headers, requests sent
   // without headers get the deep-linked ones.
   const linkedHeaders = headers !== undefined ? parseObject(headers) : undefined;
   let headersEdited = false;
-  const fetcher = (graphQLParams, opts) =>
-    httpFetcher(
-      graphQLParams,
+  const fetcher = (graphQLParams, opts) => {
+    const effective =
       linkedHeaders !== undefined && !headersEdited && opts?.headers == null
         ? { ...opts, headers: linkedHeaders }
-        : opts,
-    );
+        : opts;
+    if (isSubscription(graphQLParams, effective)) {
+      return subscribe(subscriptionUrl, graphQLParams, effective?.headers);
+    }
+    return httpFetcher(graphQLParams, effective);
+  };
 
   const props = {
     fetcher,

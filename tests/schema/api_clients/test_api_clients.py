@@ -25,7 +25,7 @@ from tests.support.world import World
 
 TOKEN_URL = "https://testserver/oauth/token"
 CREATE = """
-mutation ($name: String!, $scopes: [String!]!) {
+mutation ($name: String!, $scopes: [Scope!]!) {
   createApiClient(input: {name: $name, scopes: $scopes}) {
     apiClient { id name clientId scopes revokedAt } clientId clientSecret
     userErrors { field code message }
@@ -84,7 +84,7 @@ async def test_a_created_client_gets_tokens_until_it_is_revoked(
 ) -> None:
     # When the admin creates a client
     created = (
-        await admin_client(CREATE, {"name": " Payroll sync ", "scopes": ["account:read"]})
+        await admin_client(CREATE, {"name": " Payroll sync ", "scopes": ["ACCOUNT_READ"]})
     ).ok()["createApiClient"]
     assert created["userErrors"] == []
     assert created["apiClient"]["name"] == "Payroll sync"
@@ -116,7 +116,7 @@ async def test_a_created_client_gets_tokens_until_it_is_revoked(
 async def test_creation_and_revocation_are_audited(
     admin_client: GraphQLClient, db: AsyncSession
 ) -> None:
-    created = (await admin_client(CREATE, {"name": "HRIS", "scopes": ["visits:read"]})).ok()
+    created = (await admin_client(CREATE, {"name": "HRIS", "scopes": ["VISITS_READ"]})).ok()
     client_node_id = created["createApiClient"]["apiClient"]["id"]
     await admin_client(REVOKE, {"id": client_node_id})
     events = (
@@ -134,10 +134,10 @@ async def test_creation_and_revocation_are_audited(
 @pytest.mark.parametrize(
     ("name", "scopes", "field", "code"),
     [
-        ("HRIS", ["account:read", "everything:write"], "scopes", "BAD_USER_INPUT"),
+        ("HRIS", ["ACCOUNT_READ", "INGESTION_WRITE"], "scopes", "BAD_USER_INPUT"),
         ("HRIS", [], "scopes", "BAD_USER_INPUT"),
-        ("   ", ["account:read"], "name", "BAD_USER_INPUT"),
-        ("x" * 121, ["account:read"], "name", "BAD_USER_INPUT"),
+        ("   ", ["ACCOUNT_READ"], "name", "BAD_USER_INPUT"),
+        ("x" * 121, ["ACCOUNT_READ"], "name", "BAD_USER_INPUT"),
     ],
 )
 async def test_creation_user_errors_write_nothing(
@@ -195,7 +195,7 @@ async def test_others_may_not_create_or_revoke_and_nothing_is_written(
 ) -> None:
     client = clients[actor]
     before = await db.scalar(sa.select(sa.func.count()).select_from(ApiClient))
-    create = await client(CREATE, {"name": "Sneaky", "scopes": ["account:read"]})
+    create = await client(CREATE, {"name": "Sneaky", "scopes": ["ACCOUNT_READ"]})
     revoke = await client(REVOKE, {"id": global_id(ApiClientNode, world.acme_client.id)})
     for response, path in ((create, "createApiClient"), (revoke, "revokeApiClient")):
         if actor == "anonymous":
@@ -222,3 +222,20 @@ async def test_another_accounts_client_answers_like_an_unknown_id(
     row = await db.get(ApiClient, world.acme_client.id, populate_existing=True)
     assert row is not None
     assert row.revoked_at is None
+
+
+async def test_scopes_are_taken_as_the_scope_enum_and_shown_by_their_oauth_names(
+    admin_client: GraphQLClient,
+) -> None:
+    # Given a scope spelled as its OAuth name instead of the enum value
+    refused = await admin_client(
+        'mutation { createApiClient(input: {name: "HRIS", scopes: ["documents:read"]}) '
+        "{ userErrors { code } } }"
+    )
+    # Then the request is refused before anything runs
+    assert refused.data is None
+    assert "BAD_USER_INPUT" in refused.error_codes()
+    # When the enum value is sent
+    created = (await admin_client(CREATE, {"name": "HRIS", "scopes": ["DOCUMENTS_READ"]})).ok()
+    # Then the client holds the scope under its OAuth name (what /oauth/token takes)
+    assert created["createApiClient"]["apiClient"]["scopes"] == ["documents:read"]

@@ -1,4 +1,4 @@
-"""DESIGN.md's "Who may do what", checked field by field for every actor over HTTP.
+"""docs/design-decisions.md's "Who may do what", checked field by field for every actor over HTTP.
 
 Each row names a field (or mutation) that exists on this branch, the capability of the table it
 falls under, and the actors it admits; every other signed-in actor must get FORBIDDEN at the

@@ -9,13 +9,20 @@ from portal.resolvers.ingestion.documents import (
 )
 from portal.resolvers.ingestion.isolation import validate_pdf
 from portal.resolvers.ingestion.pdf import CheckedPdf, PdfFacts, UploadRejected, inspect_pdf
-from portal.resolvers.ingestion.visits import record_visit, update_visit_status
+from portal.resolvers.ingestion.visits import (
+    EmployeeReference,
+    find_employee_id,
+    record_visit,
+    update_visit_status,
+)
 
 __all__ = [
     "AlreadyPosted",
     "CheckedPdf",
+    "EmployeeReference",
     "PdfFacts",
     "UploadRejected",
+    "find_employee_id",
     "inspect_pdf",
     "post_document",
     "record_visit",

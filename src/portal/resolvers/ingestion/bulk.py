@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
+from portal.ids import global_id, parse_global_id
 from portal.models import Account, AuditEvent, Document, ReportType, Visit
 from portal.models.db import AccountScope, set_scope
 from portal.models.enums import ActorType, AuditResult, StorageClass
@@ -32,6 +33,8 @@ from portal.resolvers.ingestion.pdf import inspect_pdf, read_file_limited
 from portal.storage import DocumentStorage, TieredDocumentStorage
 
 REQUIRED_COLUMNS = ("file", "visit_id", "report_type", "name")
+# Longest id accepted in a manifest (a global id of a visit is about 60 characters).
+MAX_ID_LENGTH = 200
 OPTIONAL_COLUMNS = ("posted_at",)
 # Audit rows name at most this many documents each (object ids are a bounded array).
 AUDIT_BATCH = 500
@@ -97,11 +100,13 @@ def _parse_rows(folder: Path, manifest: Path) -> tuple[list[ManifestRow], list[R
                 errors.append(f"file {values['file']!r} is outside the folder")
             elif not path.is_file():
                 errors.append(f"file {values['file']!r} not found")
-            try:
-                visit_id = uuid.UUID(values["visit_id"])
-            except ValueError:
-                errors.append(f"visit_id {values['visit_id']!r} is not a UUID")
-                visit_id = uuid.UUID(int=0)
+            parsed_visit_id = visit_id_of(values["visit_id"])
+            if parsed_visit_id is None:
+                errors.append(
+                    f"visit_id {values['visit_id']!r} is not a visit's id "
+                    "(its global id as the API shows it, or a UUID)"
+                )
+            visit_id = parsed_visit_id or uuid.UUID(int=0)
             if not values["report_type"]:
                 errors.append("no report type")
             try:
@@ -138,6 +143,20 @@ def _check_file(row: ManifestRow, limit: int) -> RowProblem | None:
     return None
 
 
+def visit_id_of(text: str) -> uuid.UUID | None:
+    """A visit's row id from its global id (what the API shows) or a raw UUID."""
+    if len(text) > MAX_ID_LENGTH:
+        return None
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        pass
+    try:
+        return parse_global_id(text, expected_type="Visit")[1]
+    except ValueError:
+        return None
+
+
 async def validate_manifest(
     *,
     session: AsyncSession,
@@ -160,7 +179,9 @@ async def validate_manifest(
     )
     for row in rows:
         if row.visit_id not in known_visits:
-            problems.append(RowProblem(row.line, f"no visit has id {row.visit_id}"))
+            problems.append(
+                RowProblem(row.line, f"no visit has id {global_id('Visit', row.visit_id)}")
+            )
         if row.report_type not in known_codes:
             problems.append(RowProblem(row.line, f"no report type has code {row.report_type!r}"))
         problem = await asyncio.to_thread(_check_file, row, max_bytes)

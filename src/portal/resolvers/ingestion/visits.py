@@ -7,14 +7,22 @@ authorization's history row, or the status change and its webhook event, commit 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from portal.ids import global_id
-from portal.models import Authorization, AuthorizationEvent, Employee, MedicalCenter, Visit
+from portal.models import (
+    Account,
+    Authorization,
+    AuthorizationEvent,
+    Employee,
+    MedicalCenter,
+    Visit,
+)
 from portal.models.base import utcnow
 from portal.models.db import AccountScope
 from portal.models.enums import AuthorizationEventKind, AuthorizationState, VisitStatus, VisitType
@@ -28,6 +36,77 @@ NEXT_STATUS: dict[VisitStatus, VisitStatus] = {
     VisitStatus.RESULTS_PENDING: VisitStatus.COMPLETE,
 }
 CLAIM_NUMBER_MAX = 40
+
+
+# Longest account number, employee number and name accepted in an employee reference.
+REFERENCE_MAX = 100
+
+
+@dataclass(frozen=True, slots=True)
+class EmployeeReference:
+    """An employee named the way a provider system knows them, without reading employees: the
+    employer's account number with the employee number, or with name and date of birth."""
+
+    account_number: str
+    employee_number: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    date_of_birth: date | None = None
+
+
+def _given(value: str | None, field: str) -> str | None:
+    text = (value or "").strip()
+    if len(text) > REFERENCE_MAX:
+        raise BadUserInput(f"At most {REFERENCE_MAX} characters.", field=f"employee.{field}")
+    return text or None
+
+
+async def find_employee_id(
+    *, session: AsyncSession, scope: AccountScope, reference: EmployeeReference
+) -> uuid.UUID:
+    """The one employee the reference names; a user error when none or several match."""
+    account_number = _given(reference.account_number, "accountNumber")
+    employee_number = _given(reference.employee_number, "employeeNumber")
+    first_name = _given(reference.first_name, "firstName")
+    last_name = _given(reference.last_name, "lastName")
+    if account_number is None:
+        raise BadUserInput("Give the employer's account number.", field="employee.accountNumber")
+    by_name = first_name is not None and last_name is not None and reference.date_of_birth
+    if employee_number is None and not by_name:
+        raise BadUserInput(
+            "Name the employee by employeeNumber, or by firstName, lastName and dateOfBirth.",
+            field="employee",
+        )
+    statement = (
+        sa.select(col(Employee.id))
+        .join(Account, col(Account.id) == col(Employee.account_id))
+        .where(col(Account.account_number) == account_number, scope.filter(col(Account.id)))
+        .limit(2)
+    )
+    if employee_number is not None:
+        statement = statement.where(col(Employee.employee_number) == employee_number)
+    if by_name:
+        assert first_name is not None
+        assert last_name is not None
+        statement = statement.where(
+            sa.func.lower(col(Employee.first_name)) == first_name.casefold(),
+            sa.func.lower(col(Employee.last_name)) == last_name.casefold(),
+            col(Employee.date_of_birth) == reference.date_of_birth,
+        )
+    found = list(await session.scalars(statement))
+    if not found:
+        raise PortalError(
+            "No employee of that account matches.",
+            code=ErrorCode.EMPLOYEE_NOT_FOUND,
+            field="employee",
+        )
+    if len(found) > 1:
+        raise PortalError(
+            "More than one employee of that account matches: give the employee number.",
+            code=ErrorCode.EMPLOYEE_AMBIGUOUS,
+            field="employee",
+        )
+    return found[0]
 
 
 async def record_visit(

@@ -428,7 +428,7 @@ class AccountQueries:
         last: int | None = None,
         before: str | None = None,
         search: str | None = None,
-    ) -> Connection[Account]:
+    ) -> Connection[Account] | None:
         page = await account_resolvers.list_accounts(
             session=info.context.session,
             scope=info.context.scope,

@@ -97,6 +97,8 @@ class VisitPlan:
     recheck_on: datetime | None = None  # the follow-up appointment made at this visit
     no_show: bool = False
     missing_results: bool = False
+    # A showcase visit's documents, posted this long after check-out (not drawn at random).
+    showcase_documents: tuple[tuple[str, timedelta], ...] | None = None
     diagnosis: str = ""
     work_status: str = ""
     provider: str = ""

@@ -107,11 +107,52 @@ class VisitBuilder(AuthorizationBuilder):
             self._injury_details(recheck)
             rechecks.append(recheck)
         visits.extend(rechecks)
+        visits.extend(self._showcase_visits())
         visits.sort(key=lambda v: (v.visited_at, v.employee.number))
         for seq, visit in enumerate(visits, start=1):
             visit.seq = seq
             visit.id = demo_id("visit", f"{seq:05d}")
         return visits
+
+    def _showcase_visits(self) -> list[VisitPlan]:
+        """Visits the README's walk-throughs rely on, placed on purpose (no random draw):
+
+        - Tamika Martinez (Acme, Houston) had a DOT physical two days ago and her MEC DOT card is
+          posted: the Basic user's search "martinez tam" finds it, and both of that user's
+          locations (Dallas and Houston) have current results;
+        - an Acme Dallas employee had an audiogram 30 hours ago whose results are still pending:
+          one visit inside its 72-hour window (`resultsExpectedAt` ahead)."""
+        acme = self.employees["acme"]
+        houston = [e for e in acme if e.location.key == "houston"]
+        dallas = [e for e in acme if e.location.key == "dallas"]
+        martinez = next(
+            (e for e in houston if (e.first_name, e.last_name) == ("Tamika", "Martinez")),
+            houston[0],
+        )
+        texas = sorted(self.centers_by_state.get("TX") or self.centers, key=lambda c: c.code)
+        hour = timedelta(hours=1)
+        dot = VisitPlan(
+            account="acme",
+            employee=martinez,
+            center=texas[0],
+            visited_at=self.anchor - 2 * timedelta(days=1) + 15 * hour,
+            visit_type=VisitType.NON_INJURY,
+            services=("DOT_PHYSICAL",),
+            showcase_documents=(("MEC_DOT_CARD", 3 * hour),),
+        )
+        pending = VisitPlan(
+            account="acme",
+            employee=dallas[0],
+            center=texas[-1],
+            visited_at=self.anchor - 30 * hour,
+            visit_type=VisitType.NON_INJURY,
+            services=("AUDIOGRAM",),
+            missing_results=True,
+            showcase_documents=(),
+        )
+        for visit in (dot, pending):
+            visit.provider = PROVIDERS[0]
+        return [dot, pending]
 
     # -- documents ----------------------------------------------------------------------------
 
@@ -184,7 +225,13 @@ class VisitBuilder(AuthorizationBuilder):
             if checked_out_at >= self.anchor:
                 checked_out_at = self.anchor - timedelta(minutes=rng.randint(5, 30))
             visit.checked_out_at = max(checked_out_at, visit.visited_at)
-            planned = self._plan_documents(visit, visit.checked_out_at)
+            if visit.showcase_documents is not None:
+                planned = [
+                    DocumentPlan(code, visit.checked_out_at + after)
+                    for code, after in visit.showcase_documents
+                ]
+            else:
+                planned = self._plan_documents(visit, visit.checked_out_at)
             posted = [doc for doc in planned if doc.posted_at < self.anchor]
             waiting = [
                 doc for doc in planned if doc not in posted and doc.code not in CORRESPONDENCE
