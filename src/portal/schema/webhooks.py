@@ -1,6 +1,7 @@
 """Webhooks: endpoints, the event catalog, the delivery log, and the mutations managing them.
 
-DESIGN.md, "API clients and webhooks": User Admins, and API clients holding `webhooks:manage`."""
+Who may manage them (docs/design-decisions.md, "Who may do what"): User Admins, and API clients
+holding `webhooks:manage`."""
 
 from __future__ import annotations
 
@@ -338,7 +339,7 @@ class WebhookMutations:
         "secret once.",
         extensions=[requires(MANAGE_WEBHOOKS)],
     )
-    async def create_webhook(self, info: Info, input: CreateWebhookInput) -> CreateWebhookPayload:
+    async def create_webhook(self, info: Info, input: CreateWebhookInput) -> CreateWebhookPayload | None:
         try:
             created = await endpoint_resolvers.create_webhook(
                 session=info.context.session,
@@ -365,7 +366,7 @@ class WebhookMutations:
         description="Change an endpoint's URL, events, description, or turn it off and on.",
         extensions=[requires(MANAGE_WEBHOOKS)],
     )
-    async def update_webhook(self, info: Info, input: UpdateWebhookInput) -> UpdateWebhookPayload:
+    async def update_webhook(self, info: Info, input: UpdateWebhookInput) -> UpdateWebhookPayload | None:
         try:
             row, changed = await endpoint_resolvers.update_webhook(
                 session=info.context.session,
@@ -397,7 +398,7 @@ class WebhookMutations:
     )
     async def rotate_webhook_secret(
         self, info: Info, input: WebhookIdInput
-    ) -> RotateWebhookSecretPayload:
+    ) -> RotateWebhookSecretPayload | None:
         try:
             rotated = await endpoint_resolvers.rotate_secret(
                 session=info.context.session,
@@ -425,7 +426,7 @@ class WebhookMutations:
         description="Delete an endpoint and its delivery log; events waiting for it are dropped.",
         extensions=[requires(MANAGE_WEBHOOKS)],
     )
-    async def delete_webhook(self, info: Info, input: WebhookIdInput) -> DeleteWebhookPayload:
+    async def delete_webhook(self, info: Info, input: WebhookIdInput) -> DeleteWebhookPayload | None:
         try:
             row = await endpoint_resolvers.delete_webhook(
                 session=info.context.session,
@@ -444,7 +445,7 @@ class WebhookMutations:
     )
     async def resend_webhook_delivery(
         self, info: Info, input: WebhookIdInput
-    ) -> WebhookDeliveryPayload:
+    ) -> WebhookDeliveryPayload | None:
         try:
             delivery = await delivery_resolvers.resend_delivery(
                 session=info.context.session,
@@ -471,7 +472,7 @@ class WebhookMutations:
     )
     async def send_test_webhook(
         self, info: Info, input: SendTestWebhookInput
-    ) -> WebhookDeliveryPayload:
+    ) -> WebhookDeliveryPayload | None:
         try:
             delivery = await delivery_resolvers.send_test(
                 session=info.context.session,

@@ -137,7 +137,7 @@ class AccessRequestMutations:
     )
     async def request_portal_access(
         self, info: Info, input: RequestPortalAccessInput
-    ) -> RequestPortalAccessPayload:
+    ) -> RequestPortalAccessPayload | None:
         try:
             request = await access_requests.request_access(
                 session=info.context.session,
@@ -170,7 +170,7 @@ class AccessRequestMutations:
     )
     async def approve_access_request(
         self, info: Info, input: DecideAccessRequestInput
-    ) -> ApproveAccessRequestPayload:
+    ) -> ApproveAccessRequestPayload | None:
         try:
             decision = await access_requests.approve_access_request(
                 session=info.context.session,
@@ -196,7 +196,7 @@ class AccessRequestMutations:
     )
     async def decline_access_request(
         self, info: Info, input: DecideAccessRequestInput
-    ) -> DeclineAccessRequestPayload:
+    ) -> DeclineAccessRequestPayload | None:
         try:
             decision = await access_requests.decline_access_request(
                 session=info.context.session,

@@ -17,7 +17,7 @@ from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.permissions import requires, rule
 from portal.schema.relay import decode_global_id, global_id
 
-# DESIGN: "edit account info and locations": User Admins and staff.
+# "Edit account info and locations" (docs/design-decisions.md): User Admins and staff.
 ACCOUNT_EDIT = rule(ViewerRole.USER_ADMIN, ViewerRole.STAFF)
 
 ACCOUNT_ID_DESCRIPTION = "Staff: the account to change. Others omit it: their own account."
@@ -132,7 +132,7 @@ class CompanyMutations:
         "phone and fax. Audited with the values before and after.",
         extensions=[requires(ACCOUNT_EDIT)],
     )
-    async def update_account(self, info: Info, input: UpdateAccountInput) -> UpdateAccountPayload:
+    async def update_account(self, info: Info, input: UpdateAccountInput) -> UpdateAccountPayload | None:
         try:
             account, before, after = await company.update_account(
                 session=info.context.session,
@@ -162,7 +162,7 @@ class CompanyMutations:
     @strawberry.mutation(
         description="Add a location to the account.", extensions=[requires(ACCOUNT_EDIT)]
     )
-    async def add_location(self, info: Info, input: AddLocationInput) -> AddLocationPayload:
+    async def add_location(self, info: Info, input: AddLocationInput) -> AddLocationPayload | None:
         try:
             values = company.location_values(
                 name=input.name, address=input.address.value("address"), phone=input.phone
@@ -191,7 +191,7 @@ class CompanyMutations:
     )
     async def update_location(
         self, info: Info, input: UpdateLocationInput
-    ) -> UpdateLocationPayload:
+    ) -> UpdateLocationPayload | None:
         try:
             location, before, after = await company.update_location(
                 session=info.context.session,
@@ -222,7 +222,7 @@ class CompanyMutations:
     )
     async def remove_location(
         self, info: Info, input: RemoveLocationInput
-    ) -> RemoveLocationPayload:
+    ) -> RemoveLocationPayload | None:
         try:
             removed, usage, target = await company.remove_location(
                 session=info.context.session,

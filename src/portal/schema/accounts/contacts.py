@@ -123,7 +123,7 @@ class ContactMutations:
         description="Add a contact to the account (no login: invite them, or ask for access).",
         extensions=[requires(CONTACT_EDIT)],
     )
-    async def add_contact(self, info: Info, input: AddContactInput) -> AddContactPayload:
+    async def add_contact(self, info: Info, input: AddContactInput) -> AddContactPayload | None:
         try:
             values = contacts.contact_values(
                 first_name=input.first_name,
@@ -157,7 +157,7 @@ class ContactMutations:
         "(staff get FORBIDDEN at `workEmail`).",
         extensions=[requires(CONTACT_EDIT)],
     )
-    async def update_contact(self, info: Info, input: UpdateContactInput) -> UpdateContactPayload:
+    async def update_contact(self, info: Info, input: UpdateContactInput) -> UpdateContactPayload | None:
         try:
             update = await contacts.update_contact(
                 session=info.context.session,
@@ -199,7 +199,7 @@ class ContactMutations:
     )
     async def deactivate_contact(
         self, info: Info, input: DeactivateContactInput
-    ) -> DeactivateContactPayload:
+    ) -> DeactivateContactPayload | None:
         try:
             contact, user_id, ended = await contacts.deactivate_contact(
                 session=info.context.session,
@@ -260,7 +260,7 @@ class ContactMutations:
     )
     async def set_notification_preferences(
         self, info: Info, input: SetNotificationPreferencesInput
-    ) -> SetNotificationPreferencesPayload:
+    ) -> SetNotificationPreferencesPayload | None:
         try:
             contact, before, after = await receiving.set_notification_preferences(
                 session=info.context.session,

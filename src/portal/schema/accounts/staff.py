@@ -114,7 +114,7 @@ class StaffAccountMutations:
         description="Open an employer account with its first contact, invited as User Admin.",
         extensions=[requires(STAFF_ONLY)],
     )
-    async def create_account(self, info: Info, input: CreateAccountInput) -> CreateAccountPayload:
+    async def create_account(self, info: Info, input: CreateAccountInput) -> CreateAccountPayload | None:
         try:
             values = staff.new_account(
                 name=input.name,
@@ -171,7 +171,7 @@ class StaffAccountMutations:
     )
     async def add_employer_client(
         self, info: Info, input: EmployerClientInput
-    ) -> AddEmployerClientPayload:
+    ) -> AddEmployerClientPayload | None:
         try:
             administrator, client, previous = await staff.add_employer_client(
                 session=info.context.session,
@@ -202,7 +202,7 @@ class StaffAccountMutations:
     )
     async def remove_employer_client(
         self, info: Info, input: EmployerClientInput
-    ) -> RemoveEmployerClientPayload:
+    ) -> RemoveEmployerClientPayload | None:
         try:
             administrator, client = await staff.remove_employer_client(
                 session=info.context.session,
@@ -232,7 +232,7 @@ class StaffAccountMutations:
     )
     async def set_retention_policy(
         self, info: Info, input: SetRetentionPolicyInput
-    ) -> SetRetentionPolicyPayload:
+    ) -> SetRetentionPolicyPayload | None:
         try:
             account, previous = await staff.set_retention_policy(
                 session=info.context.session,
@@ -260,7 +260,7 @@ class StaffAccountMutations:
     )
     async def set_sign_on_links(
         self, info: Info, input: SetSignOnLinksInput
-    ) -> SetSignOnLinksPayload:
+    ) -> SetSignOnLinksPayload | None:
         try:
             values = staff.link_values(
                 [(link.label, link.url, link.description) for link in input.links]
