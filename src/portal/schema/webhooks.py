@@ -339,7 +339,9 @@ class WebhookMutations:
         "secret once.",
         extensions=[requires(MANAGE_WEBHOOKS)],
     )
-    async def create_webhook(self, info: Info, input: CreateWebhookInput) -> CreateWebhookPayload | None:
+    async def create_webhook(
+        self, info: Info, input: CreateWebhookInput
+    ) -> CreateWebhookPayload | None:
         try:
             created = await endpoint_resolvers.create_webhook(
                 session=info.context.session,
@@ -366,7 +368,9 @@ class WebhookMutations:
         description="Change an endpoint's URL, events, description, or turn it off and on.",
         extensions=[requires(MANAGE_WEBHOOKS)],
     )
-    async def update_webhook(self, info: Info, input: UpdateWebhookInput) -> UpdateWebhookPayload | None:
+    async def update_webhook(
+        self, info: Info, input: UpdateWebhookInput
+    ) -> UpdateWebhookPayload | None:
         try:
             row, changed = await endpoint_resolvers.update_webhook(
                 session=info.context.session,
@@ -426,7 +430,9 @@ class WebhookMutations:
         description="Delete an endpoint and its delivery log; events waiting for it are dropped.",
         extensions=[requires(MANAGE_WEBHOOKS)],
     )
-    async def delete_webhook(self, info: Info, input: WebhookIdInput) -> DeleteWebhookPayload | None:
+    async def delete_webhook(
+        self, info: Info, input: WebhookIdInput
+    ) -> DeleteWebhookPayload | None:
         try:
             row = await endpoint_resolvers.delete_webhook(
                 session=info.context.session,

@@ -132,7 +132,9 @@ class CompanyMutations:
         "phone and fax. Audited with the values before and after.",
         extensions=[requires(ACCOUNT_EDIT)],
     )
-    async def update_account(self, info: Info, input: UpdateAccountInput) -> UpdateAccountPayload | None:
+    async def update_account(
+        self, info: Info, input: UpdateAccountInput
+    ) -> UpdateAccountPayload | None:
         try:
             account, before, after = await company.update_account(
                 session=info.context.session,

@@ -157,7 +157,9 @@ class ContactMutations:
         "(staff get FORBIDDEN at `workEmail`).",
         extensions=[requires(CONTACT_EDIT)],
     )
-    async def update_contact(self, info: Info, input: UpdateContactInput) -> UpdateContactPayload | None:
+    async def update_contact(
+        self, info: Info, input: UpdateContactInput
+    ) -> UpdateContactPayload | None:
         try:
             update = await contacts.update_contact(
                 session=info.context.session,

@@ -114,7 +114,9 @@ class StaffAccountMutations:
         description="Open an employer account with its first contact, invited as User Admin.",
         extensions=[requires(STAFF_ONLY)],
     )
-    async def create_account(self, info: Info, input: CreateAccountInput) -> CreateAccountPayload | None:
+    async def create_account(
+        self, info: Info, input: CreateAccountInput
+    ) -> CreateAccountPayload | None:
         try:
             values = staff.new_account(
                 name=input.name,
