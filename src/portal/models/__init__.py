@@ -34,7 +34,7 @@ from portal.models.people import (
     UserPermission,
 )
 from portal.models.sessions import AuthSession, LoginFailure, RefreshToken, SessionSubject
-from portal.models.support import SupportComment, SupportRequest
+from portal.models.support import SupportComment, SupportRequest, SupportRequestStatusChange
 from portal.models.visits import Visit
 
 metadata = SQLModel.metadata
@@ -76,6 +76,7 @@ __all__ = [
     "StaffUser",
     "SupportComment",
     "SupportRequest",
+    "SupportRequestStatusChange",
     "UserPermission",
     "Visit",
     "metadata",

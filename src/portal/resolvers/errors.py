@@ -35,6 +35,10 @@ class ErrorCode(StrEnum):
     # A prepared download URL past its few minutes, or already used once.
     DOWNLOAD_EXPIRED = "DOWNLOAD_EXPIRED"
     DOWNLOAD_ALREADY_USED = "DOWNLOAD_ALREADY_USED"
+    # A support request's topic that is not one of its type's topics.
+    TOPIC_NOT_IN_TYPE = "TOPIC_NOT_IN_TYPE"
+    # "My results are missing" before the visit's results are due (the message says when).
+    RESULTS_NOT_YET_DUE = "RESULTS_NOT_YET_DUE"
 
 
 class PortalError(Exception):

@@ -34,6 +34,7 @@ from portal.schema.passwords import PasswordMutations
 from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.query import Query
 from portal.schema.sessions import SessionMutations
+from portal.schema.support import StaffUser, SupportMutations, SupportRequest
 from portal.schema.users import PortalUser, UserMutations
 from portal.schema.visits import Authorization, Visit
 
@@ -50,6 +51,7 @@ Mutation = merge_types(
         ApiClientMutations,
         IngestionMutations,
         DownloadMutations,
+        SupportMutations,
     ),
 )
 Subscription = merge_types("Subscription", (DocumentSubscriptions,))
@@ -97,6 +99,8 @@ def build_schema(
             Visit,
             Authorization,
             Document,
+            SupportRequest,
+            StaffUser,
         ],
         config=StrawberryConfig(auto_camel_case=True),
         extensions=extensions,

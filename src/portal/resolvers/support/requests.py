@@ -1,0 +1,273 @@
+"""Opening a support request, adding to its thread, and the privacy path (retraction from a
+request).
+
+A document or visit named by a request must be one the requester may see through the very rules
+the documents and visits lists apply (``documents.visibility``, the visits resolver); anything
+else answers like an unknown id."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.auth.principal import Principal, PrincipalKind
+from portal.models import Document, SupportComment, SupportRequest
+from portal.models.base import utcnow
+from portal.models.db import AccountScope
+from portal.models.enums import (
+    ACCOUNT_UPDATE_TOPICS,
+    SupportRequestStatus,
+    SupportRequestType,
+    SupportTopic,
+)
+from portal.models.support import SUPPORT_REQUEST_NUMBERS
+from portal.resolvers.documents.visibility import accessible_document_ids
+from portal.resolvers.errors import BadUserInput, ErrorCode, Forbidden, NotFound, PortalError
+from portal.resolvers.ingestion.documents import retract_document
+from portal.resolvers.support.workflow import (
+    apply_status,
+    locked_request,
+    record_status_change,
+)
+from portal.resolvers.visits import load_visits, results_expected_at
+
+SUBJECT_MAX = 200
+DESCRIPTION_MAX = 5000
+BODY_MAX = 5000
+UNKNOWN_DOCUMENT = "No document has this id."
+UNKNOWN_VISIT = "No visit has this id."
+REMOVED_FROM_VIEW = "Removed from your view."
+
+
+class ResultsNotYetDue(PortalError):
+    """A missing-results request about a visit whose results are not due yet."""
+
+    code = ErrorCode.RESULTS_NOT_YET_DUE
+
+    def __init__(self, message: str, expected_at: datetime | None) -> None:
+        super().__init__(message, field="visitId")
+        self.expected_at = expected_at
+
+
+@dataclass(frozen=True, slots=True)
+class NewSupportRequest:
+    request_type: SupportRequestType
+    topic: SupportTopic
+    subject: str
+    description: str
+    document_id: uuid.UUID | None = None
+    visit_id: uuid.UUID | None = None
+
+
+def topic_fits_type(request_type: SupportRequestType, topic: SupportTopic) -> bool:
+    return (request_type is SupportRequestType.ACCOUNT_UPDATE) == (topic in ACCOUNT_UPDATE_TOPICS)
+
+
+def bounded_text(value: str, *, field: str, limit: int, what: str) -> str:
+    cleaned = value.strip()
+    if not cleaned:
+        raise BadUserInput(f"Write the {what}.", field=field)
+    if len(cleaned) > limit:
+        raise BadUserInput(f"The {what} has at most {limit} characters.", field=field)
+    return cleaned
+
+
+def check_new_request(new: NewSupportRequest) -> tuple[str, str]:
+    """Every check that needs no database, in the order a form shows them; the cleaned subject
+    and description."""
+    if not topic_fits_type(new.request_type, new.topic):
+        raise PortalError(
+            f"{new.topic.value} is not a topic of {new.request_type.value} requests.",
+            code=ErrorCode.TOPIC_NOT_IN_TYPE,
+            field="topic",
+        )
+    subject = bounded_text(new.subject, field="subject", limit=SUBJECT_MAX, what="subject")
+    description = bounded_text(
+        new.description, field="description", limit=DESCRIPTION_MAX, what="description"
+    )
+    return subject, description
+
+
+def _not_yet_due(expected_at: datetime | None, now: datetime) -> ResultsNotYetDue | None:
+    if expected_at is None:
+        return ResultsNotYetDue(
+            "Results of an injury visit (the work-status report) are expected at check-out, "
+            "and this visit has not checked out yet.",
+            None,
+        )
+    if expected_at > now:
+        return ResultsNotYetDue(
+            "Results of this visit are not due yet: they are expected by "
+            f"{expected_at.isoformat(timespec='minutes')}.",
+            expected_at,
+        )
+    return None
+
+
+async def create_support_request(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    new: NewSupportRequest,
+    visit_scope: AccountScope,
+) -> SupportRequest:
+    """Open a request for a signed-in user. ``visit_scope`` is the accounts whose visits the
+    requester may see (nothing for a user without visit activity)."""
+    if principal.kind is not PrincipalKind.USER or principal.account_id is None:
+        raise Forbidden("Support requests are opened by an account's users.")
+    subject, description = check_new_request(new)
+    account_id = principal.account_id
+    visit_id = new.visit_id
+    if new.document_id is not None:
+        visible = await accessible_document_ids(
+            session=session, principal=principal, ids=[new.document_id]
+        )
+        document = (
+            await session.get(Document, new.document_id) if new.document_id in visible else None
+        )
+        if document is None:
+            raise NotFound(UNKNOWN_DOCUMENT, field="documentId")
+        if visit_id is not None and visit_id != document.visit_id:
+            raise BadUserInput("The document is not one of this visit's.", field="visitId")
+        account_id = document.account_id
+        visit_id = document.visit_id
+        if new.visit_id is None:
+            # Reached through the document: its visit needs no visit-activity permission.
+            visit_scope = AccountScope(account_ids=frozenset({document.account_id}))
+    visit_status = None
+    if visit_id is not None:
+        (visit,) = await load_visits(session=session, scope=visit_scope, ids=[visit_id])
+        if visit is None:
+            raise NotFound(UNKNOWN_VISIT, field="visitId")
+        account_id = visit.account_id
+        if new.topic is SupportTopic.MISSING_RESULTS:
+            refused = _not_yet_due(
+                results_expected_at(
+                    visit_type=visit.visit_type,
+                    visited_at=visit.visited_at,
+                    checked_out_at=visit.checked_out_at,
+                ),
+                utcnow(),
+            )
+            if refused is not None:
+                raise refused
+            visit_status = visit.status
+    sequence_value = await session.scalar(sa.select(SUPPORT_REQUEST_NUMBERS.next_value()))
+    now = utcnow()
+    request = SupportRequest(
+        account_id=account_id,
+        number=f"SR-{int(sequence_value or 0):06d}",
+        request_type=new.request_type,
+        topic=new.topic,
+        status=SupportRequestStatus.NEW,
+        requester_user_id=principal.id,
+        document_id=new.document_id,
+        visit_id=visit_id,
+        subject=subject,
+        description=description,
+        visit_status=visit_status,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(request)
+    await session.flush()
+    record_status_change(
+        session=session,
+        request=request,
+        principal=principal,
+        to_status=SupportRequestStatus.NEW,
+        from_status=None,
+        now=now,
+    )
+    await session.flush()
+    await session.refresh(request)  # the urgent flag is computed by the database
+    await session.commit()
+    return request
+
+
+async def add_comment(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    request_id: uuid.UUID,
+    body: str,
+    internal: bool,
+) -> tuple[SupportRequest, SupportComment]:
+    """Add to a request's thread. Internal notes are staff-only; a closed request takes notes
+    only (the requester reopens it to write again)."""
+    text = bounded_text(body, field="body", limit=BODY_MAX, what="comment")
+    request = await locked_request(session=session, principal=principal, request_id=request_id)
+    staff = principal.kind is PrincipalKind.STAFF
+    if internal and not staff:
+        raise PortalError(
+            "Only support staff write internal notes.", code=ErrorCode.FORBIDDEN, field="internal"
+        )
+    if request.status is SupportRequestStatus.CLOSED and not internal:
+        raise PortalError(
+            "This request is closed: reopen it to continue the conversation.",
+            code=ErrorCode.INVALID_TRANSITION,
+            field="id",
+        )
+    comment = SupportComment(
+        support_request_id=request.id,
+        account_id=request.account_id,
+        author_user_id=None if staff else principal.id,
+        author_staff_id=principal.id if staff else None,
+        body=text,
+        internal=internal,
+    )
+    session.add(comment)
+    request.updated_at = utcnow()
+    session.add(request)
+    await session.flush()
+    await session.commit()
+    return request, comment
+
+
+async def retract_requested_document(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    request_id: uuid.UUID,
+    public_url: str,
+) -> tuple[SupportRequest, Document]:
+    """The privacy path: retract the request's document (its reason: the request number) and
+    resolve the request, telling the requester it was removed from their view; one
+    transaction."""
+    if principal.kind is not PrincipalKind.STAFF or principal.id is None:
+        raise Forbidden("Only support staff retract documents.")
+    request = await locked_request(session=session, principal=principal, request_id=request_id)
+    if request.topic is not SupportTopic.PRIVACY or request.document_id is None:
+        raise PortalError(
+            "Only a privacy request about a document leads to its retraction.",
+            code=ErrorCode.INVALID_TRANSITION,
+            field="id",
+        )
+    if request.status not in (SupportRequestStatus.NEW, SupportRequestStatus.IN_PROGRESS):
+        raise PortalError(
+            f"A {request.status.value} request is already dealt with: reopen it first.",
+            code=ErrorCode.INVALID_TRANSITION,
+            field="id",
+        )
+    await apply_status(
+        session=session,
+        request=request,
+        principal=principal,
+        status=SupportRequestStatus.RESOLVED,
+        public_url=public_url,
+        resolution=REMOVED_FROM_VIEW,
+    )
+    await session.flush()
+    # The one retraction rule there is; it commits the request's resolution with it.
+    document = await retract_document(
+        session=session,
+        scope=principal.scope,
+        staff_id=principal.id,
+        document_id=request.document_id,
+        reason=f"Support request {request.number}",
+    )
+    return request, document
