@@ -297,7 +297,10 @@ def request_order(principal: Principal) -> tuple[SortKey, ...]:
         SortKey(col(SupportRequest.id), descending=True, python_type=uuid.UUID),
     )
     if principal.kind is PrincipalKind.STAFF:
-        return (SortKey(col(SupportRequest.urgent), descending=True, python_type=bool), *newest)
+        # 1 for urgent, 0 otherwise: a cursor compares numbers (SQL cannot seek past a boolean
+        # literal portably).
+        urgency = sa.case((col(SupportRequest.urgent).is_(True), 1), else_=0)
+        return (SortKey(urgency, descending=True, python_type=int), *newest)
     return newest
 
 

@@ -30,6 +30,7 @@ from portal.resolvers.errors import BadUserInput, ErrorCode, Forbidden, NotFound
 from portal.resolvers.ingestion.documents import retract_document
 from portal.resolvers.support.workflow import (
     apply_status,
+    flush_and_reload,
     locked_request,
     record_status_change,
 )
@@ -183,8 +184,7 @@ async def create_support_request(
         from_status=None,
         now=now,
     )
-    await session.flush()
-    await session.refresh(request)  # the urgent flag is computed by the database
+    await flush_and_reload(session, request)
     await session.commit()
     return request
 
@@ -223,7 +223,7 @@ async def add_comment(
     session.add(comment)
     request.updated_at = utcnow()
     session.add(request)
-    await session.flush()
+    await flush_and_reload(session, request)
     await session.commit()
     return request, comment
 
@@ -261,7 +261,7 @@ async def retract_requested_document(
         public_url=public_url,
         resolution=REMOVED_FROM_VIEW,
     )
-    await session.flush()
+    await flush_and_reload(session, request)
     # The one retraction rule there is; it commits the request's resolution with it.
     document = await retract_document(
         session=session,

@@ -109,6 +109,12 @@ async def locked_request(
     return request
 
 
+async def flush_and_reload(session: AsyncSession, request: SupportRequest) -> None:
+    """Write the changes and read back what the database computes (the urgent flag)."""
+    await session.flush()
+    await session.refresh(request)
+
+
 def actor_columns(principal: Principal) -> tuple[uuid.UUID | None, uuid.UUID | None]:
     """(user id, staff id) of whoever acts."""
     if principal.kind is PrincipalKind.STAFF:
@@ -228,7 +234,7 @@ async def change_status(
     await apply_status(
         session=session, request=request, principal=principal, status=status, public_url=public_url
     )
-    await session.flush()
+    await flush_and_reload(session, request)
     await session.commit()
     return request
 
@@ -257,6 +263,6 @@ async def assign(
     request.assigned_staff_id = staff_id
     request.updated_at = utcnow()
     session.add(request)
-    await session.flush()
+    await flush_and_reload(session, request)
     await session.commit()
     return request
