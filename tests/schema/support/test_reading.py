@@ -181,17 +181,13 @@ async def test_filters(
     }
     assert _numbers(await listed(admin_client, status="IN_PROGRESS")) == set()
     created = opened["admin"]["createdAt"]
-    assert opened["admin"]["number"] in _numbers(
-        await listed(admin_client, createdAfter=created)
-    )
+    assert opened["admin"]["number"] in _numbers(await listed(admin_client, createdAfter=created))
     assert opened["admin"]["number"] not in _numbers(
         await listed(admin_client, createdBefore=created)
     )
     globex = str(global_id(Account, world.globex.id))
     assert _numbers(await listed(staff_client, accountId=globex)) >= {opened["globex"]["number"]}
-    assert opened["admin"]["number"] not in _numbers(
-        await listed(staff_client, accountId=globex)
-    )
+    assert opened["admin"]["number"] not in _numbers(await listed(staff_client, accountId=globex))
     # An employer naming another tenant's account finds nothing
     assert await listed(admin_client, accountId=globex) == []
 
