@@ -417,11 +417,12 @@ class SupportMutations:
             )
             # The visits the requester may see: the visits list's own rule.
             visit_scope = context.scope if decide(info, VISITS_READ) else AccountScope.nothing()
-            row = await support_resolvers.create_support_request(
+            row, replayed = await support_resolvers.create_support_request(
                 session=context.session,
                 principal=context.principal,
                 new=new,
                 visit_scope=visit_scope,
+                idempotency_key=input.idempotency_key,
             )
         except support_resolvers.ResultsNotYetDue as error:
             return CreateSupportRequestPayload(
@@ -433,7 +434,8 @@ class SupportMutations:
             return CreateSupportRequestPayload(
                 support_request=None, user_errors=await _refused(info, error)
             )
-        _audit(info, "support_request.created", row, topic=row.topic.value)
+        if not replayed:
+            _audit(info, "support_request.created", row, topic=row.topic.value)
         return CreateSupportRequestPayload(
             support_request=SupportRequest.from_row(row), user_errors=[]
         )

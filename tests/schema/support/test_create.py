@@ -280,3 +280,45 @@ async def test_a_malformed_id_is_a_user_error(basic_client: GraphQLClient) -> No
         basic_client, type="TREATMENT_RESULT", topic="PRIVACY", documentId="nonsense"
     )
     assert payload["userErrors"][0]["field"] == "documentId"
+
+
+async def test_a_retry_with_the_same_key_answers_the_first_request(
+    basic_client: GraphQLClient, db: AsyncSession
+) -> None:
+    # Given a request opened with an idempotency key
+    first = await create(basic_client, idempotencyKey="retry-7f3c")
+    before = await _count(db)
+    # When the same call is sent again (a retry after a lost answer)
+    again = await create(basic_client, idempotencyKey="retry-7f3c")
+    # Then it answers the same request and writes nothing
+    assert (again["id"], again["number"]) == (first["id"], first["number"])
+    assert await _count(db) == before
+
+
+async def test_a_key_reused_with_another_input_is_a_user_error(
+    basic_client: GraphQLClient, db: AsyncSession
+) -> None:
+    await create(basic_client, idempotencyKey="reuse-91ab")
+    before = await _count(db)
+    payload = await create_refused(
+        basic_client, idempotencyKey="reuse-91ab", description="Something else entirely."
+    )
+    [error] = payload["userErrors"]
+    assert (error["field"], error["code"]) == ("idempotencyKey", "IDEMPOTENCY_KEY_REUSED")
+    assert await _count(db) == before
+
+
+async def test_keys_are_per_person(
+    basic_client: GraphQLClient, admin_client: GraphQLClient
+) -> None:
+    mine = await create(basic_client, idempotencyKey="shared-key")
+    theirs = await create(admin_client, idempotencyKey="shared-key")
+    assert mine["id"] != theirs["id"]
+
+
+async def test_a_refused_call_does_not_use_up_its_key(basic_client: GraphQLClient) -> None:
+    # Given a call refused for an empty description
+    await create_refused(basic_client, idempotencyKey="fix-and-retry", description="")
+    # When corrected and sent with the same key, Then it opens the request
+    request = await create(basic_client, idempotencyKey="fix-and-retry")
+    assert request["status"] == "NEW"

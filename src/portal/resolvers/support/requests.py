@@ -13,6 +13,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from portal.auth.principal import Principal, PrincipalKind
 from portal.models import Document, SupportComment, SupportRequest
@@ -27,7 +28,9 @@ from portal.models.enums import (
 from portal.models.support import SUPPORT_REQUEST_NUMBERS
 from portal.resolvers.documents.visibility import accessible_document_ids
 from portal.resolvers.errors import BadUserInput, ErrorCode, Forbidden, NotFound, PortalError
+from portal.resolvers.idempotency import Claim, Replay, claim_key, record_result
 from portal.resolvers.ingestion.documents import retract_document
+from portal.resolvers.support.records import visible_requests_condition
 from portal.resolvers.support.workflow import (
     apply_status,
     flush_and_reload,
@@ -42,6 +45,7 @@ BODY_MAX = 5000
 UNKNOWN_DOCUMENT = "No document has this id."
 UNKNOWN_VISIT = "No visit has this id."
 REMOVED_FROM_VIEW = "Removed from your view."
+CREATE_OPERATION = "createSupportRequest"
 
 
 class ResultsNotYetDue(PortalError):
@@ -115,11 +119,26 @@ async def create_support_request(
     principal: Principal,
     new: NewSupportRequest,
     visit_scope: AccountScope,
-) -> SupportRequest:
-    """Open a request for a signed-in user. ``visit_scope`` is the accounts whose visits the
-    requester may see (nothing for a user without visit activity)."""
+    idempotency_key: str | None = None,
+) -> tuple[SupportRequest, bool]:
+    """Open a request for a signed-in user; answers it and whether it is a replay.
+    ``visit_scope`` is the accounts whose visits the requester may see (nothing for a user
+    without visit activity). A retry with the same ``idempotency_key`` (and the same input)
+    answers the request the first call opened, writing nothing."""
     if principal.kind is not PrincipalKind.USER or principal.account_id is None:
         raise Forbidden("Support requests are opened by an account's users.")
+    claim: Claim | None = None
+    if idempotency_key is not None:
+        outcome = await claim_key(
+            session=session,
+            principal=principal,
+            operation=CREATE_OPERATION,
+            key=idempotency_key,
+            request=new,
+        )
+        if isinstance(outcome, Replay):
+            return await _replayed(session, principal, outcome), True
+        claim = outcome
     subject, description = check_new_request(new)
     account_id = principal.account_id
     visit_id = new.visit_id
@@ -184,8 +203,25 @@ async def create_support_request(
         from_status=None,
         now=now,
     )
+    if claim is not None:
+        await record_result(
+            session=session, claim=claim, result={"supportRequestId": str(request.id)}
+        )
     await flush_and_reload(session, request)
     await session.commit()
+    return request, False
+
+
+async def _replayed(session: AsyncSession, principal: Principal, replay: Replay) -> SupportRequest:
+    """The request a first call opened, as the caller may see it now."""
+    request = await session.scalar(
+        sa.select(SupportRequest).where(
+            col(SupportRequest.id) == uuid.UUID(str(replay.result["supportRequestId"])),
+            visible_requests_condition(principal),
+        )
+    )
+    if request is None:  # gone since (its account closed): say so rather than open another
+        raise NotFound("The request this key opened no longer exists.", field="idempotencyKey")
     return request
 
 
