@@ -19,6 +19,7 @@ from portal.schema.catalog import MedicalCenter
 from portal.schema.documents import Document
 from portal.schema.employees import Employee
 from portal.schema.relay import global_id
+from portal.schema.support import SupportRequest
 from portal.schema.users import PortalUser
 from portal.schema.visits import Visit
 from tests.support.graphql import GraphQLClient, assert_unauthenticated
@@ -175,6 +176,42 @@ ROWS = [
         "mutation { logoutEverywhere { sessionsEnded } }",
         PEOPLE,
     ),
+    _row("support requests", "supportRequests", "{ supportRequests { totalCount } }", PEOPLE),
+    _row(
+        "support requests",
+        "createSupportRequest",
+        'mutation { createSupportRequest(input: {type: ACCOUNT_UPDATE, topic: OTHER, subject: "", '
+        'description: ""}) { userErrors { code } } }',
+        PEOPLE - {"staff"},
+    ),
+    _row(
+        "support requests",
+        "addSupportRequestComment",
+        "mutation ($supportRequest: ID!) { addSupportRequestComment(input: "
+        '{id: $supportRequest, body: "hello"}) { userErrors { code } } }',
+        PEOPLE,
+    ),
+    _row(
+        "support requests",
+        "updateSupportRequestStatus",
+        "mutation ($supportRequest: ID!) { updateSupportRequestStatus(input: "
+        "{id: $supportRequest, status: CLOSED}) { userErrors { code } } }",
+        PEOPLE,
+    ),
+    _row(
+        "support request handling (staff)",
+        "assignSupportRequest",
+        "mutation ($supportRequest: ID!) { assignSupportRequest(input: {id: $supportRequest}) "
+        "{ userErrors { code } } }",
+        {"staff"},
+    ),
+    _row(
+        "support request handling (staff): the privacy path",
+        "retractSupportRequestDocument",
+        "mutation ($supportRequest: ID!) { retractSupportRequestDocument(input: "
+        "{id: $supportRequest}) { userErrors { code } } }",
+        {"staff"},
+    ),
 ]
 
 
@@ -192,6 +229,7 @@ def _variables(query: str, actor: str, world: World) -> dict[str, Any]:
         "center": global_id(MedicalCenter, uuid.UUID(NOBODY)),
         "visit": global_id(Visit, uuid.UUID(NOBODY)),
         "document": global_id(Document, uuid.UUID(NOBODY)),
+        "supportRequest": global_id(SupportRequest, uuid.UUID(NOBODY)),
     }
     return {name: value for name, value in candidates.items() if f"${name}" in query}
 
