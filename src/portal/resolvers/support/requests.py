@@ -307,3 +307,18 @@ async def retract_requested_document(
         reason=f"Support request {request.number}",
     )
     return request, document
+
+
+async def continue_request_numbers(*, session: AsyncSession) -> None:
+    """Move the number sequence past the highest number stored (after rows were inserted with
+    their own numbers, as the demo seed does), so new requests never collide with them."""
+    await session.execute(
+        sa.text(
+            "SELECT setval('support_request_numbers', highest) FROM ("
+            "  SELECT max(substring(number FROM '[0-9]+$')::bigint) AS highest"
+            "  FROM support_requests"
+            ") AS stored "
+            "WHERE highest > (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END"
+            "  FROM support_request_numbers)"
+        )
+    )
