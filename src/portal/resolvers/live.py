@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.auth.principal import Principal
-from portal.events import EventHub
+from portal.events import DocumentPosted, EventHub
 from portal.models.db import scoped_session
 from portal.resolvers.documents.records import DocumentRecord, load_documents
 
@@ -25,6 +25,8 @@ async def posted_documents_for(
     async with events.subscribe() as queue:
         while True:
             event = await queue.get()
+            if not isinstance(event, DocumentPosted):
+                continue
             # Cheap first filter: another tenant's event needs no database round trip.
             if not principal.scope.allows(event.account_id):
                 continue

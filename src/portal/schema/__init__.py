@@ -34,7 +34,12 @@ from portal.schema.passwords import PasswordMutations
 from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.query import Query
 from portal.schema.sessions import SessionMutations
-from portal.schema.support import StaffUser, SupportMutations, SupportRequest
+from portal.schema.support import (
+    StaffUser,
+    SupportMutations,
+    SupportRequest,
+    SupportSubscriptions,
+)
 from portal.schema.users import PortalUser, UserMutations
 from portal.schema.visits import Authorization, Visit
 
@@ -54,7 +59,7 @@ Mutation = merge_types(
         SupportMutations,
     ),
 )
-Subscription = merge_types("Subscription", (DocumentSubscriptions,))
+Subscription = merge_types("Subscription", (DocumentSubscriptions, SupportSubscriptions))
 
 
 class PortalSchema(strawberry.Schema):

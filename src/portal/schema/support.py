@@ -9,7 +9,7 @@ session still holds, so a refused mutation writes nothing."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from datetime import datetime
 from typing import Any, Self
 
@@ -17,6 +17,7 @@ import strawberry
 
 from portal import models
 from portal.auth.principal import ViewerRole
+from portal.events import SupportRequestChanged
 from portal.models.db import AccountScope
 from portal.models.enums import (
     AuditResult,
@@ -26,9 +27,10 @@ from portal.models.enums import (
     VisitStatus,
 )
 from portal.resolvers import support as support_resolvers
-from portal.resolvers.audit import AuditEntry
+from portal.resolvers.audit import AuditEntry, write_events
 from portal.resolvers.errors import PortalError
 from portal.resolvers.support import CommentRecord, Person, StatusChangeRecord
+from portal.resolvers.support.live import changed_requests_for
 from portal.schema.accounts import Account
 from portal.schema.context import Info
 from portal.schema.documents import Document
@@ -382,6 +384,15 @@ def _audit(info: Info, action: str, row: models.SupportRequest, **details: Any) 
     )
 
 
+def _announce(info: Info, row: models.SupportRequest, *, internal: bool = False) -> None:
+    """Tell live subscribers (``supportRequestUpdated``), after the change has committed."""
+    info.context.events.publish(
+        SupportRequestChanged(
+            support_request_id=row.id, account_id=row.account_id, internal=internal
+        )
+    )
+
+
 def _request_id(value: strawberry.ID) -> uuid.UUID:
     return decode_global_id(value, field="id", expected=SupportRequest)
 
@@ -436,6 +447,7 @@ class SupportMutations:
             )
         if not replayed:
             _audit(info, "support_request.created", row, topic=row.topic.value)
+            _announce(info, row)
         return CreateSupportRequestPayload(
             support_request=SupportRequest.from_row(row), user_errors=[]
         )
@@ -461,6 +473,7 @@ class SupportMutations:
                 support_request=None, comment=None, user_errors=await _refused(info, error)
             )
         _audit(info, "support_request.commented", row, internal=comment.internal)
+        _announce(info, row, internal=comment.internal)
         (record,) = [
             record
             for record in await context.loaders.support_comments.load(row.id)
@@ -495,6 +508,7 @@ class SupportMutations:
                 support_request=None, user_errors=await _refused(info, error)
             )
         _audit(info, "support_request.status_changed", row, status=row.status.value)
+        _announce(info, row)
         return UpdateSupportRequestStatusPayload(
             support_request=SupportRequest.from_row(row), user_errors=[]
         )
@@ -529,6 +543,7 @@ class SupportMutations:
             row,
             assignee=str(row.assigned_staff_id) if row.assigned_staff_id else None,
         )
+        _announce(info, row)
         return AssignSupportRequestPayload(
             support_request=SupportRequest.from_row(row), user_errors=[]
         )
@@ -555,6 +570,7 @@ class SupportMutations:
                 support_request=None, document=None, user_errors=await _refused(info, error)
             )
         _audit(info, "support_request.status_changed", row, status=row.status.value)
+        _announce(info, row)
         info.context.audit(
             AuditEntry(
                 action="document.retracted",
@@ -616,3 +632,47 @@ class SupportQueries:
             {"filter": criteria.for_audit()},
         )
         return to_connection(page, SupportRequest.from_row)
+
+
+@strawberry.type
+class SupportSubscriptions:
+    @strawberry.subscription(
+        description="Each support request you may see, every time it is opened, commented on, "
+        "moved or assigned from now on (`id`: only that one). Internal notes reach staff only. "
+        "Over graphql-transport-ws at /graphql, authenticated in `connection_init` like "
+        "`documentPosted`; missed events are not replayed.",
+        extensions=[requires(SUPPORT)],
+    )
+    async def support_request_updated(
+        self, info: Info, id: strawberry.ID | None = None
+    ) -> AsyncGenerator[SupportRequest, None]:
+        context = info.context
+        if context.sessionmaker is None:
+            raise RuntimeError("live delivery needs the app's sessionmaker")
+        only = _request_id(id) if id is not None else None
+        async for row in changed_requests_for(
+            events=context.events,
+            sessionmaker=context.sessionmaker,
+            principal=context.principal,
+        ):
+            if only is not None and row.id != only:
+                continue
+            # A delivered request is a read: audited as it leaves, not when the socket ends.
+            await write_events(
+                sessionmaker=context.sessionmaker,
+                principal=context.principal,
+                meta=context.request_meta,
+                entries=[
+                    AuditEntry(
+                        action="support_request.delivered",
+                        result=AuditResult.ALLOWED,
+                        account_id=row.account_id,
+                        object_ids=(str(row.id),),
+                    )
+                ],
+            )
+            context.reset_loaders()
+            yield SupportRequest.from_row(row)
+            # The nested fields were read with the connection's session: give its database
+            # connection back before waiting for the next event.
+            await context.session.rollback()
