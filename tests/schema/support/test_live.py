@@ -155,7 +155,8 @@ async def test_changes_reach_who_may_see_them_and_internal_notes_only_staff(
             )
             body: dict[str, Any] = response.json()
             assert "errors" not in body, body
-            return body["data"]
+            data: dict[str, Any] = body["data"]
+            return data
 
         # Given the Basic user opens a request over HTTP
         created = await call(basic, CREATE, {"input": request_input()})
