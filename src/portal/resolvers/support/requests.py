@@ -127,6 +127,7 @@ async def create_support_request(
     answers the request the first call opened, writing nothing."""
     if principal.kind is not PrincipalKind.USER or principal.account_id is None:
         raise Forbidden("Support requests are opened by an account's users.")
+    subject, description = check_new_request(new)
     claim: Claim | None = None
     if idempotency_key is not None:
         outcome = await claim_key(
@@ -139,7 +140,6 @@ async def create_support_request(
         if isinstance(outcome, Replay):
             return await _replayed(session, principal, outcome), True
         claim = outcome
-    subject, description = check_new_request(new)
     account_id = principal.account_id
     visit_id = new.visit_id
     if new.document_id is not None:
