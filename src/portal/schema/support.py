@@ -67,8 +67,8 @@ strawberry_support_request_status = strawberry.enum(
 )
 
 SUPPORT = SUPPORT_REQUESTS_READ
-# Opening one: the account's people.
-REQUESTERS = rule(ViewerRole.USER_ADMIN, ViewerRole.BASIC)
+# Opening one: the account's people, and staff taking a call for an account.
+REQUESTERS = rule(ViewerRole.USER_ADMIN, ViewerRole.BASIC, ViewerRole.STAFF)
 STAFF = rule(ViewerRole.STAFF)
 
 
@@ -298,6 +298,12 @@ class CreateSupportRequestInput:
     visit_id: strawberry.ID | None = strawberry.field(
         default=None, description="A visit you may see that the request is about."
     )
+    account_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The account it is for: by default yours (or the document's or visit's). "
+        "Staff name it when taking a request by phone; a third-party administrator may name "
+        "one of its employer clients.",
+    )
     idempotency_key: str | None = strawberry.field(
         default=None,
         description="Send the same key to retry safely: a retry returns the first result.",
@@ -400,7 +406,8 @@ def _request_id(value: strawberry.ID) -> uuid.UUID:
 @strawberry.type
 class SupportMutations:
     @strawberry.mutation(
-        description="Open a support request (an account's people). PRIVACY requests are urgent. "
+        description="Open a support request (an account's people; staff for an account). "
+        "PRIVACY requests are urgent. "
         "A MISSING_RESULTS request about a visit whose results are not due yet is refused with "
         "RESULTS_NOT_YET_DUE, saying when they are expected.",
         extensions=[requires(REQUESTERS)],
@@ -423,6 +430,11 @@ class SupportMutations:
                 visit_id=(
                     decode_global_id(input.visit_id, field="visitId", expected=Visit)
                     if input.visit_id is not None
+                    else None
+                ),
+                account_id=(
+                    decode_global_id(input.account_id, field="accountId", expected=Account)
+                    if input.account_id is not None
                     else None
                 ),
             )

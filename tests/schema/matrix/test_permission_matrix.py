@@ -182,7 +182,7 @@ ROWS = [
         "createSupportRequest",
         'mutation { createSupportRequest(input: {type: ACCOUNT_UPDATE, topic: OTHER, subject: "", '
         'description: ""}) { userErrors { code } } }',
-        PEOPLE - {"staff"},
+        PEOPLE,
     ),
     _row(
         "support requests",

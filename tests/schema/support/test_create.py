@@ -13,13 +13,16 @@ from sqlmodel import col
 from portal.models import SupportRequest, SupportRequestStatusChange, Visit
 from portal.models.enums import VisitStatus, VisitType
 from portal.resolvers.visits import NON_INJURY_RESULTS_DELAY
+from portal.schema.accounts import Account
 from portal.schema.documents import Document
 from portal.schema.relay import global_id
 from tests.schema.support.conftest import (
     create,
     create_refused,
     document_id,
+    node,
     parse_time,
+    stored,
     visit_id,
 )
 from tests.support.graphql import GraphQLClient
@@ -322,3 +325,50 @@ async def test_a_refused_call_does_not_use_up_its_key(basic_client: GraphQLClien
     # When corrected and sent with the same key, Then it opens the request
     request = await create(basic_client, idempotencyKey="fix-and-retry")
     assert request["status"] == "NEW"
+
+
+async def test_staff_open_a_request_for_an_account_they_took_by_phone(
+    staff_client: GraphQLClient, globex_client: GraphQLClient, db: AsyncSession, world: World
+) -> None:
+    # When staff open a request naming Globex
+    request = await create(
+        staff_client, subject="Phone: add a location", accountId=_account_id(world.globex.id)
+    )
+    # Then it is Globex's, opened by staff, and Globex's admin sees it
+    assert request["requester"] == {"name": "Sam Support", "isStaff": True}
+    row = await stored(db, request["number"])
+    assert (row.account_id, row.requester_staff_id) == (world.globex.id, world.staff.id)
+    answer = (await node(globex_client, request["id"])).ok()["node"]
+    assert answer["number"] == request["number"]
+
+
+async def test_staff_must_name_the_account(staff_client: GraphQLClient) -> None:
+    [error] = (await create_refused(staff_client))["userErrors"]
+    assert (error["field"], error["code"]) == ("accountId", "BAD_USER_INPUT")
+
+
+async def test_a_tpa_admin_may_name_a_client_account_and_no_other(
+    tpa_client: GraphQLClient, db: AsyncSession, world: World
+) -> None:
+    request = await create(tpa_client, accountId=_account_id(world.contoso.id))
+    assert (await stored(db, request["number"])).account_id == world.contoso.id
+    [error] = (await create_refused(tpa_client, accountId=_account_id(world.acme.id)))["userErrors"]
+    assert (error["field"], error["code"]) == ("accountId", "NOT_FOUND")
+
+
+async def test_a_named_account_must_be_the_documents(
+    staff_client: GraphQLClient, world: World
+) -> None:
+    payload = await create_refused(
+        staff_client,
+        type="TREATMENT_RESULT",
+        topic="PRIVACY",
+        documentId=document_id(world.results.subscribed),
+        accountId=_account_id(world.globex.id),
+    )
+    [error] = payload["userErrors"]
+    assert (error["field"], error["code"]) == ("documentId", "BAD_USER_INPUT")
+
+
+def _account_id(account_id: uuid.UUID) -> str:
+    return str(global_id(Account, account_id))

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from portal.auth.principal import Principal, PrincipalKind
-from portal.models import Document, SupportComment, SupportRequest
+from portal.models import Account, Document, SupportComment, SupportRequest
 from portal.models.base import utcnow
 from portal.models.db import AccountScope
 from portal.models.enums import (
@@ -66,6 +66,9 @@ class NewSupportRequest:
     description: str
     document_id: uuid.UUID | None = None
     visit_id: uuid.UUID | None = None
+    # The account it is for: staff name it (a phone request); a third-party administrator may
+    # name one of its employer clients; by default the requester's own.
+    account_id: uuid.UUID | None = None
 
 
 def topic_fits_type(request_type: SupportRequestType, topic: SupportTopic) -> bool:
@@ -121,12 +124,14 @@ async def create_support_request(
     visit_scope: AccountScope,
     idempotency_key: str | None = None,
 ) -> tuple[SupportRequest, bool]:
-    """Open a request for a signed-in user; answers it and whether it is a replay.
-    ``visit_scope`` is the accounts whose visits the requester may see (nothing for a user
-    without visit activity). A retry with the same ``idempotency_key`` (and the same input)
-    answers the request the first call opened, writing nothing."""
-    if principal.kind is not PrincipalKind.USER or principal.account_id is None:
-        raise Forbidden("Support requests are opened by an account's users.")
+    """Open a request for an account's user (or for an account, by staff taking a call);
+    answers it and whether it is a replay. ``visit_scope`` is the accounts whose visits the
+    requester may see (nothing for a user without visit activity). A retry with the same
+    ``idempotency_key`` (and the same input) answers the request the first call opened, writing
+    nothing."""
+    staff = principal.kind is PrincipalKind.STAFF
+    if principal.id is None or not (staff or principal.kind is PrincipalKind.USER):
+        raise Forbidden("Support requests are opened by an account's users and by staff.")
     subject, description = check_new_request(new)
     claim: Claim | None = None
     if idempotency_key is not None:
@@ -140,7 +145,7 @@ async def create_support_request(
         if isinstance(outcome, Replay):
             return await _replayed(session, principal, outcome), True
         claim = outcome
-    account_id = principal.account_id
+    account_id = await _named_account(session, principal, new.account_id)
     visit_id = new.visit_id
     if new.document_id is not None:
         visible = await accessible_document_ids(
@@ -153,7 +158,7 @@ async def create_support_request(
             raise NotFound(UNKNOWN_DOCUMENT, field="documentId")
         if visit_id is not None and visit_id != document.visit_id:
             raise BadUserInput("The document is not one of this visit's.", field="visitId")
-        account_id = document.account_id
+        account_id = _same_account(account_id, document.account_id, new, "documentId")
         visit_id = document.visit_id
         if new.visit_id is None:
             # Reached through the document: its visit needs no visit-activity permission.
@@ -163,7 +168,7 @@ async def create_support_request(
         (visit,) = await load_visits(session=session, scope=visit_scope, ids=[visit_id])
         if visit is None:
             raise NotFound(UNKNOWN_VISIT, field="visitId")
-        account_id = visit.account_id
+        account_id = _same_account(account_id, visit.account_id, new, "visitId")
         if new.topic is SupportTopic.MISSING_RESULTS:
             refused = _not_yet_due(
                 results_expected_at(
@@ -176,6 +181,11 @@ async def create_support_request(
             if refused is not None:
                 raise refused
             visit_status = visit.status
+    if account_id is None:
+        raise BadUserInput(
+            "Name the account the request is for (or a document or visit of it).",
+            field="accountId",
+        )
     sequence_value = await session.scalar(sa.select(SUPPORT_REQUEST_NUMBERS.next_value()))
     now = utcnow()
     request = SupportRequest(
@@ -184,7 +194,8 @@ async def create_support_request(
         request_type=new.request_type,
         topic=new.topic,
         status=SupportRequestStatus.NEW,
-        requester_user_id=principal.id,
+        requester_user_id=None if staff else principal.id,
+        requester_staff_id=principal.id if staff else None,
         document_id=new.document_id,
         visit_id=visit_id,
         subject=subject,
@@ -210,6 +221,32 @@ async def create_support_request(
     await flush_and_reload(session, request)
     await session.commit()
     return request, False
+
+
+async def _named_account(
+    session: AsyncSession, principal: Principal, account_id: uuid.UUID | None
+) -> uuid.UUID | None:
+    """The account named by the caller, if within their scope (else unknown); by default the
+    caller's own (none for staff)."""
+    if account_id is None:
+        return principal.account_id
+    found = await session.scalar(
+        sa.select(col(Account.id)).where(
+            col(Account.id) == account_id, principal.scope.filter(col(Account.id))
+        )
+    )
+    if found is None:
+        raise NotFound("No account has this id.", field="accountId")
+    return account_id
+
+
+def _same_account(
+    chosen: uuid.UUID | None, of_object: uuid.UUID, new: NewSupportRequest, field: str
+) -> uuid.UUID:
+    """A document's or visit's account is the request's; a named account must be the same."""
+    if new.account_id is not None and chosen != of_object:
+        raise BadUserInput(f"The {field[:-2]} is not of the account named.", field=field)
+    return of_object
 
 
 async def _replayed(session: AsyncSession, principal: Principal, replay: Replay) -> SupportRequest:
