@@ -372,3 +372,9 @@ async def test_a_named_account_must_be_the_documents(
 
 def _account_id(account_id: uuid.UUID) -> str:
     return str(global_id(Account, account_id))
+
+
+async def test_a_nul_character_is_a_user_error(basic_client: GraphQLClient) -> None:
+    payload = await create_refused(basic_client, description="before\x00after")
+    [error] = payload["userErrors"]
+    assert (error["field"], error["code"]) == ("description", "BAD_USER_INPUT")

@@ -75,12 +75,21 @@ def topic_fits_type(request_type: SupportRequestType, topic: SupportTopic) -> bo
     return (request_type is SupportRequestType.ACCOUNT_UPDATE) == (topic in ACCOUNT_UPDATE_TOPICS)
 
 
+# Control characters other than tab, line feed and carriage return (NUL cannot even be stored).
+_CONTROL = frozenset(chr(code) for code in range(32)) - {"\t", "\n", "\r"} | {"\x7f"}
+
+
 def bounded_text(value: str, *, field: str, limit: int, what: str) -> str:
+    too_long = BadUserInput(f"The {what} has at most {limit} characters.", field=field)
+    if len(value) > 2 * limit:  # refused before even scanning it
+        raise too_long
+    if any(character in _CONTROL for character in value):
+        raise BadUserInput(f"The {what} holds a control character.", field=field)
     cleaned = value.strip()
     if not cleaned:
         raise BadUserInput(f"Write the {what}.", field=field)
     if len(cleaned) > limit:
-        raise BadUserInput(f"The {what} has at most {limit} characters.", field=field)
+        raise too_long
     return cleaned
 
 
