@@ -166,15 +166,20 @@ async def test_changes_reach_who_may_see_them_and_internal_notes_only_staff(
         for socket_ in (basic_socket, admin_socket, staff_socket):
             assert (await _next(socket_))["id"] == request["id"]
 
-        # When staff write an internal note, then a public reply
-        for body, internal in (("Call the account owner.", True), ("We are on it.", False)):
+        async def staff_comment(body: str, *, internal: bool) -> None:
             done = await call(
                 staff, COMMENT, {"input": {"id": request["id"], "body": body, "internal": internal}}
             )
             assert done["addSupportRequestComment"]["userErrors"] == []
 
-        # Then staff hear of both, the note included
-        assert (await _next(staff_socket))["commentCount"] == 1
+        # When staff write an internal note, Then staff hear of it (each event is read when it
+        # is delivered, so each step waits for the last before the next change)
+        await staff_comment("Call the account owner.", internal=True)
+        assert (await _next(staff_socket))["comments"] == [
+            {"body": "Call the account owner.", "internal": True}
+        ]
+        # When staff then write a public reply, Then staff hear of it too
+        await staff_comment("We are on it.", internal=False)
         assert (await _next(staff_socket))["commentCount"] == 2
         # And employers hear only of the reply, and see no note in it
         for socket_ in (basic_socket, admin_socket):
