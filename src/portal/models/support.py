@@ -57,8 +57,9 @@ class SupportRequest(TimestampedTable, table=True):
     requester_user_id: uuid.UUID | None = fk("portal_users.id", nullable=True, ondelete="SET NULL")
     requester_staff_id: uuid.UUID | None = fk("staff_users.id", nullable=True, index=False)
     assigned_staff_id: uuid.UUID | None = fk("staff_users.id", nullable=True, index=False)
-    document_id: uuid.UUID | None = fk("documents.id", nullable=True, index=False)
-    visit_id: uuid.UUID | None = fk("visits.id", nullable=True, index=False)
+    # Indexed: a document's or visit's requests are looked up by these.
+    document_id: uuid.UUID | None = fk("documents.id", nullable=True)
+    visit_id: uuid.UUID | None = fk("visits.id", nullable=True)
     subject: str = Field(max_length=200)
     description: str = Field(max_length=5000)
     # The visit's status when a missing-results request was opened.

@@ -199,7 +199,10 @@ class SupportRequest(PhiNode):
         row = await info.context.loaders.account.load(self._row.account_id)
         return Account.from_row(row) if row else None
 
-    @strawberry.field(description="Who opened it.")
+    @strawberry.field(
+        description="Who opened it (null when their login is gone or of an account you cannot "
+        "see, e.g. a third-party administrator acting for a client)."
+    )
     async def requester(self, info: Info) -> SupportPerson | None:
         loaders = info.context.loaders
         if self._row.requester_user_id is not None:

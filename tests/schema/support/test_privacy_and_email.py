@@ -137,6 +137,8 @@ async def test_the_requester_is_emailed_on_each_change_without_phi(
         f"Support request {request['number']}: In progress",
         f"Support request {request['number']}: Resolved",
     ]
+    [resolved] = [m for m in messages if str(m["Subject"]).endswith("Resolved")]
+    assert "Outcome: Removed from your view." in body_of(resolved)
     for message in messages:
         body = body_of(message)
         # With a link to the request

@@ -194,3 +194,14 @@ async def test_assigning_to_someone_who_is_not_staff_is_a_user_error(
     )
     [error] = response.ok()["assignSupportRequest"]["userErrors"]
     assert (error["field"], error["code"]) == ("assigneeId", "NOT_FOUND")
+
+
+async def test_a_closed_request_cannot_be_assigned(
+    staff_client: GraphQLClient, request_: dict[str, Any]
+) -> None:
+    for status in ("IN_PROGRESS", "RESOLVED", "CLOSED"):
+        assert (await move(staff_client, request_["id"], status))["userErrors"] == []
+    viewer = (await staff_client("{ viewer { id } }")).ok()["viewer"]["id"]
+    response = await staff_client(ASSIGN, {"input": {"id": request_["id"], "assigneeId": viewer}})
+    [error] = response.ok()["assignSupportRequest"]["userErrors"]
+    assert (error["field"], error["code"]) == ("id", "INVALID_TRANSITION")

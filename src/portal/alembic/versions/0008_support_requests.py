@@ -7,7 +7,9 @@
   missing-results request was opened, when the request was last resolved (the requester may
   reopen it for 14 days), and what the requester is told of the outcome;
 - ``support_request_status_changes``: every change of status, with who and when (a tenant
-  table: row-level security like every other).
+  table: row-level security like every other);
+- indexes on ``support_requests.document_id`` and ``visit_id`` (``Document.supportRequests``,
+  ``Visit.supportRequests``).
 
 Revision ID: 0008
 Revises: 0007
@@ -55,6 +57,10 @@ def upgrade() -> None:
         "support_requests",
         sa.Column("resolution", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     )
+    for column in ("document_id", "visit_id"):
+        op.create_index(
+            op.f(f"ix_support_requests_{column}"), "support_requests", [column], unique=False
+        )
     op.create_table(
         "support_request_status_changes",
         sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
@@ -121,6 +127,8 @@ def downgrade() -> None:
         table_name="support_request_status_changes",
     )
     op.drop_table("support_request_status_changes")
+    for column in ("document_id", "visit_id"):
+        op.drop_index(op.f(f"ix_support_requests_{column}"), table_name="support_requests")
     op.drop_column("support_requests", "resolution")
     op.drop_column("support_requests", "resolved_at")
     op.drop_column("support_requests", "visit_status")

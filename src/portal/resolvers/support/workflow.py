@@ -201,8 +201,11 @@ async def _email_requester(
         return
     label = STATUS_LABELS[request.status]
     link = public_url.rstrip("/") + SUPPORT_PATH + global_id(NODE_TYPE, request.id)
+    # The outcome is one of the portal's own sentences (never text a person typed).
+    outcome = f"Outcome: {request.resolution}\n\n" if request.resolution else ""
     text = (
         f"Your support request {request.number} is now: {label}.\n\n"
+        f"{outcome}"
         f"Sign in to the Employer Health Portal to read it: {link}\n"
     )
     enqueue_email(
