@@ -1,0 +1,133 @@
+"""Reading support requests: the ``supportRequests`` list and the ``supportRequestUpdated``
+subscription."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import datetime
+
+import strawberry
+
+from portal.models.enums import (
+    AuditResult,
+    SupportRequestStatus,
+    SupportRequestType,
+    SupportTopic,
+)
+from portal.resolvers import support as support_resolvers
+from portal.resolvers.audit import AuditEntry, write_events
+from portal.resolvers.support.live import changed_requests_for
+from portal.schema.accounts import Account
+from portal.schema.context import Info
+from portal.schema.permissions import requires
+from portal.schema.reads import record_phi_read
+from portal.schema.relay import Connection, decode_global_id, page_request, to_connection
+from portal.schema.support.types import SUPPORT, SupportRequest
+
+
+@strawberry.input(description="Narrow the support requests list; every criterion is optional.")
+class SupportRequestFilter:
+    status: SupportRequestStatus | None = None
+    type: SupportRequestType | None = None
+    topic: SupportTopic | None = None
+    urgent: bool | None = None
+    assigned_to_me: bool | None = strawberry.field(
+        default=None, description="Staff: true for the requests assigned to you, false for others."
+    )
+    created_after: datetime | None = strawberry.field(
+        default=None, description="Opened at or after this instant."
+    )
+    created_before: datetime | None = strawberry.field(
+        default=None, description="Opened before this instant."
+    )
+    account_id: strawberry.ID | None = None
+
+
+@strawberry.type
+class SupportQueries:
+    @strawberry.field(
+        description="Support requests you may see, newest first (staff: urgent first): a "
+        "requester their own, a User Admin all of the account's, staff all.",
+        extensions=[requires(SUPPORT)],
+    )
+    async def support_requests(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: SupportRequestFilter | None = None,
+    ) -> Connection[SupportRequest]:
+        given = filter or SupportRequestFilter()
+        criteria = support_resolvers.SupportRequestFilter(
+            status=given.status,
+            request_type=given.type,
+            topic=given.topic,
+            urgent=given.urgent,
+            assigned_to_me=given.assigned_to_me,
+            created_after=given.created_after,
+            created_before=given.created_before,
+            account_id=(
+                decode_global_id(given.account_id, field="filter.accountId", expected=Account)
+                if given.account_id
+                else None
+            ),
+        )
+        page = await support_resolvers.search_support_requests(
+            session=info.context.session,
+            principal=info.context.principal,
+            page=page_request(first, after, last, before),
+            filters=criteria,
+        )
+        record_phi_read(
+            info,
+            "support_requests.searched",
+            (row.id for row in page.items),
+            {"filter": criteria.for_audit()},
+        )
+        return to_connection(page, SupportRequest.from_row)
+
+
+@strawberry.type
+class SupportSubscriptions:
+    @strawberry.subscription(
+        description="Each support request you may see, every time it is opened, commented on, "
+        "moved or assigned from now on (`id`: only that one). Internal notes reach staff only. "
+        "Over graphql-transport-ws at /graphql, authenticated in `connection_init` like "
+        "`documentPosted`; missed events are not replayed.",
+        extensions=[requires(SUPPORT)],
+    )
+    async def support_request_updated(
+        self, info: Info, id: strawberry.ID | None = None
+    ) -> AsyncGenerator[SupportRequest, None]:
+        context = info.context
+        if context.sessionmaker is None:
+            raise RuntimeError("live delivery needs the app's sessionmaker")
+        only = decode_global_id(id, expected=SupportRequest) if id is not None else None
+        async for row in changed_requests_for(
+            events=context.events,
+            sessionmaker=context.sessionmaker,
+            principal=context.principal,
+        ):
+            if only is not None and row.id != only:
+                continue
+            # A delivered request is a read: audited as it leaves, not when the socket ends.
+            await write_events(
+                sessionmaker=context.sessionmaker,
+                principal=context.principal,
+                meta=context.request_meta,
+                entries=[
+                    AuditEntry(
+                        action="support_request.delivered",
+                        result=AuditResult.ALLOWED,
+                        account_id=row.account_id,
+                        object_ids=(str(row.id),),
+                    )
+                ],
+            )
+            context.reset_loaders()
+            yield SupportRequest.from_row(row)
+            # The nested fields were read with the connection's session: give its database
+            # connection back before waiting for the next event.
+            await context.session.rollback()
