@@ -61,6 +61,22 @@ async def test_employers_never_see_internal_notes(
     assert "account owner" not in str(raw.body)
 
 
+async def test_an_internal_note_leaves_the_request_untouched_for_employers(
+    basic_client: GraphQLClient, staff_client: GraphQLClient
+) -> None:
+    # Given a request, as its requester sees it
+    request = await create(basic_client)
+    query = "query ($id: ID!) { node(id: $id) { ... on SupportRequest { updatedAt } } }"
+    before = (await basic_client(query, {"id": request["id"]})).ok()["node"]
+    # When staff add an internal note
+    assert (await comment(staff_client, request["id"], "note", internal=True))["userErrors"] == []
+    # Then not even its last-change time moved
+    assert (await basic_client(query, {"id": request["id"]})).ok()["node"] == before
+    # While a public reply does move it
+    await comment(staff_client, request["id"], "reply")
+    assert (await basic_client(query, {"id": request["id"]})).ok()["node"] != before
+
+
 async def test_an_employer_reply_payload_hides_internal_notes(
     basic_client: GraphQLClient, thread: dict[str, Any]
 ) -> None:

@@ -76,7 +76,7 @@ def topic_fits_type(request_type: SupportRequestType, topic: SupportTopic) -> bo
 
 
 # Control characters other than tab, line feed and carriage return (NUL cannot even be stored).
-_CONTROL = frozenset(chr(code) for code in range(32)) - {"\t", "\n", "\r"} | {"\x7f"}
+_CONTROL = (frozenset(chr(code) for code in range(32)) - {"\t", "\n", "\r"}) | {"\x7f"}
 
 
 def bounded_text(value: str, *, field: str, limit: int, what: str) -> str:
@@ -303,8 +303,10 @@ async def add_comment(
         internal=internal,
     )
     session.add(comment)
-    request.updated_at = utcnow()
-    session.add(request)
+    if not internal:
+        # An internal note leaves the request as employers see it untouched, its time included.
+        request.updated_at = utcnow()
+        session.add(request)
     await flush_and_reload(session, request)
     await session.commit()
     return request, comment
