@@ -32,7 +32,7 @@ from tests.support.world import World
 
 PROTOCOL = "graphql-transport-ws"
 SUBSCRIBE = """
-subscription { supportRequestUpdated {
+subscription ($id: ID) { supportRequestUpdated(id: $id) {
   id number commentCount comments { body internal } } }
 """
 TIMEOUT = 10.0
@@ -88,7 +88,9 @@ def _token(tokens: TokenService, kind: SubjectKind, subject_id: uuid.UUID) -> st
 
 
 @asynccontextmanager
-async def _subscribed(live: Live, token: str) -> AsyncIterator[ClientConnection]:
+async def _subscribed(
+    live: Live, token: str, request_id: str | None = None
+) -> AsyncIterator[ClientConnection]:
     async with connect(live.ws_url, subprotocols=[PROTOCOL]) as connection:  # type: ignore[list-item]
         await connection.send(
             json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
@@ -97,7 +99,13 @@ async def _subscribed(live: Live, token: str) -> AsyncIterator[ClientConnection]
             "type": "connection_ack"
         }
         await connection.send(
-            json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}})
+            json.dumps(
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {"query": SUBSCRIBE, "variables": {"id": request_id}},
+                }
+            )
         )
         yield connection
 
@@ -189,3 +197,42 @@ async def test_changes_reach_who_may_see_them_and_internal_notes_only_staff(
             await _nothing_more(socket_)
         # And another tenant heard nothing at all
         await _nothing_more(globex_socket)
+
+
+async def test_a_subscriber_may_follow_one_request(
+    live: Live, tokens: TokenService, world: World, cleanup: list[str]
+) -> None:
+    admin = _token(tokens, SubjectKind.USER, world.acme_admin.id)
+    await live.wait_for_subscribers(0)
+    async with httpx.AsyncClient() as http:
+
+        async def open_request(subject: str) -> str:
+            response = await http.post(
+                live.http_url,
+                json={"query": CREATE, "variables": {"input": request_input(subject=subject)}},
+                headers={"Authorization": f"Bearer {admin}"},
+            )
+            request_id: str = response.json()["data"]["createSupportRequest"]["supportRequest"][
+                "id"
+            ]
+            cleanup.append(request_id)
+            return request_id
+
+        followed = await open_request("Followed")
+        other = await open_request("Other")
+        async with _subscribed(live, admin, followed) as socket_:
+            await live.wait_for_subscribers(1)
+            # When both requests get a reply
+            for request_id in (other, followed):
+                response = await http.post(
+                    live.http_url,
+                    json={
+                        "query": COMMENT,
+                        "variables": {"input": {"id": request_id, "body": "Any news?"}},
+                    },
+                    headers={"Authorization": f"Bearer {admin}"},
+                )
+                assert response.json()["data"]["addSupportRequestComment"]["userErrors"] == []
+            # Then only the followed one is delivered
+            assert (await _next(socket_))["id"] == followed
+            await _nothing_more(socket_)

@@ -205,3 +205,15 @@ async def test_a_closed_request_cannot_be_assigned(
     response = await staff_client(ASSIGN, {"input": {"id": request_["id"], "assigneeId": viewer}})
     [error] = response.ok()["assignSupportRequest"]["userErrors"]
     assert (error["field"], error["code"]) == ("id", "INVALID_TRANSITION")
+
+
+async def test_a_staff_member_is_a_node_for_staff_only(
+    staff_client: GraphQLClient, admin_client: GraphQLClient
+) -> None:
+    viewer = (await staff_client("{ viewer { id } }")).ok()["viewer"]["id"]
+    query = "query ($id: ID!) { node(id: $id) { ... on StaffUser { id name } } }"
+    assert (await staff_client(query, {"id": viewer})).ok()["node"] == {
+        "id": viewer,
+        "name": "Sam Support",
+    }
+    assert (await admin_client(query, {"id": viewer})).ok()["node"] is None
