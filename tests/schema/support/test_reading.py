@@ -190,6 +190,10 @@ async def test_filters(
     assert opened["admin"]["number"] not in _numbers(await listed(staff_client, accountId=globex))
     # An employer naming another tenant's account finds nothing
     assert await listed(admin_client, accountId=globex) == []
+    # A request number finds that request, any case; another tenant's finds nothing
+    number = opened["admin"]["number"]
+    assert _numbers(await listed(staff_client, number=number.lower())) == {number}
+    assert await listed(admin_client, number=opened["globex"]["number"]) == []
 
 
 async def test_document_and_visit_support_requests(

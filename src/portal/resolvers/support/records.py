@@ -37,8 +37,11 @@ from portal.models.enums import (
     SupportRequestType,
     SupportTopic,
 )
+from portal.resolvers.errors import BadUserInput
 from portal.resolvers.loading import equals_any, in_key_order
 from portal.resolvers.pagination import Page, PageRequest, SortKey, paginate
+
+NUMBER_MAX = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +284,7 @@ class SupportRequestFilter:
     created_after: datetime | None = None
     created_before: datetime | None = None
     account_id: uuid.UUID | None = None
+    number: str | None = None
 
     def for_audit(self) -> dict[str, Any]:
         return {
@@ -334,6 +338,13 @@ async def search_support_requests(
         statement = statement.where(col(SupportRequest.created_at) < filters.created_before)
     if filters.account_id is not None:
         statement = statement.where(col(SupportRequest.account_id) == filters.account_id)
+    if filters.number is not None and filters.number.strip():
+        number = filters.number.strip().upper()
+        if len(number) > NUMBER_MAX:
+            raise BadUserInput(
+                f"A request number has at most {NUMBER_MAX} characters.", field="filter.number"
+            )
+        statement = statement.where(col(SupportRequest.number) == number)
     return await paginate(
         session=session,
         statement=statement,

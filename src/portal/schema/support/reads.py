@@ -41,6 +41,9 @@ class SupportRequestFilter:
         default=None, description="Opened before this instant."
     )
     account_id: strawberry.ID | None = None
+    number: str | None = strawberry.field(
+        default=None, description="A request number, e.g. SR-000123 (any case)."
+    )
 
 
 @strawberry.type
@@ -73,6 +76,7 @@ class SupportQueries:
                 if given.account_id
                 else None
             ),
+            number=given.number,
         )
         page = await support_resolvers.search_support_requests(
             session=info.context.session,

@@ -139,7 +139,7 @@ class SupportRequest(PhiNode):
     subject: str
     description: str
     created_at: datetime
-    updated_at: datetime = strawberry.field(description="The last change or comment.")
+    updated_at: datetime = strawberry.field(description="The last change or public comment.")
     resolved_at: datetime | None = strawberry.field(
         description="When it was last resolved; the requester may reopen it for 14 days."
     )
