@@ -15,11 +15,11 @@ from portal.models.enums import (
     SupportTopic,
 )
 from portal.resolvers import support as support_resolvers
-from portal.resolvers.audit import AuditEntry, write_events
-from portal.resolvers.support.live import changed_requests_for
+from portal.resolvers.audit import AuditEntry
+from portal.resolvers.support.live import changed_events, changed_request
 from portal.schema.accounts import Account
 from portal.schema.context import Info
-from portal.schema.permissions import requires
+from portal.schema.permissions import Requires, requires
 from portal.schema.reads import record_phi_read
 from portal.schema.relay import Connection, decode_global_id, page_request, to_connection
 from portal.schema.support.types import SUPPORT, SupportRequest
@@ -93,45 +93,54 @@ class SupportQueries:
         return to_connection(page, SupportRequest.from_row)
 
 
+# Who may subscribe; decided at `subscribe`, and again before each change for the caller as the
+# database says then (access withdrawn meanwhile ends the subscription).
+SUPPORT_REQUEST_UPDATED_RULE = SUPPORT
+
+
 @strawberry.type
 class SupportSubscriptions:
     @strawberry.subscription(
         description="Each support request you may see, every time it is opened, commented on, "
         "moved or assigned from now on (`id`: only that one). Internal notes reach staff only. "
         "Over graphql-transport-ws at /graphql, authenticated in `connection_init` like "
-        "`documentPosted`; missed events are not replayed.",
-        extensions=[requires(SUPPORT)],
+        "`documentPosted` (and, like it, checked again before each delivery); missed events are "
+        "not replayed.",
+        extensions=[requires(SUPPORT_REQUEST_UPDATED_RULE)],
     )
     async def support_request_updated(
         self, info: Info, id: strawberry.ID | None = None
     ) -> AsyncGenerator[SupportRequest, None]:
         context = info.context
-        if context.sessionmaker is None:
-            raise RuntimeError("live delivery needs the app's sessionmaker")
+        live = context.live
+        if live is None:
+            raise RuntimeError("supportRequestUpdated is served over a websocket only")
         only = decode_global_id(id, expected=SupportRequest) if id is not None else None
-        async for row in changed_requests_for(
-            events=context.events,
-            sessionmaker=context.sessionmaker,
-            principal=context.principal,
+        # Waiting for events holds no database connection: each event takes one.
+        await live.release()
+        async for event in changed_events(
+            events=context.events, principal=lambda: context.principal
         ):
-            if only is not None and row.id != only:
+            if only is not None and event.support_request_id != only:
                 continue
-            # A delivered request is a read: audited as it leaves, not when the socket ends.
-            await write_events(
-                sessionmaker=context.sessionmaker,
-                principal=context.principal,
-                meta=context.request_meta,
-                entries=[
+            async with live.event() as principal:
+                if principal is None:
+                    return  # the socket's credentials ended: it is closed, nothing is delivered
+                # The field's own rule, decided again (raises FORBIDDEN, audited, when it fails).
+                Requires(SUPPORT_REQUEST_UPDATED_RULE).has_permission(None, info)
+                row = await changed_request(
+                    session=context.session, principal=principal, event=event
+                )
+                if row is None:
+                    continue
+                # A delivered request is a read: audited before it leaves.
+                context.audit(
                     AuditEntry(
                         action="support_request.delivered",
                         result=AuditResult.ALLOWED,
                         account_id=row.account_id,
                         object_ids=(str(row.id),),
                     )
-                ],
-            )
-            context.reset_loaders()
-            yield SupportRequest.from_row(row)
-            # The nested fields were read with the connection's session: give its database
-            # connection back before waiting for the next event.
-            await context.session.rollback()
+                )
+                await live.settle()
+                yield SupportRequest.from_row(row)
