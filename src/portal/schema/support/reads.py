@@ -142,5 +142,8 @@ class SupportSubscriptions:
                         object_ids=(str(row.id),),
                     )
                 )
+                # The node keeps the row's values: detach it before its transaction ends.
+                context.session.expunge(row)
+                node = SupportRequest.from_row(row)
                 await live.settle()
-                yield SupportRequest.from_row(row)
+                yield node
