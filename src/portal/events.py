@@ -1,4 +1,5 @@
-"""In-process fan-out of domain events to live subscribers (the ``documentPosted`` subscription).
+"""In-process fan-out of domain events to live subscribers (the ``documentPosted`` and
+``supportRequestUpdated`` subscriptions).
 
 Events are published after the change that causes them has committed. Each subscriber gets its own
 bounded queue; a subscriber that cannot keep up loses events rather than slowing the publisher
@@ -26,15 +27,28 @@ class DocumentPosted:
     account_id: uuid.UUID
 
 
+@dataclass(frozen=True, slots=True)
+class SupportRequestChanged:
+    """A support request was opened, commented on, moved or assigned. ``internal``: the change
+    is an internal note, which only staff may hear of."""
+
+    support_request_id: uuid.UUID
+    account_id: uuid.UUID
+    internal: bool = False
+
+
+Event = DocumentPosted | SupportRequestChanged
+
+
 class EventHub:
     def __init__(self) -> None:
-        self._subscribers: set[asyncio.Queue[DocumentPosted]] = set()
+        self._subscribers: set[asyncio.Queue[Event]] = set()
 
     @property
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
-    def publish(self, event: DocumentPosted) -> None:
+    def publish(self, event: Event) -> None:
         for queue in tuple(self._subscribers):
             try:
                 queue.put_nowait(event)
@@ -42,8 +56,8 @@ class EventHub:
                 logger.warning("dropped %s for a slow subscriber", type(event).__name__)
 
     @contextlib.asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[asyncio.Queue[DocumentPosted]]:
-        queue: asyncio.Queue[DocumentPosted] = asyncio.Queue(maxsize=SUBSCRIBER_QUEUE_SIZE)
+    async def subscribe(self) -> AsyncIterator[asyncio.Queue[Event]]:
+        queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=SUBSCRIBER_QUEUE_SIZE)
         self._subscribers.add(queue)
         try:
             yield queue

@@ -16,17 +16,19 @@ from portal.models import (
     MedicalCenter,
     ReportType,
     Service,
+    SupportRequest,
     Visit,
     WebhookAttempt,
 )
 from portal.models.db import AccountScope
-from portal.resolvers import accounts, catalog, employees, object_ids, visits
+from portal.resolvers import accounts, catalog, employees, object_ids, support, visits
 from portal.resolvers.accounts import ContactAccess, receiving
 from portal.resolvers.accounts import access_requests as access_request_resolvers
 from portal.resolvers.accounts.receiving import NotificationSettings
 from portal.resolvers.documents import records as documents
 from portal.resolvers.documents.records import DocumentRecord
 from portal.resolvers.loading import BatchLoader
+from portal.resolvers.support import CommentRecord, Person, StatusChangeRecord
 from portal.resolvers.users import SubscriptionView
 from portal.resolvers.visits import AuthorizationRecord
 from portal.resolvers.webhooks import deliveries as webhook_deliveries
@@ -114,4 +116,31 @@ class Loaders:
             lambda ids: visits.load_visits_by_employee(
                 session=session, scope=scope, employee_ids=ids
             )
+        )
+        self.support_request: BatchLoader[uuid.UUID, SupportRequest | None] = BatchLoader(
+            lambda ids: support.load_support_requests(session=session, principal=viewer, ids=ids)
+        )
+        self.support_comments: BatchLoader[uuid.UUID, list[CommentRecord]] = BatchLoader(
+            lambda ids: support.load_comments(session=session, principal=viewer, request_ids=ids)
+        )
+        self.support_history: BatchLoader[uuid.UUID, list[StatusChangeRecord]] = BatchLoader(
+            lambda ids: support.load_history(session=session, request_ids=ids)
+        )
+        self.support_requests_by_document: BatchLoader[uuid.UUID, list[SupportRequest]] = (
+            BatchLoader(
+                lambda ids: support.load_requests_by_document(
+                    session=session, principal=viewer, document_ids=ids
+                )
+            )
+        )
+        self.support_requests_by_visit: BatchLoader[uuid.UUID, list[SupportRequest]] = BatchLoader(
+            lambda ids: support.load_requests_by_visit(
+                session=session, principal=viewer, visit_ids=ids
+            )
+        )
+        self.user_name: BatchLoader[uuid.UUID, Person | None] = BatchLoader(
+            lambda ids: support.load_user_names(session=session, ids=ids)
+        )
+        self.staff_name: BatchLoader[uuid.UUID, Person | None] = BatchLoader(
+            lambda ids: support.load_staff_names(session=session, ids=ids)
         )

@@ -41,6 +41,12 @@ from portal.schema.permissions import document_rules
 from portal.schema.query import Query
 from portal.schema.scalars import SCALAR_OVERRIDES
 from portal.schema.sessions import SessionMutations
+from portal.schema.support import (
+    StaffUser,
+    SupportMutations,
+    SupportRequest,
+    SupportSubscriptions,
+)
 from portal.schema.users import PortalUser, UserMutations
 from portal.schema.visits import Authorization, Visit
 from portal.schema.webhooks import Webhook, WebhookDelivery, WebhookMutations
@@ -63,9 +69,10 @@ Mutation = merge_types(
         AccessRequestMutations,
         StaffAccountMutations,
         WebhookMutations,
+        SupportMutations,
     ),
 )
-Subscription = merge_types("Subscription", (DocumentSubscriptions,))
+Subscription = merge_types("Subscription", (DocumentSubscriptions, SupportSubscriptions))
 
 
 class PortalSchema(strawberry.Schema):
@@ -117,6 +124,8 @@ def build_schema(
             AccessRequest,
             Webhook,
             WebhookDelivery,
+            SupportRequest,
+            StaffUser,
         ],
         config=StrawberryConfig(auto_camel_case=True),
         extensions=extensions,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 
@@ -17,7 +17,7 @@ from portal.resolvers.documents.records import DocumentRecord
 from portal.schema.accounts import Account, Location, account_field, account_of
 from portal.schema.catalog import MedicalCenter, ReportType
 from portal.schema.context import Info
-from portal.schema.employees import DOCUMENTS_READ, Employee
+from portal.schema.employees import DOCUMENTS_READ, SUPPORT_REQUESTS_READ, Employee
 from portal.schema.permissions import requires, rule
 from portal.schema.reads import PhiNode, record_phi_read
 from portal.schema.relay import (
@@ -28,6 +28,9 @@ from portal.schema.relay import (
     to_connection,
 )
 from portal.schema.visits import Visit
+
+if TYPE_CHECKING:
+    from portal.schema.support import SupportRequest
 
 # DOCUMENTS_READ says who may list, search and download documents at all; which documents is the
 # visibility rule's business (resolvers/documents/visibility.py), applied in SQL to every query.
@@ -129,6 +132,18 @@ class Document(PhiNode):
     @account_field()
     async def account(self, info: Info) -> Account | None:
         return await account_of(info, self.account_id)
+
+    @strawberry.field(
+        description="Support requests about this document that you may see (a requester their "
+        "own, a User Admin the account's, staff all), newest first (staff: urgent first).",
+        extensions=[requires(SUPPORT_REQUESTS_READ)],
+    )
+    async def support_requests(
+        self, info: Info
+    ) -> list[Annotated[SupportRequest, strawberry.lazy("portal.schema.support")]] | None:
+        from portal.schema.support import to_nodes
+
+        return to_nodes(info, await info.context.loaders.support_requests_by_document.load(self.id))
 
 
 @strawberry.input(description="Search documents; every criterion is optional and they combine.")

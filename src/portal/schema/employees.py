@@ -47,6 +47,10 @@ VISITS_READ = rule(
     scope="visits:read",
 )
 
+# Support requests: a requester their own, a User Admin all of the account's, staff all (the rows
+# are filtered in SQL, resolvers/support); API clients none.
+SUPPORT_REQUESTS_READ = rule(ViewerRole.USER_ADMIN, ViewerRole.BASIC, ViewerRole.STAFF)
+
 
 @strawberry.type(description="An employee (patient) of an account. No SSN is ever held.")
 class Employee(PhiNode):

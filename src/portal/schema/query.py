@@ -13,6 +13,7 @@ from portal.schema.context import Info
 from portal.schema.documents import DocumentQueries
 from portal.schema.employees import EmployeeQueries
 from portal.schema.relay import PortalNode, resolve_node, resolve_nodes
+from portal.schema.support import SupportQueries
 from portal.schema.viewer import ViewerQueries
 from portal.schema.visits import VisitQueries
 
@@ -46,5 +47,6 @@ Query = merge_types(
         EmployeeQueries,
         VisitQueries,
         ExplanationQueries,
+        SupportQueries,
     ),
 )

@@ -17,7 +17,7 @@ from portal.resolvers.visits import AuthorizationRecord, results_expected_at
 from portal.schema.accounts import Account, Location, account_field, account_of
 from portal.schema.catalog import MedicalCenter
 from portal.schema.context import Info
-from portal.schema.employees import DOCUMENTS_READ, VISITS_READ, Employee
+from portal.schema.employees import DOCUMENTS_READ, SUPPORT_REQUESTS_READ, VISITS_READ, Employee
 from portal.schema.permissions import requires, rule
 from portal.schema.reads import PhiNode, record_phi_read
 from portal.schema.relay import (
@@ -30,6 +30,7 @@ from portal.schema.relay import (
 
 if TYPE_CHECKING:
     from portal.schema.documents import Document
+    from portal.schema.support import SupportRequest
 
 strawberry_visit_type = strawberry.enum(
     VisitType, name="VisitType", description="Injury care or a non-injury service visit."
@@ -164,6 +165,18 @@ class Visit(PhiNode):
 
         rows = await info.context.loaders.documents_by_visit.load(self.id)
         return [Document.read(info, row) for row in rows]
+
+    @strawberry.field(
+        description="Support requests about this visit that you may see (a requester their own, "
+        "a User Admin the account's, staff all), newest first (staff: urgent first).",
+        extensions=[requires(SUPPORT_REQUESTS_READ)],
+    )
+    async def support_requests(
+        self, info: Info
+    ) -> list[Annotated[SupportRequest, strawberry.lazy("portal.schema.support")]] | None:
+        from portal.schema.support import to_nodes
+
+        return to_nodes(info, await info.context.loaders.support_requests_by_visit.load(self.id))
 
 
 @strawberry.input(description="Narrow the visits list; every criterion is optional.")

@@ -20,6 +20,7 @@ from portal.schema.catalog import MedicalCenter
 from portal.schema.documents import Document
 from portal.schema.employees import Employee
 from portal.schema.relay import global_id
+from portal.schema.support import SupportRequest
 from portal.schema.users import PortalUser
 from portal.schema.visits import Visit
 from portal.schema.webhooks import Webhook, WebhookDelivery
@@ -367,6 +368,42 @@ ROWS = [
         "objectId: $result) { visible } }",
         {"staff"},
     ),
+    _row("support requests", "supportRequests", "{ supportRequests { totalCount } }", PEOPLE),
+    _row(
+        "support requests",
+        "createSupportRequest",
+        'mutation { createSupportRequest(input: {type: ACCOUNT_UPDATE, topic: OTHER, subject: "", '
+        'description: ""}) { userErrors { code } } }',
+        PEOPLE,
+    ),
+    _row(
+        "support requests",
+        "addSupportRequestComment",
+        "mutation ($supportRequest: ID!) { addSupportRequestComment(input: "
+        '{id: $supportRequest, body: "hello"}) { userErrors { code } } }',
+        PEOPLE,
+    ),
+    _row(
+        "support requests",
+        "updateSupportRequestStatus",
+        "mutation ($supportRequest: ID!) { updateSupportRequestStatus(input: "
+        "{id: $supportRequest, status: CLOSED}) { userErrors { code } } }",
+        PEOPLE,
+    ),
+    _row(
+        "support request handling (staff)",
+        "assignSupportRequest",
+        "mutation ($supportRequest: ID!) { assignSupportRequest(input: {id: $supportRequest}) "
+        "{ userErrors { code } } }",
+        {"staff"},
+    ),
+    _row(
+        "support request handling (staff): the privacy path",
+        "retractSupportRequestDocument",
+        "mutation ($supportRequest: ID!) { retractSupportRequestDocument(input: "
+        "{id: $supportRequest}) { userErrors { code } } }",
+        {"staff"},
+    ),
 ]
 
 
@@ -404,6 +441,7 @@ def _variables(query: str, actor: str, world: World) -> dict[str, Any]:
         "result": global_id(Document, world.results.subscribed.id),
         "webhook": global_id(Webhook, uuid.UUID(NOBODY)),
         "delivery": global_id(WebhookDelivery, uuid.UUID(NOBODY)),
+        "supportRequest": global_id(SupportRequest, uuid.UUID(NOBODY)),
     }
     return {name: value for name, value in candidates.items() if f"${name}" in query}
 
