@@ -21,6 +21,7 @@ from portal.models.credentials import OneTimeToken, OneTimeTokenPurpose, Recover
 from portal.models.documents import Document
 from portal.models.downloads import DownloadTicket
 from portal.models.employees import Employee, EmployeeNameTrigram
+from portal.models.idempotency import IdempotencyKey
 from portal.models.outbox import OutboxMessage
 from portal.models.people import (
     AccessRequest,
@@ -54,6 +55,7 @@ __all__ = [
     "DownloadTicket",
     "Employee",
     "EmployeeNameTrigram",
+    "IdempotencyKey",
     "Location",
     "LoginFailure",
     "MedicalCenter",

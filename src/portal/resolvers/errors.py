@@ -35,6 +35,8 @@ class ErrorCode(StrEnum):
     # A prepared download URL past its few minutes, or already used once.
     DOWNLOAD_EXPIRED = "DOWNLOAD_EXPIRED"
     DOWNLOAD_ALREADY_USED = "DOWNLOAD_ALREADY_USED"
+    # An idempotency key already used by this caller for this operation with a different input.
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 
 
 class PortalError(Exception):
