@@ -21,6 +21,7 @@ from strawberry.types import ExecutionContext
 
 from portal.schema.accounts import Account, Contact, Location
 from portal.schema.api_clients import ApiClient, ApiClientMutations
+from portal.schema.authorizations import Authorization
 from portal.schema.catalog import MedicalCenter, ReportType, Service
 from portal.schema.documents import Document
 from portal.schema.downloads import DownloadMutations
@@ -33,9 +34,10 @@ from portal.schema.mfa import MfaMutations
 from portal.schema.passwords import PasswordMutations
 from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.query import Query
+from portal.schema.service_packages import ServicePackage, ServicePackageMutations
 from portal.schema.sessions import SessionMutations
 from portal.schema.users import PortalUser, UserMutations
-from portal.schema.visits import Authorization, Visit
+from portal.schema.visits import Visit
 
 SCHEMA_FILE = Path(__file__).parent / "schema.graphql"
 
@@ -50,6 +52,7 @@ Mutation = merge_types(
         ApiClientMutations,
         IngestionMutations,
         DownloadMutations,
+        ServicePackageMutations,
     ),
 )
 Subscription = merge_types("Subscription", (DocumentSubscriptions,))
@@ -97,6 +100,7 @@ def build_schema(
             Visit,
             Authorization,
             Document,
+            ServicePackage,
         ],
         config=StrawberryConfig(auto_camel_case=True),
         extensions=extensions,

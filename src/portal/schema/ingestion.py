@@ -22,6 +22,7 @@ from portal.resolvers.audit import AuditEntry, RequestMeta, write_events
 from portal.resolvers.documents.records import load_posted_document
 from portal.resolvers.errors import ErrorCode, PortalError
 from portal.resolvers.ingestion.pdf import read_limited
+from portal.schema.authorizations import Authorization
 from portal.schema.catalog import MedicalCenter
 from portal.schema.context import Info
 from portal.schema.documents import Document
@@ -29,7 +30,7 @@ from portal.schema.employees import Employee
 from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.permissions import requires, rule
 from portal.schema.relay import decode_global_id
-from portal.schema.visits import Authorization, Visit
+from portal.schema.visits import Visit
 from portal.storage import document_storage
 
 # Ingestion is the provider's own work: support staff, and the provider's own systems holding

@@ -7,6 +7,7 @@ from strawberry.tools import merge_types
 
 from portal.schema.accounts import AccountQueries
 from portal.schema.audit import AuditQueries
+from portal.schema.authorizations import AuthorizationQueries
 from portal.schema.catalog import CatalogQueries
 from portal.schema.context import Info
 from portal.schema.documents import DocumentQueries
@@ -44,5 +45,6 @@ Query = merge_types(
         DocumentQueries,
         EmployeeQueries,
         VisitQueries,
+        AuthorizationQueries,
     ),
 )

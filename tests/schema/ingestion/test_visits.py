@@ -21,7 +21,8 @@ from portal.models.enums import AuthorizationEventKind, AuthorizationState, Moda
 from portal.schema.catalog import MedicalCenter
 from portal.schema.employees import Employee
 from portal.schema.relay import global_id
-from portal.schema.visits import Authorization, Visit
+from portal.schema.authorizations import Authorization
+from portal.schema.visits import Visit
 from tests.support.graphql import GraphQLClient
 from tests.support.world import World
 
