@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
+from portal.mail.attachments import render_attachments
 from portal.mail.transports import MailTransport, build_message, transport_for
 from portal.models import OutboxMessage
 from portal.models.base import utcnow
@@ -79,9 +80,15 @@ async def deliver_due(
     for message in claimed:
         error: str | None = None
         try:
+            attachments = await render_attachments(
+                sessionmaker, message.payload.get("attachments") or ()
+            )
             await transport.send(
                 build_message(
-                    message_id=message.id, sender=settings.mail_from, payload=message.payload
+                    message_id=message.id,
+                    sender=settings.mail_from,
+                    payload=message.payload,
+                    attachments=attachments,
                 )
             )
         except Exception as failure:  # any failure is one failed attempt, retried later

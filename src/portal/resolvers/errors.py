@@ -37,6 +37,12 @@ class ErrorCode(StrEnum):
     DOWNLOAD_ALREADY_USED = "DOWNLOAD_ALREADY_USED"
     # An idempotency key already used by this caller for this operation with a different input.
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    # A new employee given inline looks like one the account already has (same employee number,
+    # or same name and date of birth): the message names the existing one.
+    DUPLICATE_EMPLOYEE = "DUPLICATE_EMPLOYEE"
+    # An authorization (PHI) may be emailed only to the employee, the account's contacts and
+    # addresses at the account's own email domains.
+    RECIPIENT_NOT_ALLOWED = "RECIPIENT_NOT_ALLOWED"
 
 
 class PortalError(Exception):

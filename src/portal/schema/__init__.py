@@ -21,7 +21,7 @@ from strawberry.types import ExecutionContext
 
 from portal.schema.accounts import Account, Contact, Location
 from portal.schema.api_clients import ApiClient, ApiClientMutations
-from portal.schema.authorizations import Authorization
+from portal.schema.authorizations import Authorization, AuthorizationMutations
 from portal.schema.catalog import MedicalCenter, ReportType, Service
 from portal.schema.documents import Document
 from portal.schema.downloads import DownloadMutations
@@ -53,6 +53,7 @@ Mutation = merge_types(
         IngestionMutations,
         DownloadMutations,
         ServicePackageMutations,
+        AuthorizationMutations,
     ),
 )
 Subscription = merge_types("Subscription", (DocumentSubscriptions,))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -211,3 +212,62 @@ async def reader(
 ) -> tuple[ApiClient, GraphQLClient]:
     """An Acme HR system holding `authorizations:read` only."""
     return await hr_client(db, world, tokens, http, ("authorizations:read",))
+
+
+CREATE = """
+mutation ($input: CreateAuthorizationInput!) {
+  createAuthorization(input: $input) {
+    authorization {
+      id number status modality validFrom validUntil sentAt
+      employee { id firstName lastName }
+      services { code }
+      medicalCenter { name }
+      recipients { kind email sentAt }
+      createdBy { kind name }
+      history { kind recipientEmail }
+    }
+    userErrors { field code message }
+  }
+}
+"""
+
+
+def service_gid(code: str) -> str:
+    from portal.schema.catalog import Service
+
+    return global_id(Service, reference_id("service", code))
+
+
+def center_gid(center_id: uuid.UUID) -> str:
+    from portal.schema.catalog import MedicalCenter
+
+    return global_id(MedicalCenter, center_id)
+
+
+def employee_gid(employee_id: uuid.UUID) -> str:
+    from portal.schema.employees import Employee as EmployeeNode
+
+    return global_id(EmployeeNode, employee_id)
+
+
+def base_input(world: World, **changes: object) -> dict[str, object]:
+    """Alice, a drug screen at Dallas, sent to her."""
+    given: dict[str, object] = {
+        "employeeId": employee_gid(world.results.alice.id),
+        "serviceIds": [service_gid("DRUG_SCREEN")],
+        "modality": "IN_CENTER",
+        "medicalCenterId": center_gid(world.centers[0].id),
+        "specialInstructions": "Use the side entrance.",
+    }
+    given.update(changes)
+    return {key: value for key, value in given.items() if value is not None}
+
+
+@pytest.fixture
+def endpoint_in_transaction(app: Any, sessionmaker: Any) -> Any:
+    """The download route inside the test's transaction (as `http` does for /graphql)."""
+    endpoint = app.state.downloads
+    saved = endpoint.sessionmaker
+    endpoint.sessionmaker = sessionmaker
+    yield endpoint
+    endpoint.sessionmaker = saved

@@ -1,0 +1,610 @@
+"""Checking authorizations before anything is written, set-based for one or for 500.
+
+A ``Draft`` is what a caller asks for; ``check_drafts`` reads everything the drafts name in a
+fixed number of statements (employees, locations, accounts, contacts, services, packages,
+centers, likely duplicates) and answers, per draft, either a ``Ready`` authorization (every row to
+insert) or its user errors with field paths. Nothing here writes."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from portal.auth.principal import Principal, PrincipalKind
+from portal.ids import global_id
+from portal.models import (
+    Account,
+    Contact,
+    Employee,
+    Location,
+    MedicalCenter,
+    Service,
+    ServicePackage,
+    ServicePackageItem,
+)
+from portal.models.enums import CENTER_MODALITIES, Modality, RecipientKind
+from portal.resolvers.errors import BadUserInput, ErrorCode, NotFound, PortalError
+from portal.resolvers.loading import equals_any
+
+MAX_VALIDITY_DAYS = 365
+MAX_SERVICES = 50
+MAX_RECIPIENTS = 20
+MAX_INSTRUCTIONS = 2000
+MAX_NAME = 100
+MAX_EMPLOYEE_NUMBER = 32
+MAX_EMAIL = 254
+MAX_PHONE = 32
+# A little slack for time zones west of UTC: "today" there may still be yesterday here.
+BACKDATING_DAYS = 1
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+@dataclass(frozen=True, slots=True)
+class NewEmployee:
+    first_name: str
+    last_name: str
+    date_of_birth: date
+    location_id: uuid.UUID
+    employee_number: str
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientDraft:
+    email: str
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """One authorization asked for. ``employee_field`` prefixes the employee's fields in errors
+    (``employees.3.`` in a bulk call); the other fields are named as given."""
+
+    modality: Modality
+    employee_id: uuid.UUID | None = None
+    new_employee: NewEmployee | None = None
+    location_id: uuid.UUID | None = None
+    service_ids: tuple[uuid.UUID, ...] = ()
+    service_package_id: uuid.UUID | None = None
+    medical_center_id: uuid.UUID | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+    special_instructions: str | None = None
+    recipients: tuple[RecipientDraft, ...] = ()
+    email_employee: bool = True
+    template_id: uuid.UUID | None = None
+    employee_field: str = ""
+
+
+@dataclass(slots=True)
+class Ready:
+    """Every value of one authorization to insert (ids chosen here, so rows link up)."""
+
+    id: uuid.UUID
+    number: str
+    account_id: uuid.UUID
+    employee_id: uuid.UUID
+    location_id: uuid.UUID
+    modality: Modality
+    medical_center_id: uuid.UUID | None
+    valid_from: date
+    valid_until: date
+    special_instructions: str | None
+    service_ids: tuple[uuid.UUID, ...]
+    service_package_id: uuid.UUID | None
+    template_id: uuid.UUID | None
+    # (kind, name, email), the employee first when they receive it.
+    recipients: list[tuple[RecipientKind, str | None, str]] = field(default_factory=list)
+    new_employee: dict[str, object] | None = None
+
+
+class InvalidDrafts(Exception):
+    """Some drafts are refused: ``errors[i]`` lists draft i's user errors (empty when fine)."""
+
+    def __init__(self, errors: Sequence[Sequence[PortalError]]) -> None:
+        super().__init__("invalid authorization input")
+        self.errors = [list(row) for row in errors]
+
+    @property
+    def flat(self) -> list[PortalError]:
+        return [error for row in self.errors for error in row]
+
+
+def new_number() -> str:
+    """A random authorization number, ``AUTH-`` and 8 characters without look-alikes (I, O, 0,
+    1): about 10^12 possibilities, so guessing one is hopeless and collisions are negligible
+    (the unique constraint stays the last word)."""
+    return "AUTH-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def clean_email(value: str | None) -> str | None:
+    text = (value or "").strip().lower()
+    return text or None
+
+
+@dataclass
+class _Facts:
+    """What the drafts name, read in a fixed number of statements."""
+
+    employees: dict[uuid.UUID, Employee]
+    locations: dict[uuid.UUID, Location]
+    accounts: dict[uuid.UUID, Account]
+    contact_emails: dict[uuid.UUID, set[str]]
+    services: dict[uuid.UUID, bool]
+    packages: dict[uuid.UUID, ServicePackage]
+    package_items: dict[uuid.UUID, list[uuid.UUID]]
+    centers: dict[uuid.UUID, MedicalCenter]
+    duplicates_by_number: dict[tuple[uuid.UUID, str], uuid.UUID]
+    duplicates_by_person: dict[tuple[uuid.UUID, str, str, date], uuid.UUID]
+
+
+async def _facts(session: AsyncSession, principal: Principal, drafts: Sequence[Draft]) -> _Facts:
+    scope = principal.scope
+    employee_ids = {d.employee_id for d in drafts if d.employee_id is not None}
+    employees = {
+        e.id: e
+        for e in await session.scalars(
+            sa.select(Employee).where(
+                equals_any(col(Employee.id), employee_ids), scope.filter(col(Employee.account_id))
+            )
+        )
+    }
+    location_ids = {d.location_id for d in drafts if d.location_id is not None}
+    location_ids |= {d.new_employee.location_id for d in drafts if d.new_employee is not None}
+    locations = {
+        row.id: row
+        for row in await session.scalars(
+            sa.select(Location).where(
+                equals_any(col(Location.id), location_ids), scope.filter(col(Location.account_id))
+            )
+        )
+    }
+    account_ids = {e.account_id for e in employees.values()} | {
+        loc.account_id for loc in locations.values()
+    }
+    accounts = {
+        row.id: row
+        for row in await session.scalars(
+            sa.select(Account).where(
+                equals_any(col(Account.id), account_ids), scope.filter(col(Account.id))
+            )
+        )
+    }
+    contact_emails: dict[uuid.UUID, set[str]] = {}
+    for account_id, email in await session.execute(
+        sa.select(col(Contact.account_id), sa.func.lower(col(Contact.work_email))).where(
+            equals_any(col(Contact.account_id), account_ids), col(Contact.is_active).is_(True)
+        )
+    ):
+        contact_emails.setdefault(account_id, set()).add(email)
+    package_ids = {d.service_package_id for d in drafts if d.service_package_id is not None}
+    packages = {
+        row.id: row
+        for row in await session.scalars(
+            sa.select(ServicePackage).where(
+                equals_any(col(ServicePackage.id), package_ids),
+                scope.filter(col(ServicePackage.account_id)),
+            )
+        )
+    }
+    package_items: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for package_id, service_id in await session.execute(
+        sa.select(col(ServicePackageItem.package_id), col(ServicePackageItem.service_id)).where(
+            equals_any(col(ServicePackageItem.package_id), packages)
+        )
+    ):
+        package_items.setdefault(package_id, []).append(service_id)
+    service_ids = {s for d in drafts for s in d.service_ids} | {
+        s for items in package_items.values() for s in items
+    }
+    found = await session.execute(
+        sa.select(col(Service.id), col(Service.is_active)).where(
+            equals_any(col(Service.id), service_ids)
+        )
+    )
+    services: dict[uuid.UUID, bool] = {row[0]: row[1] for row in found}
+    center_ids = {d.medical_center_id for d in drafts if d.medical_center_id is not None}
+    centers = {
+        row.id: row
+        for row in await session.scalars(
+            sa.select(MedicalCenter).where(equals_any(col(MedicalCenter.id), center_ids))
+        )
+    }
+    by_number: dict[tuple[uuid.UUID, str], uuid.UUID] = {}
+    by_person: dict[tuple[uuid.UUID, str, str, date], uuid.UUID] = {}
+    new = [d.new_employee for d in drafts if d.new_employee is not None]
+    if new:
+        numbers = {n.employee_number.strip() for n in new}
+        births = {n.date_of_birth for n in new}
+        rows = await session.execute(
+            sa.select(
+                col(Employee.id),
+                col(Employee.account_id),
+                col(Employee.employee_number),
+                sa.func.lower(col(Employee.first_name)),
+                sa.func.lower(col(Employee.last_name)),
+                col(Employee.date_of_birth),
+            ).where(
+                equals_any(col(Employee.account_id), account_ids),
+                sa.or_(
+                    col(Employee.employee_number).in_(numbers),
+                    col(Employee.date_of_birth).in_(births),
+                ),
+            )
+        )
+        for employee_id, account_id, number, first, last, born in rows:
+            by_number[(account_id, number)] = employee_id
+            by_person[(account_id, first.strip(), last.strip(), born)] = employee_id
+    return _Facts(
+        employees=employees,
+        locations=locations,
+        accounts=accounts,
+        contact_emails=contact_emails,
+        services=services,
+        packages=packages,
+        package_items=package_items,
+        centers=centers,
+        duplicates_by_number=by_number,
+        duplicates_by_person=by_person,
+    )
+
+
+def _text(
+    value: str | None, *, field: str, limit: int, required: bool, errors: list[PortalError]
+) -> str | None:
+    text = (value or "").strip() or None
+    if text is None and required:
+        errors.append(BadUserInput("This is required.", field=field))
+    elif text is not None and len(text) > limit:
+        errors.append(BadUserInput(f"At most {limit} characters.", field=field))
+    return text
+
+
+def _new_employee(
+    draft: Draft,
+    facts: _Facts,
+    errors: list[PortalError],
+    seen: dict[tuple[uuid.UUID, str], int],
+    seen_people: dict[tuple[uuid.UUID, str, str, date], int],
+    index: int,
+) -> tuple[uuid.UUID, dict[str, object]] | None:
+    given = draft.new_employee
+    assert given is not None
+    prefix = f"{draft.employee_field}newEmployee."
+    before = len(errors)
+    first = _text(
+        given.first_name, field=prefix + "firstName", limit=MAX_NAME, required=True, errors=errors
+    )
+    last = _text(
+        given.last_name, field=prefix + "lastName", limit=MAX_NAME, required=True, errors=errors
+    )
+    number = _text(
+        given.employee_number,
+        field=prefix + "employeeNumber",
+        limit=MAX_EMPLOYEE_NUMBER,
+        required=True,
+        errors=errors,
+    )
+    email = clean_email(given.email)
+    if email is not None and (len(email) > MAX_EMAIL or not EMAIL.match(email)):
+        errors.append(BadUserInput("This is not an email address.", field=prefix + "email"))
+    phone = _text(
+        given.phone, field=prefix + "phone", limit=MAX_PHONE, required=False, errors=errors
+    )
+    if email is None and phone is None:
+        errors.append(
+            BadUserInput(
+                "Give the employee's email or phone, to send the authorization.",
+                field=prefix + "email",
+            )
+        )
+    if not date(1900, 1, 2) <= given.date_of_birth <= today():
+        errors.append(
+            BadUserInput("This date of birth is not plausible.", field=prefix + "dateOfBirth")
+        )
+    location = facts.locations.get(given.location_id)
+    if location is None:
+        errors.append(NotFound("No location of yours has this id.", field=prefix + "locationId"))
+        return None
+    if len(errors) > before or first is None or last is None or number is None:
+        return None
+    account_id = location.account_id
+    duplicate = facts.duplicates_by_number.get((account_id, number))
+    person = (account_id, first.lower(), last.lower(), given.date_of_birth)
+    duplicate = duplicate or facts.duplicates_by_person.get(person)
+    if duplicate is not None:
+        errors.append(
+            PortalError(
+                "This employee looks like one you already have (same employee number, or same "
+                f"name and date of birth): {global_id('Employee', duplicate)}. Authorize that "
+                "one by its id.",
+                code=ErrorCode.DUPLICATE_EMPLOYEE,
+                field=prefix
+                + (
+                    "employeeNumber"
+                    if (account_id, number) in facts.duplicates_by_number
+                    else "dateOfBirth"
+                ),
+            )
+        )
+        return None
+    earlier = seen.get((account_id, number), seen_people.get(person))
+    if earlier is not None:
+        errors.append(
+            PortalError(
+                f"The same new employee is given twice (also at row {earlier}).",
+                code=ErrorCode.DUPLICATE_EMPLOYEE,
+                field=prefix + "employeeNumber",
+            )
+        )
+        return None
+    seen[(account_id, number)] = index
+    seen_people[person] = index
+    employee_id = uuid.uuid4()
+    return employee_id, {
+        "id": employee_id,
+        "account_id": account_id,
+        "location_id": location.id,
+        "first_name": first,
+        "last_name": last,
+        "date_of_birth": given.date_of_birth,
+        "employee_number": number,
+        "email": email,
+        "phone": phone,
+    }
+
+
+def _check_one(
+    draft: Draft,
+    facts: _Facts,
+    errors: list[PortalError],
+    seen: dict[tuple[uuid.UUID, str], int],
+    seen_people: dict[tuple[uuid.UUID, str, str, date], int],
+    index: int,
+) -> Ready | None:
+    # The employee: an existing one, or a new one created with the authorization.
+    employee_row: dict[str, object] | None = None
+    employee_email: str | None = None
+    employee_name: str | None = None
+    if (draft.employee_id is None) == (draft.new_employee is None):
+        errors.append(
+            BadUserInput(
+                "Give either an existing employee's id or a new employee.",
+                field=f"{draft.employee_field}employeeId",
+            )
+        )
+        return None
+    if draft.employee_id is not None:
+        employee = facts.employees.get(draft.employee_id)
+        if employee is None:
+            errors.append(
+                NotFound(
+                    "No employee of yours has this id.", field=f"{draft.employee_field}employeeId"
+                )
+            )
+            return None
+        employee_id, account_id, home = employee.id, employee.account_id, employee.location_id
+        employee_email = clean_email(employee.email)
+        employee_name = f"{employee.first_name} {employee.last_name}"
+    else:
+        made = _new_employee(draft, facts, errors, seen, seen_people, index)
+        if made is None:
+            return None
+        employee_id, employee_row = made
+        account_id = employee_row["account_id"]  # type: ignore[assignment]
+        home = employee_row["location_id"]  # type: ignore[assignment]
+        employee_email = employee_row["email"]  # type: ignore[assignment]
+        employee_name = f"{employee_row['first_name']} {employee_row['last_name']}"
+    account = facts.accounts[account_id]
+
+    location_id = draft.location_id or home
+    location = facts.locations.get(location_id) if draft.location_id else None
+    if draft.location_id is not None and (location is None or location.account_id != account_id):
+        errors.append(
+            NotFound("No location of this employee's account has this id.", field="locationId")
+        )
+
+    # Services: from the catalog and/or one of the account's packages.
+    services: list[uuid.UUID] = []
+    if len(draft.service_ids) > MAX_SERVICES:
+        errors.append(BadUserInput(f"At most {MAX_SERVICES} services.", field="serviceIds"))
+    for position, service_id in enumerate(draft.service_ids):
+        if not facts.services.get(service_id, False):
+            errors.append(
+                NotFound("No active service has this id.", field=f"serviceIds.{position}")
+            )
+        services.append(service_id)
+    package_id = draft.service_package_id
+    if package_id is not None:
+        package = facts.packages.get(package_id)
+        if package is None or package.account_id != account_id:
+            errors.append(
+                NotFound(
+                    "No service package of this account has this id.", field="servicePackageId"
+                )
+            )
+        elif package.archived_at is not None:
+            errors.append(
+                BadUserInput("This service package is archived.", field="servicePackageId")
+            )
+        else:
+            services.extend(
+                s for s in facts.package_items.get(package_id, []) if facts.services.get(s)
+            )
+    services = list(dict.fromkeys(services))
+    if not services and not any(
+        e.field and e.field.startswith(("serviceIds", "servicePackageId")) for e in errors
+    ):
+        errors.append(
+            BadUserInput("Choose at least one service or a service package.", field="serviceIds")
+        )
+
+    # Where: a center for the center modalities (active; telemedicine-capable for
+    # CENTER_TELEMEDICINE), none for telemedicine and telerehab.
+    center_id = draft.medical_center_id
+    if draft.modality in CENTER_MODALITIES:
+        center = facts.centers.get(center_id) if center_id else None
+        if center_id is None:
+            errors.append(
+                BadUserInput(
+                    "Choose the medical center for this modality.", field="medicalCenterId"
+                )
+            )
+        elif center is None:
+            errors.append(NotFound("No medical center has this id.", field="medicalCenterId"))
+        elif not center.is_active:
+            errors.append(BadUserInput("This medical center is closed.", field="medicalCenterId"))
+        elif draft.modality is Modality.CENTER_TELEMEDICINE and not center.telemedicine_capable:
+            errors.append(
+                BadUserInput(
+                    "This medical center does not offer telemedicine.", field="medicalCenterId"
+                )
+            )
+    elif center_id is not None:
+        errors.append(
+            BadUserInput(
+                f"A {draft.modality.value} authorization has no medical center.",
+                field="medicalCenterId",
+            )
+        )
+
+    # When: from today (or the given day) for the account's default validity, at most a year.
+    valid_from = draft.valid_from or today()
+    if valid_from < today() - timedelta(days=BACKDATING_DAYS):
+        errors.append(BadUserInput("An authorization cannot start in the past.", field="validFrom"))
+    valid_until = draft.valid_until or valid_from + timedelta(
+        days=account.authorization_validity_days
+    )
+    if valid_until < valid_from:
+        errors.append(BadUserInput("The end is before the start.", field="validUntil"))
+    elif (valid_until - valid_from).days > MAX_VALIDITY_DAYS:
+        errors.append(
+            BadUserInput(
+                f"An authorization is valid for at most {MAX_VALIDITY_DAYS} days.",
+                field="validUntil",
+            )
+        )
+    instructions = _text(
+        draft.special_instructions,
+        field="specialInstructions",
+        limit=MAX_INSTRUCTIONS,
+        required=False,
+        errors=errors,
+    )
+
+    recipients = check_recipients(
+        draft.recipients,
+        account=account,
+        contact_emails=facts.contact_emails.get(account_id, set()),
+        employee_email=employee_email,
+        employee_name=employee_name,
+        include_employee=draft.email_employee,
+        errors=errors,
+    )
+    if errors:
+        return None
+    return Ready(
+        id=uuid.uuid4(),
+        number=new_number(),
+        account_id=account_id,
+        employee_id=employee_id,
+        location_id=location_id,
+        modality=draft.modality,
+        medical_center_id=center_id if draft.modality in CENTER_MODALITIES else None,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        special_instructions=instructions,
+        service_ids=tuple(services),
+        service_package_id=package_id,
+        template_id=draft.template_id,
+        recipients=recipients,
+        new_employee=employee_row,
+    )
+
+
+def recipient_allowed(
+    email: str, *, account: Account, contact_emails: set[str], employee_email: str | None
+) -> bool:
+    """The employee, the account's contacts, and addresses at the account's own domains."""
+    domain = email.rpartition("@")[2]
+    return (
+        email == employee_email
+        or email in contact_emails
+        or domain in {d.lower() for d in account.email_domains}
+    )
+
+
+def check_recipients(
+    given: Sequence[RecipientDraft],
+    *,
+    account: Account,
+    contact_emails: set[str],
+    employee_email: str | None,
+    employee_name: str | None,
+    include_employee: bool,
+    errors: list[PortalError],
+) -> list[tuple[RecipientKind, str | None, str]]:
+    """The recipients to keep (deduplicated, the employee first), or user errors."""
+    if len(given) > MAX_RECIPIENTS:
+        errors.append(BadUserInput(f"At most {MAX_RECIPIENTS} recipients.", field="recipients"))
+        return []
+    chosen: dict[str, tuple[RecipientKind, str | None, str]] = {}
+    if include_employee and employee_email:
+        chosen[employee_email] = (RecipientKind.EMPLOYEE, employee_name, employee_email)
+    for position, recipient in enumerate(given):
+        email = clean_email(recipient.email)
+        field = f"recipients.{position}.email"
+        if email is None or len(email) > MAX_EMAIL or not EMAIL.match(email):
+            errors.append(BadUserInput("This is not an email address.", field=field))
+            continue
+        name = (recipient.name or "").strip()[:200] or None
+        if not recipient_allowed(
+            email, account=account, contact_emails=contact_emails, employee_email=employee_email
+        ):
+            errors.append(
+                PortalError(
+                    "An authorization holds health information: it may be emailed only to the "
+                    "employee, your account's contacts, or addresses at your company's own email "
+                    "domains.",
+                    code=ErrorCode.RECIPIENT_NOT_ALLOWED,
+                    field=field,
+                )
+            )
+            continue
+        kind = RecipientKind.EMPLOYEE if email == employee_email else RecipientKind.OTHER
+        chosen.setdefault(
+            email,
+            (kind, name or (employee_name if kind is RecipientKind.EMPLOYEE else None), email),
+        )
+    return list(chosen.values())
+
+
+async def check_drafts(
+    *, session: AsyncSession, principal: Principal, drafts: Sequence[Draft]
+) -> list[Ready | list[PortalError]]:
+    """Per draft, the authorization ready to insert or its user errors (nothing written)."""
+    if principal.kind not in (PrincipalKind.USER, PrincipalKind.API_CLIENT):
+        raise ValueError("only an account's people and HR systems create authorizations")
+    facts = await _facts(session, principal, drafts)
+    seen: dict[tuple[uuid.UUID, str], int] = {}
+    seen_people: dict[tuple[uuid.UUID, str, str, date], int] = {}
+    answers: list[Ready | list[PortalError]] = []
+    for index, draft in enumerate(drafts):
+        errors: list[PortalError] = []
+        ready = _check_one(draft, facts, errors, seen, seen_people, index)
+        answers.append(ready if ready is not None and not errors else errors)
+    return answers
