@@ -54,6 +54,11 @@ class RecordVisitInput:
         description="An ACTIVE authorization of the same employee valid on the visit's date; "
         "it becomes USED.",
     )
+    authorization_number: str | None = strawberry.field(
+        default=None,
+        description="The same, by the number printed (and QR-encoded) on the authorization, as "
+        "the front desk scans it; instead of `authorizationId`.",
+    )
 
 
 @strawberry.input(description="Move a visit one step forward.")
@@ -196,6 +201,7 @@ class IngestionMutations:
                 visit_type=input.visit_type,
                 claim_number=input.claim_number,
                 authorization_id=authorization_id,
+                authorization_number=input.authorization_number,
             )
         except PortalError as error:
             return RecordVisitPayload(visit=None, user_errors=await _refused(info, error))

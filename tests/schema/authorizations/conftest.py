@@ -31,6 +31,7 @@ from portal.models.enums import (
 from portal.schema.authorizations import Authorization as AuthorizationNode
 from portal.schema.relay import global_id
 from portal.seed.reference import reference_id
+from tests.mail.conftest import inbox, mail_settings  # noqa: F401 -- re-exported fixtures
 from tests.schema.users.conftest import clients  # noqa: F401 -- re-exported fixture
 from tests.support.graphql import GraphQLClient
 from tests.support.world import PASSWORD, World
