@@ -22,7 +22,10 @@ from tests.support.world import World
 EXTEND = """
 mutation ($input: ExtendAuthorizationInput!) {
   extendAuthorization(input: $input) {
-    authorization { status validUntil history { kind previousValidUntil newValidUntil note recipientEmail } }
+    authorization {
+      status validUntil
+      history { kind previousValidUntil newValidUntil note recipientEmail }
+    }
     userErrors { field code }
   }
 }
