@@ -272,3 +272,24 @@ def endpoint_in_transaction(app: Any, sessionmaker: Any) -> Any:
     endpoint.sessionmaker = sessionmaker
     yield endpoint
     endpoint.sessionmaker = saved
+
+
+async def see_everything(db: AsyncSession) -> None:
+    """Requests in the test's one transaction leave their own account scope on the shared
+    connection (transaction-local settings): counting across accounts resets it first."""
+    import sqlalchemy as sa
+
+    await db.execute(sa.text("SELECT set_config('portal.all_accounts', 'on', true)"))
+
+
+async def counts(db: AsyncSession) -> tuple[int, int, int]:
+    """How many authorizations, employees and outbox messages exist (every account)."""
+    import sqlalchemy as sa
+
+    from portal.models import OutboxMessage
+
+    await see_everything(db)
+    found = []
+    for table in (Authorization, Employee, OutboxMessage):
+        found.append(int(await db.scalar(sa.select(sa.func.count()).select_from(table)) or 0))
+    return found[0], found[1], found[2]

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from portal.models import Authorization, Employee, IdempotencyKey, OutboxMessage
+from portal.models import Authorization, IdempotencyKey, OutboxMessage
 from portal.models.enums import OutboxChannel
 from portal.schema.accounts import Location
 from portal.schema.catalog import Service as ServiceNode
@@ -23,6 +23,7 @@ from tests.schema.authorizations.conftest import (
     CREATE,
     base_input,
     center_gid,
+    counts,
     employee_gid,
     service_gid,
 )
@@ -34,13 +35,6 @@ async def create(client: GraphQLClient, given: dict[str, Any]) -> dict[str, Any]
     data = (await client(CREATE, {"input": given})).ok()
     payload: dict[str, Any] = data["createAuthorization"]
     return payload
-
-
-async def counts(db: AsyncSession) -> tuple[int, int, int]:
-    authorizations = await db.scalar(sa.select(sa.func.count()).select_from(Authorization))
-    employees = await db.scalar(sa.select(sa.func.count()).select_from(Employee))
-    outbox = await db.scalar(sa.select(sa.func.count()).select_from(OutboxMessage))
-    return int(authorizations or 0), int(employees or 0), int(outbox or 0)
 
 
 async def outbox_of(db: AsyncSession, authorization_gid: str, raw_id: str) -> list[OutboxMessage]:

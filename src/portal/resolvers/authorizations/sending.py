@@ -175,10 +175,11 @@ def send_rows(
     return events, outbox
 
 
-async def insert_rows(session: AsyncSession, table: Any, rows: Sequence[dict[str, Any]]) -> None:
-    """One INSERT for all ``rows`` (executemany), nothing when there are none."""
+async def insert_rows(session: AsyncSession, model: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """One INSERT for all ``rows`` (a Core executemany on the model's table, not the ORM's bulk
+    insert, which splits rows by the columns they leave null); nothing when there are none."""
     if rows:
-        await session.execute(sa.insert(table), list(rows))
+        await session.execute(sa.insert(model.__table__), list(rows))
 
 
 async def insert_authorizations(
