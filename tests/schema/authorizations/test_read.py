@@ -251,3 +251,14 @@ async def test_a_page_costs_a_fixed_number_of_statements(
     count_queries.reset()
     (await staff_client(PAGE.replace("first: 50", "first: 1"))).ok()
     assert many <= count_queries.count + 1, count_queries.statements
+
+
+async def test_an_hr_system_reading_visits_but_not_authorizations_is_refused_the_field(
+    http: Any, tokens: Any, db: Any, world: World, authorizations: Authorizations
+) -> None:
+    from tests.schema.authorizations.conftest import hr_client
+
+    _, client = await hr_client(db, world, tokens, http, ("visits:read",))
+    query = "{ employees(first: 1) { nodes { firstName authorizations { number } } } }"
+    response = await client(query)
+    assert_forbidden(response, ["employees", "nodes", 0, "authorizations"])

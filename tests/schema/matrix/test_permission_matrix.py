@@ -15,10 +15,12 @@ import pytest
 
 from portal.schema.accounts import Account, Contact
 from portal.schema.api_clients import ApiClient
+from portal.schema.authorizations import Authorization
 from portal.schema.catalog import MedicalCenter
 from portal.schema.documents import Document
 from portal.schema.employees import Employee
 from portal.schema.relay import global_id
+from portal.schema.service_packages import ServicePackage
 from portal.schema.users import PortalUser
 from portal.schema.visits import Visit
 from tests.support.graphql import GraphQLClient, assert_unauthenticated
@@ -33,6 +35,10 @@ SIGNED_IN = PEOPLE | {"api_client", "provider_client"}
 INGESTION = {"staff", "provider_client"}
 # view account info, locations, contacts and their roles: people and `account:read` clients.
 ACCOUNT_READERS = PEOPLE | {"api_client"}
+# Authorizations: see (people and staff; `authorizations:read` clients, which the world's API
+# client is not), create/extend/cancel (people, not staff), delete (User Admins).
+AUTHORIZATION_READERS = PEOPLE
+AUTHORIZATION_WRITERS = ADMINS | {"basic", "visits"}
 
 
 @dataclass(frozen=True)
@@ -170,6 +176,89 @@ ROWS = [
         {"staff"},
     ),
     _row(
+        "see authorizations",
+        "authorizations",
+        "{ authorizations { totalCount } }",
+        AUTHORIZATION_READERS,
+    ),
+    _row(
+        "create authorizations",
+        "createAuthorization",
+        "mutation ($employee: ID!) { createAuthorization(input: {employeeId: $employee, "
+        "modality: TELEMEDICINE, serviceIds: []}) { userErrors { code } } }",
+        AUTHORIZATION_WRITERS,
+    ),
+    _row(
+        "create authorizations",
+        "createAuthorizationsFromTemplate",
+        "mutation ($authorization: ID!, $employee: ID!) { createAuthorizationsFromTemplate("
+        "input: {templateId: $authorization, employees: [{employeeId: $employee}]}) "
+        "{ userErrors { code } } }",
+        AUTHORIZATION_WRITERS,
+    ),
+    _row(
+        "create authorizations (send)",
+        "sendAuthorization",
+        "mutation ($authorization: ID!) { sendAuthorization(input: {id: $authorization}) "
+        "{ userErrors { code } } }",
+        AUTHORIZATION_WRITERS,
+    ),
+    _row(
+        "extend, cancel",
+        "extendAuthorization",
+        "mutation ($authorization: ID!) { extendAuthorization(input: {id: $authorization, "
+        'validUntil: "2030-01-01"}) { userErrors { code } } }',
+        AUTHORIZATION_WRITERS,
+    ),
+    _row(
+        "extend, cancel",
+        "cancelAuthorization",
+        "mutation ($authorization: ID!) { cancelAuthorization(input: {id: $authorization}) "
+        "{ userErrors { code } } }",
+        AUTHORIZATION_WRITERS,
+    ),
+    _row(
+        "delete authorizations",
+        "deleteAuthorization",
+        "mutation ($authorization: ID!) { deleteAuthorization(input: {id: $authorization}) "
+        "{ userErrors { code } } }",
+        ADMINS,
+    ),
+    _row(
+        "see authorizations (print)",
+        "prepareAuthorizationDownload",
+        "mutation ($authorization: ID!) { prepareAuthorizationDownload(input: "
+        "{id: $authorization}) { userErrors { code } } }",
+        AUTHORIZATION_READERS,
+    ),
+    _row(
+        "view account info (service packages)",
+        "account.servicePackages",
+        "query ($account: ID!) { account(id: $account) { servicePackages { name } } }",
+        ACCOUNT_READERS,
+    ),
+    _row(
+        "service packages (staff)",
+        "createServicePackage",
+        'mutation ($account: ID!) { createServicePackage(input: {accountId: $account, name: "x", '
+        "serviceIds: []}) { userErrors { code } } }",
+        {"staff"},
+    ),
+    _row(
+        "service packages (staff)",
+        "updateServicePackage",
+        "mutation ($package: ID!) { updateServicePackage(input: {id: $package}) "
+        "{ userErrors { code } } }",
+        {"staff"},
+    ),
+    _row(
+        "service packages (staff)",
+        "archiveServicePackage",
+        "mutation ($package: ID!) { archiveServicePackage(input: {id: $package}) "
+        "{ userErrors { code } } }",
+        {"staff"},
+    ),
+    _row(
         "own sign-in session",
         "logoutEverywhere",
         "mutation { logoutEverywhere { sessionsEnded } }",
@@ -192,6 +281,8 @@ def _variables(query: str, actor: str, world: World) -> dict[str, Any]:
         "center": global_id(MedicalCenter, uuid.UUID(NOBODY)),
         "visit": global_id(Visit, uuid.UUID(NOBODY)),
         "document": global_id(Document, uuid.UUID(NOBODY)),
+        "authorization": global_id(Authorization, uuid.UUID(NOBODY)),
+        "package": global_id(ServicePackage, uuid.UUID(NOBODY)),
     }
     return {name: value for name, value in candidates.items() if f"${name}" in query}
 
