@@ -27,7 +27,14 @@ from portal.models import (
     Service,
 )
 from portal.models.enums import CENTER_MODALITIES, Modality
-from portal.seed.pdfs import PRODUCER, latin1
+
+PRODUCER = "Employer Health Portal"
+
+
+def latin1(text: str) -> str:
+    """Text the PDF core fonts can draw: anything outside Latin-1 becomes ``?``."""
+    return text.encode("latin-1", "replace").decode("latin-1")
+
 
 TELEMEDICINE_INSTRUCTIONS = (
     "This is a telemedicine visit: no center visit is needed. Call 1-800-555-0199 (24 hours a "

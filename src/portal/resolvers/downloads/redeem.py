@@ -114,6 +114,8 @@ async def redeem_download(
     # The ticket is spent whatever happens next: a second try needs a new prepare.
     await session.commit()
     if ticket.authorization_id is not None:
+        # The second kind of ticket: one authorization's printable PDF (imported here because
+        # that module builds on this package's tickets).
         from portal.resolvers.authorizations.printing import redeem_authorization
 
         return await redeem_authorization(
