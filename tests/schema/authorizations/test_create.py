@@ -360,3 +360,21 @@ async def test_a_refused_call_does_not_keep_its_key(
     assert keys == 0
     fixed = await create(admin_client, base_input(world, idempotencyKey="k-fix"))
     assert fixed["userErrors"] == []
+
+
+async def test_a_third_party_administrator_authorizes_a_clients_employee(
+    tpa_client: GraphQLClient, world: World
+) -> None:
+    # When Northwind's admin authorizes telemedicine for Carl, an employee of its client Contoso
+    given = base_input(
+        world,
+        employeeId=employee_gid(world.results.carl.id),
+        modality="TELEMEDICINE",
+        medicalCenterId=None,
+    )
+    payload = await create(tpa_client, given)
+    # Then it is made in Contoso's account, emailed to Carl, and Northwind sees it
+    assert payload["userErrors"] == []
+    assert payload["authorization"]["employee"]["firstName"] == "Carl"
+    listed = (await tpa_client("{ authorizations { nodes { id } } }")).ok()
+    assert payload["authorization"]["id"] in [n["id"] for n in listed["authorizations"]["nodes"]]
