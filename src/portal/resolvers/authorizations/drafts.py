@@ -281,7 +281,7 @@ def _new_employee(
     seen: dict[tuple[uuid.UUID, str], int],
     seen_people: dict[tuple[uuid.UUID, str, str, date], int],
     index: int,
-) -> tuple[uuid.UUID, dict[str, object]] | None:
+) -> Employee | None:
     given = draft.new_employee
     assert given is not None
     prefix = f"{draft.employee_field}newEmployee."
@@ -354,17 +354,31 @@ def _new_employee(
         return None
     seen[(account_id, number)] = index
     seen_people[person] = index
-    employee_id = uuid.uuid4()
-    return employee_id, {
-        "id": employee_id,
-        "account_id": account_id,
-        "location_id": location.id,
-        "first_name": first,
-        "last_name": last,
-        "date_of_birth": given.date_of_birth,
-        "employee_number": number,
-        "email": email,
-        "phone": phone,
+    return Employee(
+        id=uuid.uuid4(),
+        account_id=account_id,
+        location_id=location.id,
+        first_name=first,
+        last_name=last,
+        date_of_birth=given.date_of_birth,
+        employee_number=number,
+        email=email,
+        phone=phone,
+    )
+
+
+def _insert_values(employee: Employee) -> dict[str, object]:
+    """The new employee's row, for the one INSERT of every new employee."""
+    return {
+        "id": employee.id,
+        "account_id": employee.account_id,
+        "location_id": employee.location_id,
+        "first_name": employee.first_name,
+        "last_name": employee.last_name,
+        "date_of_birth": employee.date_of_birth,
+        "employee_number": employee.employee_number,
+        "email": employee.email,
+        "phone": employee.phone,
     }
 
 
@@ -378,8 +392,6 @@ def _check_one(
 ) -> Ready | None:
     # The employee: an existing one, or a new one created with the authorization.
     employee_row: dict[str, object] | None = None
-    employee_email: str | None = None
-    employee_name: str | None = None
     if (draft.employee_id is None) == (draft.new_employee is None):
         errors.append(
             BadUserInput(
@@ -397,18 +409,15 @@ def _check_one(
                 )
             )
             return None
-        employee_id, account_id, home = employee.id, employee.account_id, employee.location_id
-        employee_email = clean_email(employee.email)
-        employee_name = f"{employee.first_name} {employee.last_name}"
     else:
         made = _new_employee(draft, facts, errors, seen, seen_people, index)
         if made is None:
             return None
-        employee_id, employee_row = made
-        account_id = employee_row["account_id"]  # type: ignore[assignment]
-        home = employee_row["location_id"]  # type: ignore[assignment]
-        employee_email = employee_row["email"]  # type: ignore[assignment]
-        employee_name = f"{employee_row['first_name']} {employee_row['last_name']}"
+        employee = made
+        employee_row = _insert_values(made)
+    employee_id, account_id, home = employee.id, employee.account_id, employee.location_id
+    employee_email = clean_email(employee.email)
+    employee_name = f"{employee.first_name} {employee.last_name}"
     account = facts.accounts[account_id]
 
     location_id = draft.location_id or home
