@@ -27,13 +27,8 @@ from portal.models import (
 )
 from portal.models.base import utcnow
 from portal.models.enums import AuthorizationEventKind, AuthorizationState, AuthorizationStatus
-from portal.resolvers.authorizations.drafts import (
-    MAX_VALIDITY_DAYS,
-    InvalidDrafts,
-    RecipientDraft,
-    check_recipients,
-    clean_email,
-)
+from portal.resolvers.authorizations.drafts import MAX_VALIDITY_DAYS, InvalidDrafts, RecipientDraft
+from portal.resolvers.authorizations.recipients import check_recipients, clean_email
 from portal.resolvers.authorizations.records import (
     authorization_status_expression,
     visible_authorizations_condition,

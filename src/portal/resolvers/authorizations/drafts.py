@@ -7,44 +7,37 @@ insert) or its user errors with field paths. Nothing here writes."""
 
 from __future__ import annotations
 
-import re
 import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from portal.auth.principal import Principal, PrincipalKind
 from portal.ids import global_id
 from portal.models import (
-    Account,
-    Contact,
     Employee,
-    Location,
-    MedicalCenter,
-    Service,
-    ServicePackage,
-    ServicePackageItem,
 )
 from portal.models.enums import CENTER_MODALITIES, Modality, RecipientKind
+from portal.resolvers.authorizations.facts import Facts, load_facts
+from portal.resolvers.authorizations.recipients import (
+    EMAIL,
+    MAX_EMAIL,
+    check_recipients,
+    clean_email,
+)
 from portal.resolvers.errors import BadUserInput, ErrorCode, NotFound, PortalError
-from portal.resolvers.loading import equals_any
 
 MAX_VALIDITY_DAYS = 365
 MAX_SERVICES = 50
-MAX_RECIPIENTS = 20
 MAX_INSTRUCTIONS = 2000
 MAX_NAME = 100
 MAX_EMPLOYEE_NUMBER = 32
-MAX_EMAIL = 254
 MAX_PHONE = 32
 # A little slack for time zones west of UTC: "today" there may still be yesterday here.
 BACKDATING_DAYS = 1
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -131,138 +124,6 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
-def clean_email(value: str | None) -> str | None:
-    text = (value or "").strip().lower()
-    return text or None
-
-
-@dataclass
-class _Facts:
-    """What the drafts name, read in a fixed number of statements."""
-
-    employees: dict[uuid.UUID, Employee]
-    locations: dict[uuid.UUID, Location]
-    accounts: dict[uuid.UUID, Account]
-    contact_emails: dict[uuid.UUID, set[str]]
-    services: dict[uuid.UUID, bool]
-    packages: dict[uuid.UUID, ServicePackage]
-    package_items: dict[uuid.UUID, list[uuid.UUID]]
-    centers: dict[uuid.UUID, MedicalCenter]
-    duplicates_by_number: dict[tuple[uuid.UUID, str], uuid.UUID]
-    duplicates_by_person: dict[tuple[uuid.UUID, str, str, date], uuid.UUID]
-
-
-async def _facts(session: AsyncSession, principal: Principal, drafts: Sequence[Draft]) -> _Facts:
-    scope = principal.scope
-    employee_ids = {d.employee_id for d in drafts if d.employee_id is not None}
-    employees = {
-        e.id: e
-        for e in await session.scalars(
-            sa.select(Employee).where(
-                equals_any(col(Employee.id), employee_ids), scope.filter(col(Employee.account_id))
-            )
-        )
-    }
-    location_ids = {d.location_id for d in drafts if d.location_id is not None}
-    location_ids |= {d.new_employee.location_id for d in drafts if d.new_employee is not None}
-    locations = {
-        row.id: row
-        for row in await session.scalars(
-            sa.select(Location).where(
-                equals_any(col(Location.id), location_ids), scope.filter(col(Location.account_id))
-            )
-        )
-    }
-    account_ids = {e.account_id for e in employees.values()} | {
-        loc.account_id for loc in locations.values()
-    }
-    accounts = {
-        row.id: row
-        for row in await session.scalars(
-            sa.select(Account).where(
-                equals_any(col(Account.id), account_ids), scope.filter(col(Account.id))
-            )
-        )
-    }
-    contact_emails: dict[uuid.UUID, set[str]] = {}
-    for account_id, email in await session.execute(
-        sa.select(col(Contact.account_id), sa.func.lower(col(Contact.work_email))).where(
-            equals_any(col(Contact.account_id), account_ids), col(Contact.is_active).is_(True)
-        )
-    ):
-        contact_emails.setdefault(account_id, set()).add(email)
-    package_ids = {d.service_package_id for d in drafts if d.service_package_id is not None}
-    packages = {
-        row.id: row
-        for row in await session.scalars(
-            sa.select(ServicePackage).where(
-                equals_any(col(ServicePackage.id), package_ids),
-                scope.filter(col(ServicePackage.account_id)),
-            )
-        )
-    }
-    package_items: dict[uuid.UUID, list[uuid.UUID]] = {}
-    for package_id, service_id in await session.execute(
-        sa.select(col(ServicePackageItem.package_id), col(ServicePackageItem.service_id)).where(
-            equals_any(col(ServicePackageItem.package_id), packages)
-        )
-    ):
-        package_items.setdefault(package_id, []).append(service_id)
-    service_ids = {s for d in drafts for s in d.service_ids} | {
-        s for items in package_items.values() for s in items
-    }
-    found = await session.execute(
-        sa.select(col(Service.id), col(Service.is_active)).where(
-            equals_any(col(Service.id), service_ids)
-        )
-    )
-    services: dict[uuid.UUID, bool] = {row[0]: row[1] for row in found}
-    center_ids = {d.medical_center_id for d in drafts if d.medical_center_id is not None}
-    centers = {
-        row.id: row
-        for row in await session.scalars(
-            sa.select(MedicalCenter).where(equals_any(col(MedicalCenter.id), center_ids))
-        )
-    }
-    by_number: dict[tuple[uuid.UUID, str], uuid.UUID] = {}
-    by_person: dict[tuple[uuid.UUID, str, str, date], uuid.UUID] = {}
-    new = [d.new_employee for d in drafts if d.new_employee is not None]
-    if new:
-        numbers = {n.employee_number.strip() for n in new}
-        births = {n.date_of_birth for n in new}
-        rows = await session.execute(
-            sa.select(
-                col(Employee.id),
-                col(Employee.account_id),
-                col(Employee.employee_number),
-                sa.func.lower(col(Employee.first_name)),
-                sa.func.lower(col(Employee.last_name)),
-                col(Employee.date_of_birth),
-            ).where(
-                equals_any(col(Employee.account_id), account_ids),
-                sa.or_(
-                    col(Employee.employee_number).in_(numbers),
-                    col(Employee.date_of_birth).in_(births),
-                ),
-            )
-        )
-        for employee_id, account_id, number, first, last, born in rows:
-            by_number[(account_id, number)] = employee_id
-            by_person[(account_id, first.strip(), last.strip(), born)] = employee_id
-    return _Facts(
-        employees=employees,
-        locations=locations,
-        accounts=accounts,
-        contact_emails=contact_emails,
-        services=services,
-        packages=packages,
-        package_items=package_items,
-        centers=centers,
-        duplicates_by_number=by_number,
-        duplicates_by_person=by_person,
-    )
-
-
 def _text(
     value: str | None, *, field: str, limit: int, required: bool, errors: list[PortalError]
 ) -> str | None:
@@ -276,7 +137,7 @@ def _text(
 
 def _new_employee(
     draft: Draft,
-    facts: _Facts,
+    facts: Facts,
     errors: list[PortalError],
     seen: dict[tuple[uuid.UUID, str], int],
     seen_people: dict[tuple[uuid.UUID, str, str, date], int],
@@ -384,7 +245,7 @@ def _insert_values(employee: Employee) -> dict[str, object]:
 
 def _check_one(
     draft: Draft,
-    facts: _Facts,
+    facts: Facts,
     errors: list[PortalError],
     seen: dict[tuple[uuid.UUID, str], int],
     seen_people: dict[tuple[uuid.UUID, str, str, date], int],
@@ -545,70 +406,13 @@ def _check_one(
     )
 
 
-def recipient_allowed(
-    email: str, *, account: Account, contact_emails: set[str], employee_email: str | None
-) -> bool:
-    """The employee, the account's contacts, and addresses at the account's own domains."""
-    domain = email.rpartition("@")[2]
-    return (
-        email == employee_email
-        or email in contact_emails
-        or domain in {d.lower() for d in account.email_domains}
-    )
-
-
-def check_recipients(
-    given: Sequence[RecipientDraft],
-    *,
-    account: Account,
-    contact_emails: set[str],
-    employee_email: str | None,
-    employee_name: str | None,
-    include_employee: bool,
-    errors: list[PortalError],
-) -> list[tuple[RecipientKind, str | None, str]]:
-    """The recipients to keep (deduplicated, the employee first), or user errors."""
-    if len(given) > MAX_RECIPIENTS:
-        errors.append(BadUserInput(f"At most {MAX_RECIPIENTS} recipients.", field="recipients"))
-        return []
-    chosen: dict[str, tuple[RecipientKind, str | None, str]] = {}
-    if include_employee and employee_email:
-        chosen[employee_email] = (RecipientKind.EMPLOYEE, employee_name, employee_email)
-    for position, recipient in enumerate(given):
-        email = clean_email(recipient.email)
-        field = f"recipients.{position}.email"
-        if email is None or len(email) > MAX_EMAIL or not EMAIL.match(email):
-            errors.append(BadUserInput("This is not an email address.", field=field))
-            continue
-        name = (recipient.name or "").strip()[:200] or None
-        if not recipient_allowed(
-            email, account=account, contact_emails=contact_emails, employee_email=employee_email
-        ):
-            errors.append(
-                PortalError(
-                    "An authorization holds health information: it may be emailed only to the "
-                    "employee, your account's contacts, or addresses at your company's own email "
-                    "domains.",
-                    code=ErrorCode.RECIPIENT_NOT_ALLOWED,
-                    field=field,
-                )
-            )
-            continue
-        kind = RecipientKind.EMPLOYEE if email == employee_email else RecipientKind.OTHER
-        chosen.setdefault(
-            email,
-            (kind, name or (employee_name if kind is RecipientKind.EMPLOYEE else None), email),
-        )
-    return list(chosen.values())
-
-
 async def check_drafts(
     *, session: AsyncSession, principal: Principal, drafts: Sequence[Draft]
 ) -> list[Ready | list[PortalError]]:
     """Per draft, the authorization ready to insert or its user errors (nothing written)."""
     if principal.kind not in (PrincipalKind.USER, PrincipalKind.API_CLIENT):
         raise ValueError("only an account's people and HR systems create authorizations")
-    facts = await _facts(session, principal, drafts)
+    facts = await load_facts(session, principal, drafts)
     seen: dict[tuple[uuid.UUID, str], int] = {}
     seen_people: dict[tuple[uuid.UUID, str, str, date], int] = {}
     answers: list[Ready | list[PortalError]] = []

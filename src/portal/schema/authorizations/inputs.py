@@ -10,13 +10,8 @@ from datetime import date
 import strawberry
 
 from portal.models.enums import Modality
-from portal.resolvers.authorizations.drafts import (
-    MAX_RECIPIENTS,
-    MAX_SERVICES,
-    Draft,
-    NewEmployee,
-    RecipientDraft,
-)
+from portal.resolvers.authorizations.drafts import MAX_SERVICES, Draft, NewEmployee, RecipientDraft
+from portal.resolvers.authorizations.recipients import MAX_RECIPIENTS
 from portal.resolvers.errors import BadUserInput
 from portal.schema.accounts import Location
 from portal.schema.authorizations.types import strawberry_modality
