@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from portal.auth.principal import Principal
 from portal.models import Account, Service, ServicePackage, ServicePackageItem
 from portal.models.base import utcnow
 from portal.models.db import AccountScope
-from portal.resolvers.errors import BadUserInput, NotFound
+from portal.resolvers.errors import BadUserInput, NotFound, PortalError
+from portal.resolvers.idempotency import Replay, claim_key, record_result
 from portal.resolvers.loading import equals_any, in_key_order
 
 MAX_NAME = 200
@@ -134,26 +137,56 @@ async def _flush_unique_name(session: AsyncSession) -> None:
 async def create_service_package(
     *,
     session: AsyncSession,
+    principal: Principal,
     account_id: uuid.UUID,
     name: str,
     description: str | None,
     service_ids: Sequence[uuid.UUID],
+    idempotency_key: str | None = None,
+    request: Any = None,
 ) -> ServicePackage:
-    """Staff: a new package for the account (any account: staff see every one)."""
-    cleaned = _name(name)
-    text = _description(description)
-    if (
-        await session.scalar(sa.select(col(Account.id)).where(col(Account.id) == account_id))
-        is None
-    ):
-        raise NotFound("No account has this id.", field="accountId")
-    services = await _services(session, service_ids)
-    package = ServicePackage(account_id=account_id, name=cleaned, description=text)
-    session.add(package)
-    await _flush_unique_name(session)
-    await _replace_items(session, package, services)
-    await session.flush()
-    await session.commit()
+    """Staff: a new package for the account (any account: staff see every one). With an
+    idempotency key, a retry answers the package the first call made."""
+    try:
+        claim = None
+        if idempotency_key is not None:
+            outcome = await claim_key(
+                session=session,
+                principal=principal,
+                operation="createServicePackage",
+                key=idempotency_key,
+                request=request,
+            )
+            if isinstance(outcome, Replay):
+                await session.rollback()
+                made = await session.get(
+                    ServicePackage, uuid.UUID(outcome.result["servicePackageId"])
+                )
+                if made is None:  # removed since: the key's answer no longer exists
+                    raise NotFound(UNKNOWN_PACKAGE, field="idempotencyKey")
+                return made
+            claim = outcome
+        cleaned = _name(name)
+        text = _description(description)
+        account = await session.scalar(
+            sa.select(col(Account.id)).where(col(Account.id) == account_id)
+        )
+        if account is None:
+            raise NotFound("No account has this id.", field="accountId")
+        services = await _services(session, service_ids)
+        package = ServicePackage(account_id=account_id, name=cleaned, description=text)
+        session.add(package)
+        await _flush_unique_name(session)
+        await _replace_items(session, package, services)
+        await session.flush()
+        if claim is not None:
+            await record_result(
+                session=session, claim=claim, result={"servicePackageId": str(package.id)}
+            )
+        await session.commit()
+    except PortalError:
+        await session.rollback()
+        raise
     return package
 
 

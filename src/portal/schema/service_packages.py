@@ -58,6 +58,10 @@ class CreateServicePackageInput:
     name: str
     description: str | None = None
     service_ids: list[strawberry.ID]
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="A retry with the same key and input answers the first package (24 hours).",
+    )
 
 
 @strawberry.input
@@ -124,10 +128,13 @@ class ServicePackageMutations:
         try:
             package = await package_resolvers.create_service_package(
                 session=info.context.session,
+                principal=info.context.principal,
                 account_id=decode_global_id(input.account_id, field="accountId", expected=Account),
                 name=input.name,
                 description=input.description,
                 service_ids=_service_ids(input.service_ids),
+                idempotency_key=input.idempotency_key,
+                request=input,
             )
         except PortalError as error:
             return _failed(error)

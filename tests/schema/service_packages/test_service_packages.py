@@ -187,3 +187,16 @@ async def test_only_staff_manage_packages(
 ) -> None:
     response = await clients[actor](CREATE_PACKAGE, {"input": new_package(world)})
     assert_forbidden(response, ["createServicePackage"])
+
+
+async def test_an_idempotent_retry_answers_the_first_package(
+    staff_client: GraphQLClient, world: World
+) -> None:
+    given = {"input": new_package(world, idempotencyKey="package-1")}
+    first = (await staff_client(CREATE_PACKAGE, given)).ok()["createServicePackage"]
+    again = (await staff_client(CREATE_PACKAGE, given)).ok()["createServicePackage"]
+    assert again["userErrors"] == []
+    assert again["servicePackage"]["id"] == first["servicePackage"]["id"]
+    other = {"input": new_package(world, name="Other", idempotencyKey="package-1")}
+    refused = (await staff_client(CREATE_PACKAGE, other)).ok()["createServicePackage"]
+    assert refused["userErrors"] == [{"field": "idempotencyKey", "code": "IDEMPOTENCY_KEY_REUSED"}]
