@@ -36,6 +36,8 @@ class Created:
 
     authorization_ids: tuple[uuid.UUID, ...]
     replayed: bool = False
+    # Employees given inline and created with them (not known on a replay).
+    new_employee_ids: tuple[uuid.UUID, ...] = ()
 
 
 async def _write(
@@ -80,7 +82,10 @@ async def _write(
         # Nothing of a refused call stays: not the key, not a new employee.
         await session.rollback()
         raise
-    return Created(authorization_ids=ids)
+    return Created(
+        authorization_ids=ids,
+        new_employee_ids=tuple(r.employee_id for r in ready if r.new_employee is not None),
+    )
 
 
 async def create_authorization(

@@ -145,6 +145,8 @@ class AuthorizationMutations:
             return CreateAuthorizationPayload(authorization=None, user_errors=_errors(error))
         if not created.replayed:
             _audit(info, "authorization.created", created.authorization_ids, sent=input.send)
+        if created.new_employee_ids:
+            _audit(info, "employee.created", created.new_employee_ids)
         [authorization_id] = created.authorization_ids
         return CreateAuthorizationPayload(
             authorization=await _read(info, authorization_id), user_errors=[]
@@ -377,6 +379,8 @@ class AuthorizationMutations:
                 template_id=str(drafts[0].template_id),
                 sent=input.send,
             )
+        if created.new_employee_ids:
+            _audit(info, "employee.created", created.new_employee_ids)
         loaded = await context.loaders.authorization.load_many(created.authorization_ids)
         return CreateAuthorizationsFromTemplatePayload(
             authorizations=[Authorization.read(info, row) for row in loaded if row is not None],
