@@ -232,6 +232,19 @@ ROWS = [
         AUTHORIZATION_READERS,
     ),
     _row(
+        "see authorizations (an employee's)",
+        "employees.nodes.0.authorizations",
+        "{ employees(first: 1) { nodes { authorizations { number } } } }",
+        AUTHORIZATION_READERS,
+    ),
+    _row(
+        "view account info (authorization settings)",
+        "account.emailDomains",
+        "query ($account: ID!) { account(id: $account) { emailDomains "
+        "authorizationValidityDays } }",
+        ACCOUNT_READERS,
+    ),
+    _row(
         "view account info (service packages)",
         "account.servicePackages",
         "query ($account: ID!) { account(id: $account) { servicePackages { name } } }",
@@ -291,7 +304,7 @@ def _at(data: Any, path: list[str]) -> Any:
     for part in path:
         if data is None:
             return None
-        data = data[part]
+        data = data[int(part)] if isinstance(data, list) else data[part]
     return data
 
 
@@ -299,6 +312,9 @@ def _denied_at(path: list[str], actor: str) -> list[str]:
     """Where the denial lands: a nested field of ``account`` is never reached by an actor that
     may not read the account itself."""
     if len(path) > 1 and path[0] == "account" and actor not in ACCOUNT_READERS:
+        return path[:1]
+    # Looking employees up: people and `visits:read` clients (the world's client is not one).
+    if len(path) > 1 and path[0] == "employees" and actor not in PEOPLE:
         return path[:1]
     return path
 
@@ -323,7 +339,8 @@ async def test_who_may_do_what(
     else:
         # Then everyone else gets FORBIDDEN at the field, and null there
         denied = [e for e in response.errors if e.get("extensions", {}).get("code") == "FORBIDDEN"]
-        assert [e["path"] for e in denied] == [_denied_at(path, actor)], (
+        expected = [int(p) if p.isdigit() else p for p in _denied_at(path, actor)]
+        assert [e["path"] for e in denied] == [expected], (
             row.capability,
             response.body,
         )
