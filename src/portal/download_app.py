@@ -159,12 +159,13 @@ class DownloadEndpoint:
             )
         await self._audit(principal=principal, meta=meta, entries=outcome.audit_entries)
         pdf = outcome.pdf
+        pdf_name = outcome.filename
         return StreamingResponse(
             pdf.chunks(),
             media_type="application/pdf",
             headers={
                 "Content-Disposition": (
-                    f'attachment; filename="{attachment_name(datetime.now(UTC))}"'
+                    f'attachment; filename="{pdf_name or attachment_name(datetime.now(UTC))}"'
                 ),
                 "Content-Length": str(pdf.size),
                 "Cache-Control": "no-store",

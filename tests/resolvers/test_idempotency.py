@@ -12,10 +12,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from portal.auth.principal import Principal, PrincipalKind
+from portal.mail.worker import purge_idempotency_keys
 from portal.models import IdempotencyKey
 from portal.models.db import create_sessionmaker, scoped_session
 from portal.models.enums import Role
@@ -297,3 +298,33 @@ async def test_a_concurrent_call_runs_when_the_first_rolls_back(
     outcomes = await asyncio.gather(failing_first(), second())
     assert isinstance(outcomes[0], Claim)
     assert isinstance(outcomes[1], Claim)
+
+
+async def test_the_worker_purges_expired_keys(
+    db: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], world: World
+) -> None:
+    # Given one expired and one live key
+    principal = admin(world)
+    for key, hours in (("old", -1), ("live", 5)):
+        claimed = await claim_key(
+            session=db, principal=principal, operation="createThing", key=key, request={}
+        )
+        assert isinstance(claimed, Claim)
+        await record_result(session=db, claim=claimed, result={})
+        await db.execute(
+            sa.update(IdempotencyKey)
+            .where(col(IdempotencyKey.id) == claimed.id)
+            .values(
+                created_at=sa.func.now() - timedelta(hours=30),
+                expires_at=sa.func.now() + timedelta(hours=hours),
+            )
+        )
+    await db.commit()
+    # When the worker's housekeeping runs
+    purged = await purge_idempotency_keys(sessionmaker)
+    # Then only the expired key is gone
+    assert purged == 1
+    remaining = await db.scalars(
+        sa.select(col(IdempotencyKey.key)).where(col(IdempotencyKey.principal_id) == principal.id)
+    )
+    assert list(remaining) == ["live"]

@@ -30,6 +30,7 @@ from portal.models import (
     ReportSubscription,
     ReportType,
     Service,
+    ServicePackage,
     SQLModel,
     StaffUser,
     SupportComment,
@@ -42,6 +43,7 @@ from portal.models.db import AccountScope, scoped_session
 from portal.models.enums import (
     AccessRequestStatus,
     AuthorizationState,
+    AuthorizationStatus,
     Permission,
     Role,
     SupportRequestStatus,
@@ -547,3 +549,38 @@ async def test_new_request_numbers_continue_after_the_demos(
     assert highest == "SR-000020"
     assert following is not None
     assert following > 20
+
+
+async def test_acme_has_authorizations_in_every_status_and_a_template(
+    seeded: Seeded, sessionmaker: Sessions
+) -> None:
+    acme = demo_id("account", "acme")
+    basic = demo_id("user", "basic@acme.example")
+
+    def status(state: AuthorizationState, valid_until: date) -> str:
+        # As `authorizations` derives it, on the demo's day.
+        if state is AuthorizationState.ACTIVE and valid_until < TODAY:
+            return AuthorizationStatus.EXPIRED.value
+        return state.value
+
+    async with everything(sessionmaker) as session:
+        rows = (
+            await session.execute(
+                sa.select(
+                    col(Authorization.state),
+                    col(Authorization.valid_until),
+                    col(Authorization.created_by_user_id),
+                    col(Authorization.template_id),
+                ).where(col(Authorization.account_id) == acme)
+            )
+        ).all()
+        packages = await session.scalar(
+            sa.select(sa.func.count())
+            .select_from(ServicePackage)
+            .where(col(ServicePackage.account_id) == acme)
+        )
+    assert {status(r.state, r.valid_until) for r in rows} == {s.value for s in AuthorizationStatus}
+    by_basic = {status(r.state, r.valid_until) for r in rows if r.created_by_user_id == basic}
+    assert {AuthorizationStatus.ACTIVE.value, AuthorizationStatus.EXPIRED.value} <= by_basic
+    assert len([r for r in rows if r.template_id is not None]) >= 3
+    assert (packages or 0) >= 1

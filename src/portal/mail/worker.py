@@ -8,7 +8,8 @@ the two leaves the message PENDING, and it is claimed again once the lease has r
 is at least once, and the Message-ID (derived from the outbox row) lets a mail client recognise
 the rare duplicate.
 
-WEBHOOK messages share the table and are left to their own worker.
+WEBHOOK messages share the table and are left to their own worker. Once an hour the worker also
+removes expired idempotency keys.
 """
 
 from __future__ import annotations
@@ -25,16 +26,20 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
+from portal.mail.attachments import render_attachments
 from portal.mail.transports import MailTransport, build_message, transport_for
 from portal.models import OutboxMessage
 from portal.models.base import utcnow
 from portal.models.db import AccountScope, scoped_session
 from portal.models.enums import OutboxChannel, OutboxStatus
+from portal.resolvers.idempotency import purge_expired_keys
 from portal.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 MAX_ERROR_LENGTH = 2000
+# Expired idempotency keys are removed this often by the worker.
+PURGE_INTERVAL_SECONDS = 3600.0
 STOP_TIMEOUT_SECONDS = 10.0
 
 
@@ -79,9 +84,15 @@ async def deliver_due(
     for message in claimed:
         error: str | None = None
         try:
+            attachments = await render_attachments(
+                sessionmaker, message.payload.get("attachments") or ()
+            )
             await transport.send(
                 build_message(
-                    message_id=message.id, sender=settings.mail_from, payload=message.payload
+                    message_id=message.id,
+                    sender=settings.mail_from,
+                    payload=message.payload,
+                    attachments=attachments,
                 )
             )
         except Exception as failure:  # any failure is one failed attempt, retried later
@@ -167,6 +178,14 @@ async def _record(
     return status
 
 
+async def purge_idempotency_keys(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    """Remove idempotency keys past their 24 hours (housekeeping, system scope)."""
+    async with scoped_session(sessionmaker, AccountScope.everything()) as session:
+        purged = await purge_expired_keys(session=session)
+        await session.commit()
+    return purged
+
+
 class MailWorker:
     """Polls the outbox until stopped: inside the app's lifespan, or as `portal worker`."""
 
@@ -184,7 +203,15 @@ class MailWorker:
         self._task: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
+        purged_at: float | None = None
         while not self._stopping.is_set():
+            now = asyncio.get_running_loop().time()
+            if purged_at is None or now - purged_at >= PURGE_INTERVAL_SECONDS:
+                purged_at = now
+                try:
+                    await purge_idempotency_keys(self.sessionmaker)
+                except Exception:  # housekeeping only: try again at the next interval
+                    logger.exception("the worker could not purge expired idempotency keys")
             report = DeliveryReport()
             try:
                 report = await deliver_due(

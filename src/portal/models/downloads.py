@@ -25,8 +25,14 @@ class DownloadTicket(SQLModel, table=True):
             "num_nonnulls(user_id, staff_id, api_client_id) = 1", name="exactly_one_subject"
         ),
         sa.CheckConstraint(
+            "authorization_id IS NOT NULL OR "
             f"cardinality(document_ids) BETWEEN 1 AND {MAX_DOCUMENTS_PER_DOWNLOAD}",
             name="document_count_in_range",
+        ),
+        # The second kind of ticket: one authorization's printable PDF, no documents.
+        sa.CheckConstraint(
+            "authorization_id IS NULL OR cardinality(document_ids) = 0",
+            name="authorization_or_documents",
         ),
         sa.CheckConstraint("expires_at > created_at", name="expires_after_creation"),
     )
@@ -38,6 +44,10 @@ class DownloadTicket(SQLModel, table=True):
     api_client_id: uuid.UUID | None = fk("api_clients.id", nullable=True, ondelete="CASCADE")
     # In the order asked: the merged PDF follows it.
     document_ids: list[uuid.UUID] = Field(sa_type=sa.ARRAY(sa.Uuid))
+    # Set for an authorization's printable PDF (then no documents).
+    authorization_id: uuid.UUID | None = fk(
+        "authorizations.id", nullable=True, ondelete="CASCADE", index=False
+    )
     created_at: datetime = timestamp(default_now=True)
     expires_at: datetime = timestamp()
     used_at: datetime | None = timestamp(nullable=True)

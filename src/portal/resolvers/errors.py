@@ -68,6 +68,12 @@ class ErrorCode(StrEnum):
     TOPIC_NOT_IN_TYPE = "TOPIC_NOT_IN_TYPE"
     # "My results are missing" before the visit's results are due (the message says when).
     RESULTS_NOT_YET_DUE = "RESULTS_NOT_YET_DUE"
+    # A new employee given inline looks like one the account already has (same employee number,
+    # or same name and date of birth): the message names the existing one.
+    DUPLICATE_EMPLOYEE = "DUPLICATE_EMPLOYEE"
+    # An authorization (PHI) may be emailed only to the employee, the account's contacts and
+    # addresses at the account's own email domains.
+    RECIPIENT_NOT_ALLOWED = "RECIPIENT_NOT_ALLOWED"
 
 
 class PortalError(Exception):

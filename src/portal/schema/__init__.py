@@ -25,6 +25,7 @@ from portal.schema.accounts.company import CompanyMutations
 from portal.schema.accounts.contacts import ContactMutations
 from portal.schema.accounts.staff import StaffAccountMutations
 from portal.schema.api_clients import ApiClient, ApiClientMutations
+from portal.schema.authorizations import Authorization, AuthorizationMutations
 from portal.schema.catalog import MedicalCenter, ReportType, Service
 from portal.schema.documents import Document
 from portal.schema.downloads import DownloadMutations
@@ -40,6 +41,7 @@ from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.permissions import document_rules
 from portal.schema.query import Query
 from portal.schema.scalars import SCALAR_OVERRIDES
+from portal.schema.service_packages import ServicePackage, ServicePackageMutations
 from portal.schema.sessions import SessionMutations
 from portal.schema.support import (
     StaffUser,
@@ -48,7 +50,7 @@ from portal.schema.support import (
     SupportSubscriptions,
 )
 from portal.schema.users import PortalUser, UserMutations
-from portal.schema.visits import Authorization, Visit
+from portal.schema.visits import Visit
 from portal.schema.webhooks import Webhook, WebhookDelivery, WebhookMutations
 
 SCHEMA_FILE = Path(__file__).parent / "schema.graphql"
@@ -70,6 +72,8 @@ Mutation = merge_types(
         StaffAccountMutations,
         WebhookMutations,
         SupportMutations,
+        ServicePackageMutations,
+        AuthorizationMutations,
     ),
 )
 Subscription = merge_types("Subscription", (DocumentSubscriptions, SupportSubscriptions))
@@ -126,6 +130,7 @@ def build_schema(
             WebhookDelivery,
             SupportRequest,
             StaffUser,
+            ServicePackage,
         ],
         config=StrawberryConfig(auto_camel_case=True),
         extensions=extensions,

@@ -25,6 +25,7 @@ from portal.schema.relay import (
 )
 
 if TYPE_CHECKING:
+    from portal.schema.authorizations import Authorization
     from portal.schema.documents import Document
     from portal.schema.visits import Visit
 
@@ -37,6 +38,10 @@ EMPLOYEES_READ = rule(
 # Declared here (not in documents/visits) because those modules import this one.
 DOCUMENTS_READ = rule(
     ViewerRole.USER_ADMIN, ViewerRole.BASIC, ViewerRole.STAFF, scope="documents:read"
+)
+# Declared here (not in authorizations) because that package imports this module.
+AUTHORIZATIONS_READ = rule(
+    ViewerRole.USER_ADMIN, ViewerRole.BASIC, ViewerRole.STAFF, scope="authorizations:read"
 )
 # Visits and visit activity: User Admins, staff, Basic users granted VIEW_VISIT_ACTIVITY, and HR
 # systems holding `visits:read`.
@@ -117,6 +122,19 @@ class Employee(PhiNode):
 
         rows = await info.context.loaders.visits_by_employee.load(self.id)
         return [Visit.read(info, row) for row in rows]
+
+    @strawberry.field(
+        description="The employee's authorizations you may see (a Basic user: their own), "
+        "newest first.",
+        extensions=[requires(AUTHORIZATIONS_READ)],
+    )
+    async def authorizations(
+        self, info: Info
+    ) -> list[Annotated[Authorization, strawberry.lazy("portal.schema.authorizations")]] | None:
+        from portal.schema.authorizations import Authorization
+
+        rows = await info.context.loaders.authorizations_by_employee.load(self.id)
+        return [Authorization.read(info, row) for row in rows]
 
 
 @strawberry.input(description="Narrow the employees list; every criterion is optional.")

@@ -8,6 +8,7 @@ from strawberry.tools import merge_types
 from portal.schema.accounts import AccountQueries
 from portal.schema.accounts.explanation import ExplanationQueries
 from portal.schema.audit import AuditQueries
+from portal.schema.authorizations import AuthorizationQueries
 from portal.schema.catalog import CatalogQueries
 from portal.schema.context import Info
 from portal.schema.documents import DocumentQueries
@@ -48,5 +49,6 @@ Query = merge_types(
         VisitQueries,
         ExplanationQueries,
         SupportQueries,
+        AuthorizationQueries,
     ),
 )

@@ -1,28 +1,27 @@
-"""Visits of employees to medical centers, and the authorizations they used."""
+"""Visits of employees to medical centers."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 
 from portal import models
-from portal.auth.principal import ViewerRole
-from portal.models.enums import AuthorizationStatus, VisitStatus, VisitType
+from portal.models.enums import VisitStatus, VisitType
 from portal.resolvers import visits as visit_resolvers
-from portal.resolvers.visits import AuthorizationRecord, results_expected_at
+from portal.resolvers.visits import results_expected_at
 from portal.schema.accounts import Account, Location, account_field, account_of
+from portal.schema.authorizations.types import Authorization
 from portal.schema.catalog import MedicalCenter
 from portal.schema.context import Info
 from portal.schema.employees import DOCUMENTS_READ, SUPPORT_REQUESTS_READ, VISITS_READ, Employee
-from portal.schema.permissions import requires, rule
+from portal.schema.permissions import requires
 from portal.schema.reads import PhiNode, record_phi_read
 from portal.schema.relay import (
     Connection,
-    PortalNode,
     decode_global_id,
     page_request,
     to_connection,
@@ -38,46 +37,6 @@ strawberry_visit_type = strawberry.enum(
 strawberry_visit_status = strawberry.enum(
     VisitStatus, name="VisitStatus", description="Where a visit stands."
 )
-strawberry_authorization_status = strawberry.enum(
-    AuthorizationStatus,
-    name="AuthorizationStatus",
-    description="ACTIVE, EXPIRED (derived from the dates), USED (a visit used it) or CANCELLED.",
-)
-
-# Authorizations: a User Admin all of the account's, a Basic user their own (filtered in SQL).
-AUTHORIZATIONS_READ = rule(
-    ViewerRole.USER_ADMIN, ViewerRole.BASIC, ViewerRole.STAFF, scope="authorizations:read"
-)
-
-
-@strawberry.type(description="An authorization of medical services for one employee.")
-class Authorization(PortalNode):
-    node_rule = AUTHORIZATIONS_READ
-    id: strawberry.relay.NodeID[uuid.UUID]
-    number: str
-    status: AuthorizationStatus
-    valid_from: date
-    valid_until: date
-    account_id: strawberry.Private[uuid.UUID]
-
-    @classmethod
-    def from_row(cls, row: AuthorizationRecord) -> Self:
-        return cls(
-            id=row.id,
-            number=row.number,
-            status=row.status,
-            valid_from=row.valid_from,
-            valid_until=row.valid_until,
-            account_id=row.account_id,
-        )
-
-    @classmethod
-    async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
-        return await info.context.loaders.authorization.load_many(ids)
-
-    @account_field()
-    async def account(self, info: Info) -> Account | None:
-        return await account_of(info, self.account_id)
 
 
 @strawberry.type(description="An employee's visit to a medical center.")
@@ -152,7 +111,7 @@ class Visit(PhiNode):
         if self.authorization_id is None:
             return None
         row = await info.context.loaders.authorization.load(self.authorization_id)
-        return Authorization.from_row(row) if row else None
+        return Authorization.read(info, row) if row else None
 
     @strawberry.field(
         description="The visit's results you may see, newest first.",

@@ -1,5 +1,10 @@
 """authorizations and idempotency keys
 
+Authorizations: per-recipient send history (``authorization_events.recipient_email`` and the
+``RESENT`` kind), each account's default validity and own email domains (where an authorization,
+which is PHI, may be emailed), archived service packages, and a second kind of download ticket:
+one authorization's printable PDF (``download_tickets.authorization_id``, no documents).
+
 ``idempotency_keys``: a client-chosen key per principal and operation, the hash of the input and
 the first answer, for 24 hours. Its unique index is what makes two concurrent calls with one key
 wait for each other. Row-level security as on every tenant table: a user's or API client's keys
@@ -24,6 +29,20 @@ depends_on: str | Sequence[str] | None = None
 
 # New tenant tables and the column naming their account (the policy of migration 0002).
 TENANT_TABLES: dict[str, str] = {"idempotency_keys": "account_id"}
+
+EVENT_KINDS = ("CREATED", "SENT", "EXTENDED", "CANCELLED", "USED", "DELETED")
+
+
+def _event_kinds(kinds: Sequence[str]) -> None:
+    listed = ", ".join(f"'{kind}'" for kind in kinds)
+    op.execute(
+        "ALTER TABLE authorization_events DROP CONSTRAINT ck_authorization_events_authorization_event_kind"
+    )
+    op.execute(
+        "ALTER TABLE authorization_events ADD CONSTRAINT "
+        f"ck_authorization_events_authorization_event_kind CHECK (kind IN ({listed}))"
+    )
+
 
 RLS_ON = [
     statement
@@ -90,9 +109,82 @@ def upgrade() -> None:
     )
     for statement in RLS_ON:
         op.execute(statement)
+    op.add_column(
+        "accounts",
+        sa.Column("authorization_validity_days", sa.Integer(), server_default="30", nullable=False),
+    )
+    op.create_check_constraint(
+        op.f("ck_accounts_authorization_validity_range"),
+        "accounts",
+        "authorization_validity_days BETWEEN 1 AND 365",
+    )
+    op.add_column(
+        "accounts",
+        sa.Column(
+            "email_domains",
+            sa.ARRAY(sa.String(length=253)),
+            server_default=sa.text("'{}'::varchar[]"),
+            nullable=False,
+        ),
+    )
+    op.add_column(
+        "authorization_events",
+        sa.Column("recipient_email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=True),
+    )
+    _event_kinds((*EVENT_KINDS, "RESENT"))
+    op.add_column(
+        "service_packages", sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True)
+    )
+    op.add_column("download_tickets", sa.Column("authorization_id", sa.Uuid(), nullable=True))
+    op.create_foreign_key(
+        op.f("fk_download_tickets_authorization_id_authorizations"),
+        "download_tickets",
+        "authorizations",
+        ["authorization_id"],
+        ["id"],
+        ondelete="CASCADE",
+    )
+    op.drop_constraint(
+        op.f("ck_download_tickets_document_count_in_range"), "download_tickets", type_="check"
+    )
+    op.create_check_constraint(
+        op.f("ck_download_tickets_document_count_in_range"),
+        "download_tickets",
+        "authorization_id IS NOT NULL OR cardinality(document_ids) BETWEEN 1 AND 200",
+    )
+    op.create_check_constraint(
+        op.f("ck_download_tickets_authorization_or_documents"),
+        "download_tickets",
+        "authorization_id IS NULL OR cardinality(document_ids) = 0",
+    )
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM download_tickets WHERE authorization_id IS NOT NULL")
+    op.drop_constraint(
+        op.f("ck_download_tickets_authorization_or_documents"), "download_tickets", type_="check"
+    )
+    op.drop_constraint(
+        op.f("ck_download_tickets_document_count_in_range"), "download_tickets", type_="check"
+    )
+    op.create_check_constraint(
+        op.f("ck_download_tickets_document_count_in_range"),
+        "download_tickets",
+        "cardinality(document_ids) BETWEEN 1 AND 200",
+    )
+    op.drop_constraint(
+        op.f("fk_download_tickets_authorization_id_authorizations"),
+        "download_tickets",
+        type_="foreignkey",
+    )
+    op.drop_column("download_tickets", "authorization_id")
+    op.drop_column("service_packages", "archived_at")
+    op.execute("DELETE FROM authorization_events WHERE kind = 'RESENT'")
+    _event_kinds(EVENT_KINDS)
+    op.drop_column("authorization_events", "recipient_email")
+    op.drop_column("accounts", "email_domains")
+    op.drop_constraint(op.f("ck_accounts_authorization_validity_range"), "accounts", type_="check")
+    op.drop_column("accounts", "authorization_validity_days")
     for statement in RLS_OFF:
         op.execute(statement)
     op.drop_index("ix_idempotency_keys_expires_at", table_name="idempotency_keys")

@@ -48,6 +48,8 @@ class RedeemedDownload:
     pdf: MergedPdf
     # One audit entry per account the documents belong to (a TPA's download spans its clients).
     audit_entries: tuple[AuditEntry, ...]
+    # The file name to offer; None: the merged results' default name.
+    filename: str | None = None
 
 
 def bookmark_title(*, last_name: str, first_name: str, report_type: str, posted_on: str) -> str:
@@ -111,6 +113,17 @@ async def redeem_download(
     ticket: ClaimedTicket = await claim_ticket(session=session, principal=principal, token=token)
     # The ticket is spent whatever happens next: a second try needs a new prepare.
     await session.commit()
+    if ticket.authorization_id is not None:
+        # The second kind of ticket: one authorization's printable PDF (imported here because
+        # that module builds on this package's tickets).
+        from portal.resolvers.authorizations.printing import redeem_authorization
+
+        return await redeem_authorization(
+            session=session,
+            principal=principal,
+            ticket_id=ticket.id,
+            authorization_id=ticket.authorization_id,
+        )
     allowed = set(await accessible(session=session, principal=principal, ids=ticket.document_ids))
     refused = [document_id for document_id in ticket.document_ids if document_id not in allowed]
     if refused:

@@ -46,6 +46,8 @@ class IssuedTicket:
 class ClaimedTicket:
     id: uuid.UUID
     document_ids: tuple[uuid.UUID, ...]
+    # Set for an authorization's printable PDF (then there are no documents).
+    authorization_id: uuid.UUID | None = None
 
 
 class TicketRefused(Exception):
@@ -80,9 +82,13 @@ async def issue_ticket(
     principal: Principal,
     document_ids: Sequence[uuid.UUID],
     ttl: timedelta,
+    authorization_id: uuid.UUID | None = None,
 ) -> IssuedTicket:
-    """Record a ticket for ``document_ids`` (in order, already checked); the caller commits."""
-    if not 1 <= len(document_ids) <= MAX_DOCUMENTS_PER_DOWNLOAD:
+    """Record a ticket for ``document_ids`` (in order, already checked), or for one
+    authorization's printable PDF (already checked, no documents); the caller commits."""
+    if authorization_id is not None and document_ids:
+        raise ValueError("a ticket is for documents or for an authorization, not both")
+    if authorization_id is None and not 1 <= len(document_ids) <= MAX_DOCUMENTS_PER_DOWNLOAD:
         raise ValueError("a download holds 1 to 200 documents")
     column, subject_id = _subject(principal)
     token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -93,6 +99,7 @@ async def issue_ticket(
                 id=uuid.uuid4(),
                 token_hash=hash_token(token),
                 document_ids=list(document_ids),
+                authorization_id=authorization_id,
                 expires_at=sa.func.now() + ttl,
                 **{column: subject_id},
             )
@@ -123,11 +130,19 @@ async def claim_ticket(*, session: AsyncSession, principal: Principal, token: st
                 col(DownloadTicket.expires_at) > sa.func.now(),
             )
             .values(used_at=sa.func.now())
-            .returning(col(DownloadTicket.id), col(DownloadTicket.document_ids))
+            .returning(
+                col(DownloadTicket.id),
+                col(DownloadTicket.document_ids),
+                col(DownloadTicket.authorization_id),
+            )
         )
     ).one_or_none()
     if claimed is not None:
-        return ClaimedTicket(id=claimed.id, document_ids=tuple(claimed.document_ids))
+        return ClaimedTicket(
+            id=claimed.id,
+            document_ids=tuple(claimed.document_ids),
+            authorization_id=claimed.authorization_id,
+        )
     # Not claimable: say why, in the order that reveals least to someone else holding the URL.
     found = (
         await session.execute(

@@ -187,7 +187,7 @@ class SupportRequest(PhiNode):
     async def requester(self, info: Info) -> SupportPerson | None:
         loaders = info.context.loaders
         if self._row.requester_user_id is not None:
-            return SupportPerson.of(await loaders.user_name.load(self._row.requester_user_id))
+            return SupportPerson.of(await loaders.support_user.load(self._row.requester_user_id))
         if self._row.requester_staff_id is not None:
             return SupportPerson.of(await loaders.staff_name.load(self._row.requester_staff_id))
         return None
