@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
+from functools import partial
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -25,7 +27,13 @@ from portal.mail.worker import MailWorker
 from portal.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from portal.models.db import create_engine, create_sessionmaker
 from portal.resolvers.documents.visibility import accessible_document_ids
-from portal.resolvers.downloads import DOWNLOAD_PATH
+from portal.resolvers.downloads import (
+    DOWNLOAD_PATH,
+    DownloadProducer,
+    MergePool,
+    TicketKind,
+    documents_job,
+)
 from portal.schema import build_schema
 from portal.settings import Settings
 from portal.storage import document_storage
@@ -88,11 +96,18 @@ def create_app(
     graphql = PortalGraphQL(
         schema, settings=settings, sessionmaker=sessionmaker, tokens=tokens, events=events
     )
+    merges = MergePool(settings.download_max_concurrent_merges)
+    producers: dict[str, DownloadProducer] = {
+        TicketKind.DOCUMENTS: partial(
+            documents_job, storage=storage, accessible=accessible_document_ids
+        ),
+    }
     downloads = DownloadEndpoint(
         sessionmaker=sessionmaker,
         tokens=tokens,
-        storage=storage,
-        accessible=accessible_document_ids,
+        producers=producers,
+        merges=merges,
+        claim_lease=timedelta(seconds=settings.download_claim_lease_seconds),
     )
 
     async def healthz(request: Request) -> Response:
@@ -123,6 +138,7 @@ def create_app(
             yield
         finally:
             await mail_worker.stop()
+            merges.shutdown()
             await engine.dispose()
 
     routes: list[BaseRoute] = [
@@ -152,4 +168,5 @@ def create_app(
     app.state.mail_worker = mail_worker
     app.state.storage = storage
     app.state.downloads = downloads
+    app.state.merges = merges
     return app

@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
     # A prepared merged-PDF download URL works once, for the one who prepared it, this long.
     download_ticket_ttl_seconds: int = Field(default=5 * 60, ge=10, le=3600)
+    # Merged PDFs are produced by worker processes, at most this many at once per app process
+    # (further downloads wait their turn); each merge takes one CPU core while it runs.
+    download_max_concurrent_merges: int = Field(default=2, ge=1, le=64)
+    # A redemption holds its ticket this long, renewed while it runs: a process killed mid-merge
+    # leaves the ticket usable again after at most this long.
+    download_claim_lease_seconds: float = Field(default=30.0, ge=1, le=600)
 
     @cached_property
     def resolved_data_dir(self) -> Path:

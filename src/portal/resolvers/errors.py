@@ -35,6 +35,8 @@ class ErrorCode(StrEnum):
     # A prepared download URL past its few minutes, or already used once.
     DOWNLOAD_EXPIRED = "DOWNLOAD_EXPIRED"
     DOWNLOAD_ALREADY_USED = "DOWNLOAD_ALREADY_USED"
+    # Another request is producing this download right now; retry after a few seconds.
+    DOWNLOAD_IN_PROGRESS = "DOWNLOAD_IN_PROGRESS"
 
 
 class PortalError(Exception):
