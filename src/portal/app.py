@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -36,12 +35,11 @@ from portal.resolvers.downloads import (
 )
 from portal.schema import build_schema
 from portal.settings import Settings
+from portal.startup import StartupError, check_database
 from portal.storage import document_storage
 from portal.web.graphiql import graphiql_routes
 
 logger = logging.getLogger(__name__)
-
-READINESS_TIMEOUT_SECONDS = 2.0
 
 
 async def warn_if_row_level_security_is_bypassed(engine: AsyncEngine) -> None:
@@ -74,6 +72,7 @@ def create_app(
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         echo=settings.db_echo,
+        connect_timeout=settings.db_connect_timeout_seconds,
     )
     if sessionmaker is None:
         sessionmaker = create_sessionmaker(engine)
@@ -113,12 +112,15 @@ def create_app(
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")
 
+    database_url = settings.database_url
+
     async def readyz(request: Request) -> Response:
+        # A connection of its own, never one of the request pool: a busy pool is not a sick
+        # database, and a load balancer must not drop an instance for being busy.
         try:
-            async with asyncio.timeout(READINESS_TIMEOUT_SECONDS), engine.connect() as connection:
-                await connection.execute(sa.text("SELECT 1"))
-        except Exception as error:  # any failure to reach the database means not ready
-            logger.warning("readiness check failed: %s", type(error).__name__)
+            await check_database(database_url, within=settings.readiness_timeout_seconds)
+        except StartupError as error:
+            logger.warning("readiness check failed: %s", error)
             return JSONResponse(
                 {"status": "unavailable", "database": "unreachable"}, status_code=503
             )

@@ -23,6 +23,16 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     db_echo: bool = False
+    # A database that accepts connections but never answers fails a connection attempt after this
+    # long, instead of the driver's 60 s.
+    db_connect_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # /readyz: its own connection (never the request pool), answered within this long.
+    readiness_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    # On SIGTERM the server stops accepting, then waits this long for requests in flight (a large
+    # download being streamed) before closing them.
+    shutdown_timeout_seconds: int = Field(default=30, ge=0, le=3600)
+    # PORTAL_DEBUG: start-up failures print their traceback, the embedded server its own output.
+    debug: bool = False
 
     jwt_issuer: str = "employer-health-portal"
     jwt_audience: str = "employer-health-portal-api"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import io
 import uuid
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -32,7 +32,7 @@ async def _sign_in_session(db: AsyncSession, user_id: uuid.UUID) -> uuid.UUID:
     auth_session = AuthSession(
         subject_kind=SessionSubject.USER,
         user_id=user_id,
-        absolute_expires_at=sa.func.now() + timedelta(hours=12),
+        absolute_expires_at=datetime.now(UTC) + timedelta(hours=12),
     )
     db.add(auth_session)
     await db.flush()
@@ -230,7 +230,7 @@ class _Recorder:
     """A raw ASGI client: records what the app sends, disconnects when told."""
 
     def __init__(self) -> None:
-        self.messages: list[dict[str, Any]] = []
+        self.messages: list[MutableMapping[str, Any]] = []
         self.first_body = asyncio.Event()
         self.disconnect = asyncio.Event()
 
@@ -238,7 +238,7 @@ class _Recorder:
         await self.disconnect.wait()
         return {"type": "http.disconnect"}
 
-    async def send(self, message: dict[str, Any]) -> None:
+    async def send(self, message: MutableMapping[str, Any]) -> None:
         self.messages.append(message)
         if message["type"] == "http.response.body" and message.get("body"):
             self.first_body.set()

@@ -11,6 +11,8 @@ from typing import Any
 
 from joserfc.jwk import ECKey, KeySet
 
+from portal.startup import StartupError
+
 logger = logging.getLogger(__name__)
 
 SIGNING_ALGORITHM = "ES256"
@@ -42,10 +44,29 @@ def _with_kid(key: ECKey) -> ECKey:
 
 
 def load_key_file(path: Path) -> ECKey:
-    raw = path.read_bytes()
-    if raw.lstrip().startswith(b"{"):
-        return _with_kid(ECKey.import_key(json.loads(raw)))
-    return _with_kid(ECKey.import_key(raw))
+    """The ES256 private key in ``path`` (PEM or JWK); ``StartupError`` saying what is wrong."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise StartupError(
+            f"cannot read the signing key file {path} (PORTAL_SIGNING_KEY_FILE): "
+            f"{error.strerror or error}"
+        ) from error
+    try:
+        if raw.lstrip().startswith(b"{"):
+            key = ECKey.import_key(json.loads(raw))
+        else:
+            key = ECKey.import_key(raw)
+    except Exception as error:  # joserfc and cryptography raise many kinds; all mean "not a key"
+        raise StartupError(
+            f"the signing key file {path} is not an EC private key in PEM or JWK format"
+        ) from error
+    if not key.is_private or key.curve_name != "P-256":
+        raise StartupError(
+            f"the signing key file {path} must hold a P-256 (ES256) private key, not a public "
+            "key or another curve"
+        )
+    return _with_kid(key)
 
 
 def generate_key() -> ECKey:

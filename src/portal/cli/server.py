@@ -76,7 +76,7 @@ def serve(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    settings = settings_with_database()
+    settings = settings_with_database(check_signing_key=True)
     assert settings.database_url
     migrations.upgrade(settings.database_url)
     asyncio.run(_seed(settings, demo=demo))
@@ -94,7 +94,13 @@ def serve(
             "  A token for the Authorization header: .venv/bin/portal token admin@acme.example"
         )
     typer.echo("")
-    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=bind_host,
+        port=bind_port,
+        log_level="info",
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds or None,
+    )
 
 
 @cli.command()

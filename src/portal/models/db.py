@@ -64,7 +64,12 @@ def to_async_url(url: str) -> str:
 
 
 def create_engine(
-    url: str, *, pool_size: int = 10, max_overflow: int = 10, echo: bool = False
+    url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    echo: bool = False,
+    connect_timeout: float = 10.0,
 ) -> AsyncEngine:
     return create_async_engine(
         to_async_url(url),
@@ -72,7 +77,11 @@ def create_engine(
         pool_size=pool_size,
         max_overflow=max_overflow,
         echo=echo,
-        connect_args={"server_settings": {"application_name": "employer-health-portal"}},
+        connect_args={
+            "server_settings": {"application_name": "employer-health-portal"},
+            # A server that accepts connections but never answers fails fast, not after 60 s.
+            "timeout": connect_timeout,
+        },
     )
 
 
