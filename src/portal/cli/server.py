@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +10,14 @@ from typing import Annotated
 import typer
 
 from portal import migrations
-from portal.cli.app import DEMO_LOGINS, cli, settings_with_database, system_session
+from portal.cli.app import (
+    DEMO_LOGINS,
+    cli,
+    load_settings,
+    settings_with_database,
+    setup_logging,
+    system_session,
+)
 from portal.models.db import create_engine, create_sessionmaker
 from portal.settings import Settings
 
@@ -73,9 +79,7 @@ def serve(
 
     from portal.app import create_app
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    setup_logging(load_settings())
     settings = settings_with_database(check_signing_key=True)
     assert settings.database_url
     migrations.upgrade(settings.database_url)
@@ -98,7 +102,10 @@ def serve(
         create_app(settings),
         host=bind_host,
         port=bind_port,
-        log_level="info",
+        log_level=settings.log_level.lower(),
+        # Logging is ours (portal.observability.logs): one line per request from portal.access.
+        log_config=None,
+        access_log=False,
         timeout_graceful_shutdown=settings.shutdown_timeout_seconds or None,
     )
 
@@ -110,9 +117,7 @@ def worker(
     ] = False,
 ) -> None:
     """Deliver outbox email (SMTP, or .eml files without PORTAL_SMTP_HOST) until interrupted."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    setup_logging(load_settings())
     settings = settings_with_database()
     asyncio.run(_run_worker(settings, once=once))
 

@@ -30,6 +30,7 @@ from portal.schema.ingestion import IngestionMutations
 from portal.schema.invitations import InvitationMutations
 from portal.schema.live import DocumentSubscriptions, ReleaseSocketSession
 from portal.schema.mfa import MfaMutations
+from portal.schema.observability import RequestObservation
 from portal.schema.passwords import PasswordMutations
 from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.query import Query
@@ -70,6 +71,8 @@ def build_schema(
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         # First, so it ends last: after the audit trail has used the session's sessionmaker.
         ReleaseSocketSession,
+        # Before ErrorCodes, so it sees the errors' final codes.
+        RequestObservation,
         ErrorCodes,
         AuditTrail,
         lambda: ParserCache(maxsize=512),
