@@ -26,6 +26,7 @@ from portal.mail.worker import MailWorker
 from portal.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from portal.models.db import create_engine, create_sessionmaker
 from portal.observability.access import AccessLogMiddleware
+from portal.observability.metrics import Metrics
 from portal.resolvers.documents.visibility import accessible_document_ids
 from portal.resolvers.downloads import (
     DOWNLOAD_PATH,
@@ -86,10 +87,29 @@ def create_app(
         audience=settings.jwt_audience,
         ttl_seconds=settings.access_token_ttl_seconds,
     )
+    tracer_provider = None
+    tracing = None
+    if settings.otlp_endpoint:
+        from portal.observability.tracing import GraphQLTracing, start_tracing
+
+        engines = [engine]
+        bound = getattr(sessionmaker.kw.get("bind"), "engine", None)
+        if isinstance(bound, AsyncEngine) and bound is not engine:
+            engines.append(bound)  # a sessionmaker given by the caller (tests) on its own engine
+        provider = tracer_provider = start_tracing(
+            endpoint=settings.otlp_endpoint,
+            service_name=settings.otel_service_name,
+            engines=engines,
+        )
+
+        def tracing() -> GraphQLTracing:
+            return GraphQLTracing(tracer_provider=provider)
+
     schema = build_schema(
         max_depth=settings.graphql_max_depth,
         max_aliases=settings.graphql_max_aliases,
         max_tokens=settings.graphql_max_tokens,
+        tracing=tracing,
     )
     events = EventHub()
     storage = document_storage(settings)
@@ -130,7 +150,23 @@ def create_app(
     async def jwks(request: Request) -> Response:
         return JSONResponse(keys.public_jwks(), headers={"Cache-Control": "public, max-age=300"})
 
-    mail_worker = MailWorker(sessionmaker=sessionmaker, settings=settings)
+    metrics = Metrics(
+        engine=engine,
+        database_url=settings.database_url,
+        timeout=settings.readiness_timeout_seconds,
+    )
+    metrics.watch(
+        subscriptions=lambda: events.subscriber_count,
+        merges_running=lambda: merges.running,
+        merges_waiting=lambda: merges.waiting,
+    )
+    mail_worker = MailWorker(
+        sessionmaker=sessionmaker,
+        settings=settings,
+        on_report=lambda report: metrics.observe_deliveries(
+            "EMAIL", delivered=report.delivered, retrying=report.retrying, failed=report.failed
+        ),
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -142,6 +178,8 @@ def create_app(
         finally:
             await mail_worker.stop()
             merges.shutdown()
+            if tracer_provider is not None:
+                tracer_provider.shutdown()
             await engine.dispose()
 
     routes: list[BaseRoute] = [
@@ -154,13 +192,15 @@ def create_app(
         Route("/oauth/token", token_endpoint, methods=["POST"]),
         Route(DOWNLOAD_PATH + "/{token}", downloads.endpoint, methods=["GET"]),
     ]
+    if settings.metrics_enabled:
+        routes.append(Route("/metrics", metrics.endpoint, methods=["GET"]))
     if settings.graphiql_enabled:
         routes.extend(graphiql_routes())
     app = Starlette(
         routes=routes,
         middleware=[
             Middleware(RequestIdMiddleware),
-            Middleware(AccessLogMiddleware),
+            Middleware(AccessLogMiddleware, observe=metrics.observe_request),
             Middleware(SecurityHeadersMiddleware),
         ],
         lifespan=lifespan,
@@ -176,4 +216,6 @@ def create_app(
     app.state.storage = storage
     app.state.downloads = downloads
     app.state.merges = merges
+    app.state.metrics = metrics
+    app.state.tracer_provider = tracer_provider
     return app

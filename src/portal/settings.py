@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     shutdown_timeout_seconds: int = Field(default=30, ge=0, le=3600)
     # PORTAL_DEBUG: start-up failures print their traceback, the embedded server its own output.
     debug: bool = False
+    # GET /metrics (Prometheus text format) on the app's port; off by default. Restrict it to the
+    # monitoring network at the load balancer.
+    metrics_enabled: bool = False
+    # OpenTelemetry: spans go to this OTLP/HTTP collector (e.g. http://otel-collector:4318).
+    otlp_endpoint: str | None = None
+    otel_service_name: str = "employer-health-portal"
     # Logs: one JSON object per line, or a human format (default: text in development only).
     log_format: Literal["json", "text"] | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -176,10 +177,13 @@ class MailWorker:
         sessionmaker: async_sessionmaker[AsyncSession],
         settings: Settings,
         transport: MailTransport | None = None,
+        on_report: Callable[[DeliveryReport], None] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.transport = transport if transport is not None else transport_for(settings)
+        # Told what became of each batch (the delivery metrics).
+        self.on_report = on_report
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -192,6 +196,8 @@ class MailWorker:
                 )
             except Exception:  # a database hiccup must not end the worker; try again next poll
                 logger.exception("the email worker could not read the outbox")
+            if self.on_report is not None and report.attempted:
+                self.on_report(report)
             if report.attempted >= self.settings.mail_batch_size:
                 continue  # a full batch: more may be due right away
             with contextlib.suppress(TimeoutError):

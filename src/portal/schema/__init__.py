@@ -65,7 +65,11 @@ class PortalSchema(strawberry.Schema):
 
 
 def build_schema(
-    *, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000
+    *,
+    max_depth: int = 12,
+    max_aliases: int = 30,
+    max_tokens: int = 5000,
+    tracing: Callable[[], SchemaExtension] | None = None,
 ) -> strawberry.Schema:
     # Factories: a fresh extension per request (the parse and validation caches are shared).
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
@@ -81,6 +85,9 @@ def build_schema(
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
     ]
+    if tracing is not None:
+        # OpenTelemetry spans when an OTLP endpoint is configured (portal.observability).
+        extensions.insert(0, tracing)
     return PortalSchema(
         query=Query,
         mutation=Mutation,
