@@ -20,7 +20,7 @@ from portal.auth.keys import load_or_create_keys
 from portal.auth.oauth import token_endpoint
 from portal.auth.tokens import TokenService
 from portal.download_app import DownloadEndpoint
-from portal.events import EventHub
+from portal.events import event_bus
 from portal.graphql_app import PortalGraphQL
 from portal.mail.worker import MailWorker
 from portal.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
@@ -61,6 +61,20 @@ async def warn_if_row_level_security_is_bypassed(engine: AsyncEngine) -> None:
             "the database role bypasses row-level security (superuser or BYPASSRLS): "
             "connect as a plain role that owns the tables"
         )
+
+
+def app_from_environment() -> Starlette:
+    """The app of one ``portal serve --workers N`` worker process, configured from the
+    environment its parent prepared (the database URL resolved, migrations run)."""
+    from portal.observability.logs import configure_logging
+
+    settings = Settings()
+    configure_logging(
+        json_format=settings.logs_as_json,
+        level=settings.log_level,
+        dedup_window_seconds=settings.log_dedup_window_seconds,
+    )
+    return create_app(settings)
 
 
 def create_app(
@@ -111,7 +125,7 @@ def create_app(
         max_tokens=settings.graphql_max_tokens,
         tracing=tracing,
     )
-    events = EventHub()
+    events = event_bus(redis_url=settings.redis_url, prefix=settings.redis_prefix)
     storage = document_storage(settings)
     graphql = PortalGraphQL(
         schema, settings=settings, sessionmaker=sessionmaker, tokens=tokens, events=events
@@ -171,12 +185,14 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await warn_if_row_level_security_is_bypassed(engine)
+        await events.start()
         if settings.mail_worker_enabled:
             mail_worker.start()
         try:
             yield
         finally:
             await mail_worker.stop()
+            await events.close()
             merges.shutdown()
             if tracer_provider is not None:
                 tracer_provider.shutdown()

@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     shutdown_timeout_seconds: int = Field(default=30, ge=0, le=3600)
     # PORTAL_DEBUG: start-up failures print their traceback, the embedded server its own output.
     debug: bool = False
+    # Several processes: with a Redis URL, live events (documentPosted) fan out through Redis
+    # pub/sub to the subscribers of every process; channels are named "<prefix>:...".
+    redis_url: str | None = None
+    # App processes of `portal serve` (PORTAL_WORKERS; `--workers N` overrides).
+    workers: int = Field(default=1, ge=1, le=64)
+    redis_prefix: str = Field(default="portal", min_length=1, max_length=64)
     # GET /metrics (Prometheus text format) on the app's port; off by default. Restrict it to the
     # monitoring network at the load balancer.
     metrics_enabled: bool = False

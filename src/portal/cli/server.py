@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -73,8 +74,16 @@ def serve(
         str | None, typer.Option(help="Interface to bind (default PORTAL_HOST).")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default PORTAL_PORT).")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=64, help="App processes sharing the port (default PORTAL_WORKERS)."
+        ),
+    ] = None,
 ) -> None:
     """Migrate, optionally load demo data, and serve the API (embedded PostgreSQL by default)."""
+    import os
+
     import uvicorn
 
     from portal.app import create_app
@@ -98,15 +107,33 @@ def serve(
             "  A token for the Authorization header: .venv/bin/portal token admin@acme.example"
         )
     typer.echo("")
-    uvicorn.run(
-        create_app(settings),
-        host=bind_host,
-        port=bind_port,
-        log_level=settings.log_level.lower(),
+    processes = workers or settings.workers
+    options = {
+        "host": bind_host,
+        "port": bind_port,
+        "log_level": settings.log_level.lower(),
         # Logging is ours (portal.observability.logs): one line per request from portal.access.
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=settings.shutdown_timeout_seconds or None,
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": settings.shutdown_timeout_seconds or None,
+    }
+    if processes == 1:
+        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        return
+    if not settings.redis_url:
+        logging.getLogger(__name__).warning(
+            "%d processes without PORTAL_REDIS_URL: a subscriber hears only of documents "
+            "posted through its own process",
+            processes,
+        )
+    # Each worker process builds its app from the environment: the database is resolved
+    # (embedded or not) and migrated here, once.
+    os.environ["PORTAL_DATABASE_URL"] = settings.database_url
+    uvicorn.run(
+        "portal.app:app_from_environment",
+        factory=True,
+        workers=processes,
+        **options,  # type: ignore[arg-type]
     )
 
 

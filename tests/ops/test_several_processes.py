@@ -1,0 +1,237 @@
+"""Several app processes sharing Redis: a document posted through process A, or imported with
+the `portal import-documents` command, reaches a `documentPosted` subscriber on process B."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+from sqlalchemy.ext.asyncio import AsyncSession
+from websockets.asyncio.client import ClientConnection, connect
+
+from portal.auth.keys import load_or_create_keys
+from portal.auth.tokens import SubjectKind, TokenService
+from portal.migrations import upgrade_async
+from portal.models.db import AccountScope, create_engine, set_scope
+from portal.schema.relay import global_id
+from portal.schema.visits import Visit as VisitNode
+from portal.settings import Settings
+from portal.storage import LocalDocumentStorage
+from tests.schema.ingestion.conftest import make_pdf, post_upload
+from tests.support.database import create_database, drop
+from tests.support.network import free_port
+from tests.support.world import World, build_world
+
+PORTAL = Path(sys.executable).parent / "portal"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+SUBSCRIBE = "subscription { documentPosted { id name } }"
+TIMEOUT = 30.0
+
+
+@dataclass
+class Deployment:
+    database_url: str
+    data_dir: Path
+    world: World
+    tokens: TokenService
+    prefix: str
+
+    def env(self) -> dict[str, str]:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+        return {
+            **clean,
+            "PORTAL_DATABASE_URL": self.database_url,
+            "PORTAL_DATA_DIR": str(self.data_dir),
+            "PORTAL_REDIS_URL": REDIS_URL,
+            "PORTAL_REDIS_PREFIX": self.prefix,
+            "PORTAL_MAIL_WORKER_ENABLED": "false",
+            "PORTAL_METRICS_ENABLED": "true",
+            "PORTAL_LOG_FORMAT": "json",
+        }
+
+
+@pytest.fixture(scope="module")
+def redis_available() -> None:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        pytest.fail(f"these tests need the Redis on 127.0.0.1:6379: {error}")
+
+
+@pytest.fixture
+async def deployment(
+    admin_database_url: str, app_role: str, tmp_path: Path, redis_available: None
+) -> AsyncIterator[Deployment]:
+    """A database of its own (its documents are committed) and a data folder both processes
+    share (the signing key, the stored documents)."""
+    url = await create_database(admin_database_url, app_role, prefix="portal_procs")
+    data_dir = tmp_path / "data"
+    try:
+        await upgrade_async(url)
+        engine = create_engine(url)
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            set_scope(session, AccountScope.everything())
+            world = await build_world(session, LocalDocumentStorage(data_dir / "documents"))
+            await session.commit()
+        await engine.dispose()
+        settings = Settings()
+        keys = load_or_create_keys(key_file=None, data_dir=data_dir)
+        tokens = TokenService(
+            keys=keys,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            ttl_seconds=600,
+        )
+        yield Deployment(url, data_dir, world, tokens, prefix=f"test-{uuid.uuid4().hex[:8]}")
+    finally:
+        await drop(admin_database_url, url)
+
+
+@contextmanager
+def serving(deployment: Deployment, log: Path, *options: str) -> Iterator[str]:
+    port = free_port()
+    with log.open("ab") as output:
+        process = subprocess.Popen(  # noqa: S603 - our own command
+            [str(PORTAL), "serve", "--port", str(port), *options],
+            env=deployment.env(),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+async def _receive(connection: ClientConnection) -> dict[str, Any]:
+    message: dict[str, Any] = json.loads(await asyncio.wait_for(connection.recv(), TIMEOUT))
+    return message
+
+
+async def _subscriptions(base: str) -> float:
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(f"{base}/metrics")).text
+    for line in text.splitlines():
+        if line.startswith("portal_live_subscriptions "):
+            return float(line.split()[1])
+    raise AssertionError("no portal_live_subscriptions in /metrics")
+
+
+async def _subscribed(base: str, token: str) -> AsyncIterator[ClientConnection]:
+    url = base.replace("http://", "ws://") + "/graphql"
+    async with connect(url, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+        payload = {"Authorization": f"Bearer {token}"}
+        await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
+        assert await _receive(socket) == {"type": "connection_ack"}
+        await socket.send(
+            json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}})
+        )
+        deadline = time.monotonic() + TIMEOUT
+        while await _subscriptions(base) < 1:
+            assert time.monotonic() < deadline, "the subscription did not start"
+            await asyncio.sleep(0.1)
+        yield socket
+
+
+async def _next_document(socket: ClientConnection) -> dict[str, Any]:
+    message = await _receive(socket)
+    assert message["type"] == "next", message
+    document: dict[str, Any] = message["payload"]["data"]["documentPosted"]
+    return document
+
+
+@pytest.mark.timeout(300)
+async def test_a_document_posted_on_one_process_reaches_a_subscriber_on_another(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    world = deployment.world
+    admin, _ = deployment.tokens.mint(kind=SubjectKind.USER, subject_id=world.acme_admin.id)
+    staff, _ = deployment.tokens.mint(kind=SubjectKind.STAFF, subject_id=world.staff.id)
+    visit = str(global_id(VisitNode, world.results.alice_injury.id))
+
+    # given two app processes, A and B, sharing the database and Redis
+    with serving(deployment, tmp_path / "a.log") as a, serving(deployment, tmp_path / "b.log") as b:
+        # and Acme's admin subscribed to documentPosted on B
+        async for socket in _subscribed(b, admin):
+            # when staff post an Acme result through A
+            async with httpx.AsyncClient(base_url=a, timeout=TIMEOUT) as client:
+                posted = await post_upload(
+                    client,
+                    staff,
+                    {
+                        "visitId": visit,
+                        "reportType": "INJURY_ACTIVITY_STATUS_REPORT",
+                        "name": "Work status via A",
+                    },
+                    make_pdf(1),
+                )
+            document = posted.ok()["postDocument"]["document"]
+
+            # then the subscriber on B receives it
+            assert await _next_document(socket) == {
+                "id": document["id"],
+                "name": "Work status via A",
+            }
+
+            # when a result is imported with the command-line tool (a third process)
+            folder = tmp_path / "incoming"
+            folder.mkdir()
+            (folder / "result.pdf").write_bytes(make_pdf(1))
+            manifest = tmp_path / "manifest.csv"
+            manifest.write_text(
+                "file,visit_id,report_type,name\n"
+                f"result.pdf,{world.results.alice_injury.id},INJURY_ACTIVITY_STATUS_REPORT,Imported\n"
+            )
+            imported = await asyncio.to_thread(
+                subprocess.run,
+                [str(PORTAL), "import-documents", str(folder), "--manifest", str(manifest)],
+                env=deployment.env(),
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            assert imported.returncode == 0, imported.stdout + imported.stderr
+
+            # then the subscriber on B receives that one too
+            assert (await _next_document(socket))["name"] == "Imported"
+
+
+@pytest.mark.timeout(300)
+async def test_serve_with_workers_runs_that_many_processes_on_one_port(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    log = tmp_path / "workers.log"
+    # given `portal serve --workers 2`
+    with serving(deployment, log, "--workers", "2") as base:
+        # then it answers on its one port
+        async with httpx.AsyncClient(base_url=base) as client:
+            for _ in range(6):
+                assert (await client.get("/readyz")).status_code == 200
+        # from two worker processes, each started with its app
+        assert log.read_text().count("Application startup complete") == 2, log.read_text()
