@@ -116,6 +116,23 @@ class Settings(BaseSettings):
     graphql_max_tokens: int = Field(default=5000, ge=100)
     graphiql_enabled: bool = True
 
+    # Where document bytes live: a folder under data_dir (one host), or an S3-compatible bucket
+    # that several hosts share.
+    storage_backend: Literal["local", "s3"] = "local"
+    s3_bucket: str | None = None
+    # For a store other than AWS (MinIO, Ceph, ...): its URL; path-style addressing is used.
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    # Without keys, boto3's usual chain applies (AWS_* variables, instance or pod roles).
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_prefix: str = "documents/"
+    # Archived documents move to this storage class (`portal archive`), e.g. GLACIER_IR.
+    s3_cold_storage_class: str | None = None
+    # AES256 or aws:kms; leave unset when the bucket encrypts by default.
+    s3_server_side_encryption: str | None = None
+    s3_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+
     # Largest document upload accepted (PORTAL_MAX_UPLOAD_BYTES), enforced while the bytes are read.
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
     # A prepared merged-PDF download URL works once, for the one who prepared it, this long.

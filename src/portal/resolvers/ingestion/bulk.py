@@ -327,4 +327,4 @@ async def archive_to_cold(
 
 def _has_cold_tier(storage: TieredDocumentStorage) -> bool:
     # A backend may implement the tiered interface yet be configured without a cold class.
-    return getattr(storage, "cold_root", True) is not None
+    return bool(getattr(storage, "has_cold_tier", True))
