@@ -26,7 +26,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from portal.mail.transports import MailTransport, build_message, transport_for
+from portal.mail.transports import (
+    MailTransport,
+    build_message,
+    is_permanent_failure,
+    transport_for,
+)
 from portal.models import OutboxMessage
 from portal.models.base import utcnow
 from portal.models.db import AccountScope, scoped_session
@@ -79,16 +84,23 @@ async def deliver_due(
     report = DeliveryReport()
     for message in claimed:
         error: str | None = None
+        permanent = False
         try:
             await transport.send(
                 build_message(
                     message_id=message.id, sender=settings.mail_from, payload=message.payload
                 )
             )
-        except Exception as failure:  # any failure is one failed attempt, retried later
+        except Exception as failure:  # one failed attempt: retried later unless permanent
             error = f"{type(failure).__name__}: {failure}"[:MAX_ERROR_LENGTH]
-            logger.warning("email %s not delivered: %s", message.id, error)
-        status = await _record(sessionmaker, settings, message, error=error)
+            permanent = is_permanent_failure(failure)
+            logger.warning(
+                "email %s not delivered (%s): %s",
+                message.id,
+                "permanent" if permanent else "will retry",
+                type(failure).__name__,
+            )
+        status = await _record(sessionmaker, settings, message, error=error, permanent=permanent)
         if status is OutboxStatus.DELIVERED:
             report.delivered += 1
         elif status is OutboxStatus.FAILED:
@@ -140,6 +152,7 @@ async def _record(
     message: _Claimed,
     *,
     error: str | None,
+    permanent: bool = False,
 ) -> OutboxStatus:
     now = utcnow()
     attempts = message.attempts + 1
@@ -147,10 +160,15 @@ async def _record(
     if error is None:
         status = OutboxStatus.DELIVERED
         values.update(status=status, delivered_at=now, last_error=None)
-    elif attempts >= settings.mail_max_attempts:
+    elif permanent or attempts >= settings.mail_max_attempts:
         status = OutboxStatus.FAILED
         values.update(status=status, last_error=error)
-        logger.error("email %s FAILED after %d attempts: %s", message.id, attempts, error)
+        logger.error(
+            "email %s FAILED after %d attempt(s)%s",
+            message.id,
+            attempts,
+            " (refused for good by the server)" if permanent else "",
+        )
     else:
         status = OutboxStatus.PENDING
         values.update(last_error=error, next_attempt_at=now + retry_delay(settings, attempts))
