@@ -93,7 +93,9 @@ def create_app(
     if sessionmaker is None:
         sessionmaker = create_sessionmaker(engine)
     keys = load_or_create_keys(
-        key_file=settings.signing_key_file, data_dir=settings.resolved_data_dir
+        key_file=settings.signing_key_file,
+        data_dir=settings.resolved_data_dir,
+        previous_key_files=settings.previous_signing_keys,
     )
     tokens = TokenService(
         keys=keys,

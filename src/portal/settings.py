@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=15 * 60, ge=30, le=24 * 3600)
     # PEM or JWK file of the signing key; generated under data_dir when unset (development only).
     signing_key_file: Path | None = None
+    # Key rotation: comma-separated files of retired keys whose tokens still verify (and whose
+    # public halves stay in the JWKS) until those tokens expire.
+    signing_key_previous_files: str | None = None
 
     # Sign-in sessions: a session idle longer than this can no longer refresh (PORTAL_IDLE_TIMEOUT),
     # and every session ends after its absolute lifetime.
@@ -153,6 +156,14 @@ class Settings(BaseSettings):
     @property
     def mail_dir(self) -> Path:
         return self.resolved_data_dir / "mail"
+
+    @property
+    def previous_signing_keys(self) -> list[Path]:
+        return [
+            Path(part.strip())
+            for part in (self.signing_key_previous_files or "").split(",")
+            if part.strip()
+        ]
 
     @property
     def logs_as_json(self) -> bool:

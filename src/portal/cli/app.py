@@ -71,7 +71,11 @@ def settings_with_database(*, check_signing_key: bool = False) -> Settings:
     if check_signing_key:
         from portal.auth.keys import load_or_create_keys
 
-        load_or_create_keys(key_file=settings.signing_key_file, data_dir=settings.resolved_data_dir)
+        load_or_create_keys(
+            key_file=settings.signing_key_file,
+            data_dir=settings.resolved_data_dir,
+            previous_key_files=settings.previous_signing_keys,
+        )
     url = resolve_database_url(settings)
     asyncio.run(check_database(url, within=settings.db_connect_timeout_seconds))
     return settings.model_copy(update={"database_url": url})
