@@ -233,5 +233,9 @@ async def test_serve_with_workers_runs_that_many_processes_on_one_port(
         async with httpx.AsyncClient(base_url=base) as client:
             for _ in range(6):
                 assert (await client.get("/readyz")).status_code == 200
-        # from two worker processes, each started with its app
-        assert log.read_text().count("Application startup complete") == 2, log.read_text()
+        # from two worker processes, each started with its own app
+        deadline = time.monotonic() + 60
+        while log.read_text().count("Application startup complete") < 2:
+            assert time.monotonic() < deadline, log.read_text()
+            await asyncio.sleep(0.2)
+        assert log.read_text().count("Application startup complete") == 2
