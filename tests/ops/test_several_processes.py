@@ -33,7 +33,7 @@ from portal.storage import LocalDocumentStorage
 from tests.schema.ingestion.conftest import make_pdf, post_upload
 from tests.support.database import create_database, drop
 from tests.support.network import free_port
-from tests.support.world import World, build_world
+from tests.support.world import PASSWORD, World, build_world
 
 PORTAL = Path(sys.executable).parent / "portal"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -220,6 +220,34 @@ async def test_a_document_posted_on_one_process_reaches_a_subscriber_on_another(
 
             # then the subscriber on B receives that one too
             assert (await _next_document(socket))["name"] == "Imported"
+
+        # given someone signed in through A, whose token works on B
+        async with (
+            httpx.AsyncClient(base_url=a, timeout=TIMEOUT) as on_a,
+            httpx.AsyncClient(base_url=b, timeout=TIMEOUT) as on_b,
+        ):
+            signed_in = await on_a.post(
+                "/graphql",
+                json={
+                    "query": "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+                    "variables": {"i": {"email": "admin@acme.example", "password": PASSWORD}},
+                },
+            )
+            token = signed_in.json()["data"]["login"]["accessToken"]
+            bearer = {"Authorization": f"Bearer {token}"}
+            viewer = {"query": "{ viewer { email } }"}
+            assert (await on_b.post("/graphql", json=viewer, headers=bearer)).status_code == 200
+
+            # when they sign out through A
+            signed_out = await on_a.post(
+                "/graphql",
+                json={"query": "mutation { logout { userErrors { code } } }"},
+                headers=bearer,
+            )
+            assert signed_out.status_code == 200, signed_out.text
+
+            # then B refuses the token at its next request: revocation is shared
+            assert (await on_b.post("/graphql", json=viewer, headers=bearer)).status_code == 401
 
 
 @pytest.mark.timeout(300)
