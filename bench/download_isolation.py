@@ -4,7 +4,9 @@ Run: ``.venv/bin/python -m bench.download_isolation [--requests 200] [--merges 2
 PORTAL_DATABASE_URL, or the embedded PostgreSQL under the data folder, seeds the demo if needed,
 and prints the list's p50/p99 quiet, then while ``--merges`` 200-document merges run in the app's
 merge worker processes, then (for comparison) while the same merges run in threads of the
-serving process, as they did before. A benchmark, not a test: it never fails on time."""
+serving process, as they did before. It also prints the event loop's lag (how late a 5 ms timer
+fires) in the same three situations: the share of the serving process a merge takes, free of the
+database's noise. A benchmark, not a test: it never fails on time."""
 
 from __future__ import annotations
 
@@ -58,6 +60,17 @@ async def _measure(
         if response.status_code != 200 or "errors" in response.json():
             raise SystemExit(f"the list failed: {response.text}")
     return timings
+
+
+async def _loop_lag(busy: Callable[[], bool], *, at_most: float) -> list[float]:
+    """How late (ms) a 5 ms sleep wakes up, while ``busy``, for at most ``at_most`` seconds."""
+    lags: list[float] = []
+    started = time.perf_counter()
+    while busy() and time.perf_counter() - started < at_most:
+        before = time.perf_counter()
+        await asyncio.sleep(0.005)
+        lags.append((time.perf_counter() - before - 0.005) * 1000)
+    return lags
 
 
 async def main(requests: int, merges: int) -> None:
@@ -116,6 +129,19 @@ async def main(requests: int, merges: int) -> None:
 
             processes = await during(in_process)
             threads = await during(in_thread)
+
+            async def lag_during(
+                start: Callable[[int], Coroutine[Any, Any, object]],
+            ) -> list[float]:
+                tasks = [asyncio.create_task(start(n)) for n in range(merges)]
+                try:
+                    return await _loop_lag(lambda: not all(t.done() for t in tasks), at_most=600)
+                finally:
+                    await asyncio.gather(*tasks)
+
+            lag_quiet = await _loop_lag(lambda: True, at_most=3)
+            lag_processes = await lag_during(in_process)
+            lag_threads = await lag_during(in_thread)
     pool.shutdown()
     await app.state.engine.dispose()
     for name, timings in (
@@ -129,6 +155,13 @@ async def main(requests: int, merges: int) -> None:
             f"{name:<36} n={len(timings):<5} p50={p50:8.2f} ms p99={p99:8.2f} ms "
             f"{rate:6.1f} lists/s"
         )
+    for name, lags in (
+        ("event loop lag, quiet", lag_quiet),
+        ("event loop lag, merges in processes", lag_processes),
+        ("event loop lag, merges in threads", lag_threads),
+    ):
+        p50, p99 = _figures(lags)
+        print(f"{name:<36} n={len(lags):<5} p50={p50:8.2f} ms p99={p99:8.2f} ms")
     print(f"p99 ratio with worker processes: {_figures(processes)[1] / _figures(quiet)[1]:.2f}x")
     print(f"p99 ratio with threads:          {_figures(threads)[1] / _figures(quiet)[1]:.2f}x")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import hashlib
 import logging
 import multiprocessing
@@ -125,6 +126,17 @@ def merge_files(output: str, parts: Sequence[StagedPart]) -> int:
         writer.close()
 
 
+# Merge workers run at a lower CPU priority than the serving process: when cores are scarce, the
+# requests of everyone else go first and the merge takes a little longer.
+MERGE_WORKER_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    """Runs once in each new merge worker process."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(MERGE_WORKER_NICENESS)
+
+
 class MergePool:
     """Merge worker processes of one serving process, at most ``max_merges`` merges at once.
 
@@ -141,7 +153,9 @@ class MergePool:
     def _pool(self) -> concurrent.futures.ProcessPoolExecutor:
         if self._executor is None:
             self._executor = concurrent.futures.ProcessPoolExecutor(
-                max_workers=self.max_merges, mp_context=multiprocessing.get_context("spawn")
+                max_workers=self.max_merges,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_lower_priority,
             )
         return self._executor
 
