@@ -221,6 +221,28 @@ async def test_a_document_posted_on_one_process_reaches_a_subscriber_on_another(
             # then the subscriber on B receives that one too
             assert (await _next_document(socket))["name"] == "Imported"
 
+        # given a download of that document prepared through A
+        async with (
+            httpx.AsyncClient(base_url=a, timeout=TIMEOUT) as on_a,
+            httpx.AsyncClient(base_url=b, timeout=TIMEOUT) as on_b,
+        ):
+            prepared = await on_a.post(
+                "/graphql",
+                json={
+                    "query": "mutation($ids: [ID!]!) { prepareDocumentDownload(input: "
+                    "{documentIds: $ids}) { url } }",
+                    "variables": {"ids": [document["id"]]},
+                },
+                headers={"Authorization": f"Bearer {admin}"},
+            )
+            url = httpx.URL(prepared.json()["data"]["prepareDocumentDownload"]["url"])
+            # when its link is opened as a plain link on B (merged in B's worker process)
+            pdf = await on_b.get(url.path)
+            # then the PDF arrives, once
+            assert pdf.status_code == 200, pdf.text
+            assert pdf.content.startswith(b"%PDF-1.7")
+            assert (await on_a.get(url.path)).status_code == 410
+
         # given someone signed in through A, whose token works on B
         async with (
             httpx.AsyncClient(base_url=a, timeout=TIMEOUT) as on_a,
