@@ -3,6 +3,7 @@ live subscriptions."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -124,3 +125,43 @@ async def test_outbox_depth_and_age_by_kind_deliveries_and_subscriptions(
         key = ("portal_outbox_deliveries_total", (("channel", "EMAIL"), ("outcome", outcome)))
         assert samples[key] == count
     assert samples[("portal_live_subscriptions", ())] == 1
+
+
+async def test_requests_waiting_for_a_pooled_connection_are_counted(
+    settings: Settings, admin_token: str
+) -> None:
+    # given an instance whose one pooled connection is taken
+    app = create_app(
+        settings.model_copy(
+            update={"metrics_enabled": True, "db_pool_size": 1, "db_max_overflow": 0}
+        )
+    )
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with (
+            httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+            app.state.engine.connect() as taken,
+        ):
+            await taken.exec_driver_sql("SELECT 1")
+            # when a request arrives and waits for it
+            waiting = asyncio.create_task(
+                client.post(
+                    "/graphql",
+                    json={"query": "{ viewer { email } }"},
+                    headers={"Authorization": f"Bearer {admin_token}"},
+                )
+            )
+            deadline = asyncio.get_running_loop().time() + 10
+            samples = await _scrape(app)
+            while samples[("portal_db_pool_waiting", ())] < 1:
+                assert asyncio.get_running_loop().time() < deadline, "nobody waited"
+                await asyncio.sleep(0.05)
+                samples = await _scrape(app)
+
+            # then the scrape says one request waits, and the connection is in use
+            assert samples[("portal_db_pool_waiting", ())] == 1
+            assert samples[("portal_db_pool_connections", (("state", "in_use"),))] == 1
+        # and once the connection is free, the request is served
+        assert (await waiting).status_code == 200
+    finally:
+        await app.state.engine.dispose()
