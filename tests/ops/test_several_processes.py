@@ -4,6 +4,7 @@ the `portal import-documents` command, reaches a `documentPosted` subscriber on 
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import subprocess
@@ -19,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 import redis
+from pypdf import PdfReader, PdfWriter
 from sqlalchemy.ext.asyncio import AsyncSession
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -39,6 +41,7 @@ PORTAL = Path(sys.executable).parent / "portal"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 SUBSCRIBE = "subscription { documentPosted { id name } }"
 TIMEOUT = 30.0
+CLAIM_LEASE_SECONDS = 5
 
 
 @dataclass
@@ -60,6 +63,8 @@ class Deployment:
             "PORTAL_MAIL_WORKER_ENABLED": "false",
             "PORTAL_METRICS_ENABLED": "true",
             "PORTAL_LOG_FORMAT": "json",
+            # A download whose process dies is claimable again after this long.
+            "PORTAL_DOWNLOAD_CLAIM_LEASE_SECONDS": str(CLAIM_LEASE_SECONDS),
         }
 
 
@@ -102,6 +107,14 @@ async def deployment(
 
 @contextmanager
 def serving(deployment: Deployment, log: Path, *options: str) -> Iterator[str]:
+    with serving_process(deployment, log, *options) as (base, _):
+        yield base
+
+
+@contextmanager
+def serving_process(
+    deployment: Deployment, log: Path, *options: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     with log.open("ab") as output:
         process = subprocess.Popen(  # noqa: S603 - our own command
@@ -122,9 +135,10 @@ def serving(deployment: Deployment, log: Path, *options: str) -> Iterator[str]:
             except httpx.HTTPError:
                 pass
             time.sleep(0.3)
-        yield base
+        yield base, process
     finally:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
         process.wait(timeout=60)
 
 
@@ -289,3 +303,73 @@ async def test_serve_with_workers_runs_that_many_processes_on_one_port(
             assert time.monotonic() < deadline, log.read_text()
             await asyncio.sleep(0.2)
         assert log.read_text().count("Application startup complete") == 2
+
+
+def _many_pages(pages: int) -> bytes:
+    """A valid PDF of ``pages`` pages (copies of one), slow enough to merge to be cut off."""
+    writer = PdfWriter()
+    page = PdfReader(io.BytesIO(make_pdf(1))).pages[0]
+    for _ in range(pages):
+        writer.add_page(page)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.timeout(300)
+async def test_a_server_killed_during_the_merge_leaves_the_download_usable(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    world = deployment.world
+    admin, _ = deployment.tokens.mint(kind=SubjectKind.USER, subject_id=world.acme_admin.id)
+    staff, _ = deployment.tokens.mint(kind=SubjectKind.STAFF, subject_id=world.staff.id)
+    visit = str(global_id(VisitNode, world.results.alice_injury.id))
+    with (
+        serving_process(deployment, tmp_path / "a.log") as (a, process_a),
+        serving(deployment, tmp_path / "b.log") as b,
+    ):
+        # given a prepared download of a 1,500-page result (its merge takes seconds)
+        async with httpx.AsyncClient(base_url=a, timeout=TIMEOUT) as on_a:
+            posted = await post_upload(
+                on_a,
+                staff,
+                {"visitId": visit, "reportType": "AUDIOGRAM_RESULTS", "name": "Long"},
+                _many_pages(1500),
+            )
+            document = posted.ok()["postDocument"]["document"]
+            prepared = await on_a.post(
+                "/graphql",
+                json={
+                    "query": "mutation($ids: [ID!]!) { prepareDocumentDownload(input: "
+                    "{documentIds: $ids}) { url } }",
+                    "variables": {"ids": [document["id"]]},
+                },
+                headers={"Authorization": f"Bearer {admin}"},
+            )
+            path = httpx.URL(prepared.json()["data"]["prepareDocumentDownload"]["url"]).path
+
+            # when its link is opened on A, and A is killed outright once the first bytes came
+            async with on_a.stream("GET", path) as response:
+                assert response.status_code == 200
+                chunks = response.aiter_raw()
+                first = await anext(chunks)
+                assert first.startswith(b"%PDF-1.7")
+                process_a.kill()
+                process_a.wait(timeout=30)
+                with pytest.raises(httpx.HTTPError):
+                    async for _ in chunks:
+                        pass
+
+        async with httpx.AsyncClient(base_url=b, timeout=120) as on_b:
+            # then a retry at once is told the download is still held (by the dead process)
+            busy = await on_b.get(path)
+            assert busy.status_code == 409, busy.text
+            assert busy.json()["errors"][0]["extensions"]["code"] == "DOWNLOAD_IN_PROGRESS"
+            # and once the claim has lapsed, the link delivers the whole PDF, once
+            deadline = time.monotonic() + CLAIM_LEASE_SECONDS + 30
+            while (retry := await on_b.get(path)).status_code == 409:
+                assert time.monotonic() < deadline, "the claim never lapsed"
+                await asyncio.sleep(0.5)
+            assert retry.status_code == 200, retry.text
+            assert len(PdfReader(io.BytesIO(retry.content)).pages) == 1500
+            assert (await on_b.get(path)).status_code == 410
