@@ -1,14 +1,4 @@
-"""GET /downloads/{token}: a presigned, single-use download URL (a merged PDF).
-
-The unguessable token in the URL is the credential, so a plain link, ``<a href>`` or a new tab can
-open it: no bearer header is needed. It is bound at preparation to the preparer and their sign-in
-session; at redemption that session must still be live, the preparer active, and access to every
-object is checked again. A bearer header, when one is sent, must name the preparer.
-
-The ticket is spent only once the PDF has been delivered: a redemption that fails or is cut off
-(a dropped client, a killed process) leaves it usable. The merge runs in a worker process
-(``MergePool``), and the first bytes of the PDF are sent before it starts. Every refusal is
-audited and answers JSON with ``errors[].extensions.code``, like the GraphQL endpoint."""
+"""The GET /downloads/{token} endpoint: redeem, stage, merge in a worker process, stream."""
 
 from __future__ import annotations
 
@@ -26,11 +16,12 @@ from typing import IO
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from portal.auth.bearer import authenticate_bearer, bearer_token
 from portal.auth.principal import Principal
 from portal.auth.tokens import InvalidTokenError, TokenService
+from portal.download_app.refusals import Refusal, attachment_name, error_response, refusal_for
 from portal.middleware import request_id_of
 from portal.models.db import AccountScope, set_scope
 from portal.models.enums import AuditResult
@@ -61,87 +52,12 @@ from portal.resolvers.errors import ErrorCode
 
 logger = logging.getLogger(__name__)
 
-# How each refusal answers: unknown URLs are 404, someone else's 403 (their ticket stays
-# usable), spent or stale ones 410 Gone with a code saying which, a busy one 409.
-_REFUSALS: dict[TicketRefusal, tuple[int, ErrorCode, str]] = {
-    TicketRefusal.UNKNOWN: (
-        404,
-        ErrorCode.NOT_FOUND,
-        "This download link does not exist.",
-    ),
-    TicketRefusal.FOREIGN: (
-        403,
-        ErrorCode.FORBIDDEN,
-        "This download link was prepared by someone else; prepare your own download.",
-    ),
-    TicketRefusal.EXPIRED: (
-        410,
-        ErrorCode.DOWNLOAD_EXPIRED,
-        "This download link has expired; prepare the download again.",
-    ),
-    TicketRefusal.USED: (
-        410,
-        ErrorCode.DOWNLOAD_ALREADY_USED,
-        "This download link was already used; prepare the download again.",
-    ),
-    TicketRefusal.IN_PROGRESS: (
-        409,
-        ErrorCode.DOWNLOAD_IN_PROGRESS,
-        "This download is being produced by another request; try again in a few seconds.",
-    ),
-    TicketRefusal.SESSION_ENDED: (
-        410,
-        ErrorCode.DOWNLOAD_EXPIRED,
-        "The sign-in that prepared this download has ended; sign in and prepare it again.",
-    ),
-}
-RETRY_AFTER_SECONDS = 5
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    status_code: int
-    code: ErrorCode
-    message: str
-    reason: str
-    object_ids: tuple[str, ...] = ()
-
 
 @dataclass(frozen=True, slots=True)
 class Redemption:
     principal: Principal
     ticket: ClaimedTicket
     job: DownloadJob
-
-
-def error_response(
-    status_code: int, code: ErrorCode, message: str, request_id: str, **extensions: str
-) -> JSONResponse:
-    headers = {"X-Request-ID": request_id, "Cache-Control": "no-store"}
-    if code is ErrorCode.UNAUTHENTICATED:
-        headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
-    if code is ErrorCode.DOWNLOAD_IN_PROGRESS:
-        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": code.value, **extensions}}]},
-        status_code=status_code,
-        headers=headers,
-    )
-
-
-def attachment_name(now: datetime) -> str:
-    return f"results-{now.astimezone(UTC):%Y%m%d-%H%M}.pdf"
-
-
-def _refusal(refused: TicketRefused) -> Refusal:
-    status_code, code, message = _REFUSALS[refused.reason]
-    return Refusal(
-        status_code,
-        code,
-        message,
-        reason=refused.reason.value,
-        object_ids=(str(refused.ticket_id),) if refused.ticket_id else (),
-    )
 
 
 def _read_prefix(file: IO[bytes]) -> bytes:
@@ -275,7 +191,7 @@ class DownloadEndpoint:
             job = await producer(session=session, principal=principal, ticket=claimed)
         except TicketRefused as refused:
             await session.rollback()
-            return _refusal(refused)
+            return refusal_for(refused)
         except DocumentsNoLongerAccessible as gone:
             await session.rollback()
             if claimed is not None:
