@@ -7,6 +7,7 @@ import asyncio
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -305,6 +306,32 @@ async def test_serve_with_workers_runs_that_many_processes_on_one_port(
         assert log.read_text().count("Application startup complete") == 2
 
 
+async def _prepare_long_download(deployment: Deployment, base: str) -> str:
+    """The path of a prepared download of a 1,500-page result (its merge takes seconds)."""
+    world = deployment.world
+    admin, _ = deployment.tokens.mint(kind=SubjectKind.USER, subject_id=world.acme_admin.id)
+    staff, _ = deployment.tokens.mint(kind=SubjectKind.STAFF, subject_id=world.staff.id)
+    visit = str(global_id(VisitNode, world.results.alice_injury.id))
+    async with httpx.AsyncClient(base_url=base, timeout=TIMEOUT) as client:
+        posted = await post_upload(
+            client,
+            staff,
+            {"visitId": visit, "reportType": "AUDIOGRAM_RESULTS", "name": "Long"},
+            _many_pages(1500),
+        )
+        document = posted.ok()["postDocument"]["document"]
+        prepared = await client.post(
+            "/graphql",
+            json={
+                "query": "mutation($ids: [ID!]!) { prepareDocumentDownload(input: "
+                "{documentIds: $ids}) { url } }",
+                "variables": {"ids": [document["id"]]},
+            },
+            headers={"Authorization": f"Bearer {admin}"},
+        )
+    return httpx.URL(prepared.json()["data"]["prepareDocumentDownload"]["url"]).path
+
+
 def _many_pages(pages: int) -> bytes:
     """A valid PDF of ``pages`` pages (copies of one), slow enough to merge to be cut off."""
     writer = PdfWriter()
@@ -320,45 +347,26 @@ def _many_pages(pages: int) -> bytes:
 async def test_a_server_killed_during_the_merge_leaves_the_download_usable(
     deployment: Deployment, tmp_path: Path
 ) -> None:
-    world = deployment.world
-    admin, _ = deployment.tokens.mint(kind=SubjectKind.USER, subject_id=world.acme_admin.id)
-    staff, _ = deployment.tokens.mint(kind=SubjectKind.STAFF, subject_id=world.staff.id)
-    visit = str(global_id(VisitNode, world.results.alice_injury.id))
     with (
         serving_process(deployment, tmp_path / "a.log") as (a, process_a),
         serving(deployment, tmp_path / "b.log") as b,
     ):
         # given a prepared download of a 1,500-page result (its merge takes seconds)
-        async with httpx.AsyncClient(base_url=a, timeout=TIMEOUT) as on_a:
-            posted = await post_upload(
-                on_a,
-                staff,
-                {"visitId": visit, "reportType": "AUDIOGRAM_RESULTS", "name": "Long"},
-                _many_pages(1500),
-            )
-            document = posted.ok()["postDocument"]["document"]
-            prepared = await on_a.post(
-                "/graphql",
-                json={
-                    "query": "mutation($ids: [ID!]!) { prepareDocumentDownload(input: "
-                    "{documentIds: $ids}) { url } }",
-                    "variables": {"ids": [document["id"]]},
-                },
-                headers={"Authorization": f"Bearer {admin}"},
-            )
-            path = httpx.URL(prepared.json()["data"]["prepareDocumentDownload"]["url"]).path
-
-            # when its link is opened on A, and A is killed outright once the first bytes came
-            async with on_a.stream("GET", path) as response:
-                assert response.status_code == 200
-                chunks = response.aiter_raw()
-                first = await anext(chunks)
-                assert first.startswith(b"%PDF-1.7")
-                process_a.kill()
-                process_a.wait(timeout=30)
-                with pytest.raises(httpx.HTTPError):
-                    async for _ in chunks:
-                        pass
+        path = await _prepare_long_download(deployment, a)
+        # when its link is opened on A, and A is killed outright once the first bytes came
+        async with (
+            httpx.AsyncClient(base_url=a, timeout=TIMEOUT) as on_a,
+            on_a.stream("GET", path) as response,
+        ):
+            assert response.status_code == 200
+            chunks = response.aiter_raw()
+            first = await anext(chunks)
+            assert first.startswith(b"%PDF-1.7")
+            process_a.kill()
+            process_a.wait(timeout=30)
+            with pytest.raises(httpx.HTTPError):
+                async for _ in chunks:
+                    pass
 
         async with httpx.AsyncClient(base_url=b, timeout=120) as on_b:
             # then a retry at once is told the download is still held (by the dead process)
@@ -373,3 +381,28 @@ async def test_a_server_killed_during_the_merge_leaves_the_download_usable(
             assert retry.status_code == 200, retry.text
             assert len(PdfReader(io.BytesIO(retry.content)).pages) == 1500
             assert (await on_b.get(path)).status_code == 410
+
+
+@pytest.mark.timeout(300)
+async def test_sigterm_lets_a_download_in_flight_finish(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    with serving_process(deployment, tmp_path / "a.log") as (a, process_a):
+        path = await _prepare_long_download(deployment, a)
+        # given a download whose first bytes have arrived (the merge is running)
+        async with (
+            httpx.AsyncClient(base_url=a, timeout=120) as on_a,
+            on_a.stream("GET", path) as response,
+        ):
+            chunks = response.aiter_raw()
+            body = bytearray(await anext(chunks))
+
+            # when the server is asked to stop (a deploy)
+            process_a.send_signal(signal.SIGTERM)
+
+            # then the download in flight still completes, within the shutdown timeout
+            async for chunk in chunks:
+                body.extend(chunk)
+        assert len(PdfReader(io.BytesIO(bytes(body))).pages) == 1500
+        # and the server then exits as terminated
+        assert await asyncio.to_thread(process_a.wait, 60) == 128 + signal.SIGTERM
