@@ -286,6 +286,31 @@ async def test_a_document_posted_on_one_process_reaches_a_subscriber_on_another(
             # then B refuses the token at its next request: revocation is shared
             assert (await on_b.post("/graphql", json=viewer, headers=bearer)).status_code == 401
 
+            # given five failed sign-ins of one account through A (the lockout threshold)
+            login = (
+                "mutation($i: LoginInput!) { login(input: $i) { accessToken userErrors { code } } }"
+            )
+            for _ in range(5):
+                await on_a.post(
+                    "/graphql",
+                    json={
+                        "query": login,
+                        "variables": {"i": {"email": "admin@globex.example", "password": "wrong"}},
+                    },
+                )
+            # when the right password is tried through B
+            locked = await on_b.post(
+                "/graphql",
+                json={
+                    "query": login,
+                    "variables": {"i": {"email": "admin@globex.example", "password": PASSWORD}},
+                },
+            )
+            # then B knows the account is locked: sign-in limits are shared
+            body = locked.json()
+            assert (body.get("data") or {}).get("login", {}).get("accessToken") is None
+            assert "RATE_LIMITED" in json.dumps(body), body
+
 
 @pytest.mark.timeout(300)
 async def test_serve_with_workers_runs_that_many_processes_on_one_port(
