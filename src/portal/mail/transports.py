@@ -59,6 +59,22 @@ def first_link(text: str) -> str | None:
     return found.group(0) if found else None
 
 
+def is_permanent_failure(error: BaseException) -> bool:
+    """Whether the server refused this message for good (a 5xx answer to its sender, its
+    recipients or its content): retrying cannot help. Connection problems, 4xx answers and a
+    refused login (the operator's configuration, not the message) are temporary."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(
+            is_permanent_failure(refused) for refused in error.recipients
+        )
+    if isinstance(
+        error,
+        aiosmtplib.SMTPRecipientRefused | aiosmtplib.SMTPSenderRefused | aiosmtplib.SMTPDataError,
+    ):
+        return 500 <= error.code < 600
+    return False
+
+
 class MailTransport(Protocol):
     async def send(self, message: EmailMessage) -> None:
         """Deliver one message or raise; any exception counts as a failed attempt."""

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,7 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from portal.mail.attachments import render_attachments
-from portal.mail.transports import MailTransport, build_message, transport_for
+from portal.mail.transports import (
+    MailTransport,
+    build_message,
+    is_permanent_failure,
+    transport_for,
+)
 from portal.models import OutboxMessage
 from portal.models.base import utcnow
 from portal.models.db import AccountScope, scoped_session
@@ -83,6 +89,7 @@ async def deliver_due(
     report = DeliveryReport()
     for message in claimed:
         error: str | None = None
+        permanent = False
         try:
             attachments = await render_attachments(
                 sessionmaker, message.payload.get("attachments") or ()
@@ -95,10 +102,16 @@ async def deliver_due(
                     attachments=attachments,
                 )
             )
-        except Exception as failure:  # any failure is one failed attempt, retried later
+        except Exception as failure:  # one failed attempt: retried later unless permanent
             error = f"{type(failure).__name__}: {failure}"[:MAX_ERROR_LENGTH]
-            logger.warning("email %s not delivered: %s", message.id, error)
-        status = await _record(sessionmaker, settings, message, error=error)
+            permanent = is_permanent_failure(failure)
+            logger.warning(
+                "email %s not delivered (%s): %s",
+                message.id,
+                "permanent" if permanent else "will retry",
+                type(failure).__name__,
+            )
+        status = await _record(sessionmaker, settings, message, error=error, permanent=permanent)
         if status is OutboxStatus.DELIVERED:
             report.delivered += 1
         elif status is OutboxStatus.FAILED:
@@ -150,6 +163,7 @@ async def _record(
     message: _Claimed,
     *,
     error: str | None,
+    permanent: bool = False,
 ) -> OutboxStatus:
     now = utcnow()
     attempts = message.attempts + 1
@@ -157,10 +171,15 @@ async def _record(
     if error is None:
         status = OutboxStatus.DELIVERED
         values.update(status=status, delivered_at=now, last_error=None)
-    elif attempts >= settings.mail_max_attempts:
+    elif permanent or attempts >= settings.mail_max_attempts:
         status = OutboxStatus.FAILED
         values.update(status=status, last_error=error)
-        logger.error("email %s FAILED after %d attempts: %s", message.id, attempts, error)
+        logger.error(
+            "email %s FAILED after %d attempt(s)%s",
+            message.id,
+            attempts,
+            " (refused for good by the server)" if permanent else "",
+        )
     else:
         status = OutboxStatus.PENDING
         values.update(last_error=error, next_attempt_at=now + retry_delay(settings, attempts))
@@ -195,10 +214,13 @@ class MailWorker:
         sessionmaker: async_sessionmaker[AsyncSession],
         settings: Settings,
         transport: MailTransport | None = None,
+        on_report: Callable[[DeliveryReport], None] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.transport = transport if transport is not None else transport_for(settings)
+        # Told what became of each batch (the delivery metrics).
+        self.on_report = on_report
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -219,6 +241,8 @@ class MailWorker:
                 )
             except Exception:  # a database hiccup must not end the worker; try again next poll
                 logger.exception("the email worker could not read the outbox")
+            if self.on_report is not None and report.attempted:
+                self.on_report(report)
             if report.attempted >= self.settings.mail_batch_size:
                 continue  # a full batch: more may be due right away
             with contextlib.suppress(TimeoutError):

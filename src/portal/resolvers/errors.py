@@ -74,6 +74,8 @@ class ErrorCode(StrEnum):
     # An authorization (PHI) may be emailed only to the employee, the account's contacts and
     # addresses at the account's own email domains.
     RECIPIENT_NOT_ALLOWED = "RECIPIENT_NOT_ALLOWED"
+    # Another request is producing this download right now; retry after a few seconds.
+    DOWNLOAD_IN_PROGRESS = "DOWNLOAD_IN_PROGRESS"
 
 
 class PortalError(Exception):

@@ -36,6 +36,7 @@ from portal.schema.introspection import IntrospectionPolicy
 from portal.schema.invitations import InvitationMutations
 from portal.schema.live import DocumentSubscriptions, SocketOperations
 from portal.schema.mfa import MfaMutations
+from portal.schema.observability import RequestObservation
 from portal.schema.passwords import PasswordMutations
 from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.permissions import document_rules
@@ -90,10 +91,16 @@ class PortalSchema(strawberry.Schema):
 
 
 def build_schema(
-    *, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000
+    *,
+    max_depth: int = 12,
+    max_aliases: int = 30,
+    max_tokens: int = 5000,
+    tracing: Callable[[], SchemaExtension] | None = None,
 ) -> strawberry.Schema:
     # Factories: a fresh extension per request (the parse and validation caches are shared).
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        # Before ErrorCodes, so it sees the errors' final codes.
+        RequestObservation,
         ErrorCodes,
         AuditTrail,
         # After the audit trail, so it ends first: a websocket operation writes its own audit
@@ -106,6 +113,9 @@ def build_schema(
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
     ]
+    if tracing is not None:
+        # OpenTelemetry spans when an OTLP endpoint is configured (portal.observability).
+        extensions.insert(0, tracing)
     schema = PortalSchema(
         query=Query,
         mutation=Mutation,

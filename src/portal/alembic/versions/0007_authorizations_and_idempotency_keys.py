@@ -2,8 +2,8 @@
 
 Authorizations: per-recipient send history (``authorization_events.recipient_email`` and the
 ``RESENT`` kind), each account's default validity and own email domains (where an authorization,
-which is PHI, may be emailed), archived service packages, and a second kind of download ticket:
-one authorization's printable PDF (``download_tickets.authorization_id``, no documents).
+which is PHI, may be emailed) and archived service packages. (An authorization's printable PDF
+is a download ticket of kind ``AUTHORIZATION``: see migration 0011.)
 
 ``idempotency_keys``: a client-chosen key per principal and operation, the hash of the input and
 the first answer, for 24 hours. Its unique index is what makes two concurrent calls with one key
@@ -135,49 +135,9 @@ def upgrade() -> None:
     op.add_column(
         "service_packages", sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True)
     )
-    op.add_column("download_tickets", sa.Column("authorization_id", sa.Uuid(), nullable=True))
-    op.create_foreign_key(
-        op.f("fk_download_tickets_authorization_id_authorizations"),
-        "download_tickets",
-        "authorizations",
-        ["authorization_id"],
-        ["id"],
-        ondelete="CASCADE",
-    )
-    op.drop_constraint(
-        op.f("ck_download_tickets_document_count_in_range"), "download_tickets", type_="check"
-    )
-    op.create_check_constraint(
-        op.f("ck_download_tickets_document_count_in_range"),
-        "download_tickets",
-        "authorization_id IS NOT NULL OR cardinality(document_ids) BETWEEN 1 AND 200",
-    )
-    op.create_check_constraint(
-        op.f("ck_download_tickets_authorization_or_documents"),
-        "download_tickets",
-        "authorization_id IS NULL OR cardinality(document_ids) = 0",
-    )
 
 
 def downgrade() -> None:
-    op.execute("DELETE FROM download_tickets WHERE authorization_id IS NOT NULL")
-    op.drop_constraint(
-        op.f("ck_download_tickets_authorization_or_documents"), "download_tickets", type_="check"
-    )
-    op.drop_constraint(
-        op.f("ck_download_tickets_document_count_in_range"), "download_tickets", type_="check"
-    )
-    op.create_check_constraint(
-        op.f("ck_download_tickets_document_count_in_range"),
-        "download_tickets",
-        "cardinality(document_ids) BETWEEN 1 AND 200",
-    )
-    op.drop_constraint(
-        op.f("fk_download_tickets_authorization_id_authorizations"),
-        "download_tickets",
-        type_="foreignkey",
-    )
-    op.drop_column("download_tickets", "authorization_id")
     op.drop_column("service_packages", "archived_at")
     op.execute("DELETE FROM authorization_events WHERE kind = 'RESENT'")
     _event_kinds(EVENT_KINDS)

@@ -1,25 +1,30 @@
 """The printable authorization as a download: a one-time URL through the download tickets
-documents use (a ticket of the second kind, naming the authorization), the PDF rendered when the
-URL is redeemed, after the caller's access is checked again."""
+documents use (a ticket of kind ``AUTHORIZATION`` naming the authorization), the PDF rendered when
+the URL is redeemed, after the caller's access is checked again."""
 
 from __future__ import annotations
 
 import asyncio
-import io
 import uuid
 from datetime import timedelta
+from functools import partial
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.auth.principal import Principal
 from portal.models.enums import AuditResult
 from portal.resolvers.audit import AuditEntry
-from portal.resolvers.authorizations.pdf import load_printable, render_authorization_pdf
+from portal.resolvers.authorizations.pdf import (
+    PrintableAuthorization,
+    load_printable,
+    render_authorization_pdf,
+)
 from portal.resolvers.authorizations.records import load_authorizations
-from portal.resolvers.downloads.merge import MergedPdf
+from portal.resolvers.downloads.merge import StagedPart
 from portal.resolvers.downloads.prepare import PreparedDownload, download_url
-from portal.resolvers.downloads.redeem import DocumentsNoLongerAccessible, RedeemedDownload
-from portal.resolvers.downloads.tickets import issue_ticket
+from portal.resolvers.downloads.redeem import DocumentsNoLongerAccessible, DownloadJob
+from portal.resolvers.downloads.tickets import ClaimedTicket, TicketKind, issue_ticket
 from portal.resolvers.errors import NotFound
 
 
@@ -42,9 +47,9 @@ async def prepare_authorization_download(
     ticket = await issue_ticket(
         session=session,
         principal=principal,
-        document_ids=[],
+        object_ids=[authorization_id],
         ttl=ttl,
-        authorization_id=authorization_id,
+        kind=TicketKind.AUTHORIZATION,
     )
     await session.commit()
     return PreparedDownload(url=download_url(public_url, ticket.token), ticket=ticket), (
@@ -52,14 +57,12 @@ async def prepare_authorization_download(
     )
 
 
-async def redeem_authorization(
-    *,
-    session: AsyncSession,
-    principal: Principal,
-    ticket_id: uuid.UUID,
-    authorization_id: uuid.UUID,
-) -> RedeemedDownload:
-    """The PDF of a claimed ticket, if the caller may still see the authorization."""
+async def authorization_job(
+    *, session: AsyncSession, principal: Principal, ticket: ClaimedTicket
+) -> DownloadJob:
+    """An AUTHORIZATION ticket: the printable PDF, if the caller may still see it. ``session``
+    is rolled back: rendering holds no connection."""
+    [authorization_id] = ticket.object_ids
     [record] = await load_authorizations(
         session=session, principal=principal, ids=[authorization_id]
     )
@@ -70,19 +73,19 @@ async def redeem_authorization(
     )
     await session.rollback()
     if record is None or printable is None:
-        raise DocumentsNoLongerAccessible(ticket_id, [authorization_id])
-    data = await asyncio.to_thread(render_authorization_pdf, printable)
-    return RedeemedDownload(
-        ticket_id=ticket_id,
-        pdf=MergedPdf(file=io.BytesIO(data), size=len(data), page_count=1),
-        audit_entries=(
-            AuditEntry(
-                action="authorization.downloaded",
-                result=AuditResult.ALLOWED,
-                account_id=record.account_id,
-                object_ids=(str(authorization_id),),
-                details={"ticket_id": str(ticket_id)},
-            ),
-        ),
-        filename=printable.filename,
+        raise DocumentsNoLongerAccessible(ticket.id, [authorization_id])
+    audit = AuditEntry(
+        action="authorization.downloaded",
+        result=AuditResult.ALLOWED,
+        account_id=record.account_id,
+        object_ids=(str(authorization_id),),
+        details={"ticket_id": str(ticket.id)},
     )
+    return DownloadJob(stage=partial(_stage, printable), audit=lambda _pages: (audit,))
+
+
+async def _stage(printable: PrintableAuthorization, folder: Path) -> list[StagedPart]:
+    data = await asyncio.to_thread(render_authorization_pdf, printable)
+    path = folder / "authorization.pdf"
+    await asyncio.to_thread(path.write_bytes, data)
+    return [StagedPart(path=str(path), title=f"Authorization {printable.number}")]
