@@ -27,6 +27,7 @@ from portal.models.db import create_engine, create_sessionmaker
 from portal.resolvers.documents.visibility import accessible_document_ids
 from portal.resolvers.downloads import DOWNLOAD_PATH
 from portal.schema import build_schema
+from portal.schema.limits import QueryLimits
 from portal.settings import Settings
 from portal.storage import document_storage
 from portal.web.graphiql import graphiql_routes
@@ -79,8 +80,13 @@ def create_app(
         ttl_seconds=settings.access_token_ttl_seconds,
     )
     schema = build_schema(
-        max_depth=settings.graphql_max_depth,
-        max_aliases=settings.graphql_max_aliases,
+        limits=QueryLimits(
+            max_depth=settings.graphql_max_depth,
+            max_aliases=settings.graphql_max_aliases,
+            max_fields=settings.graphql_max_fields,
+            max_string_length=settings.graphql_max_string_length,
+            max_list_length=settings.graphql_max_list_length,
+        ),
         max_tokens=settings.graphql_max_tokens,
     )
     events = EventHub()

@@ -84,9 +84,16 @@ class Settings(BaseSettings):
     password_reset_ip_max_requests: int = Field(default=20, ge=1)
     password_reset_ip_window_seconds: int = Field(default=15 * 60, ge=1)
 
+    # Every operation, measured with its fragments expanded before it is validated: levels of
+    # nested fields, aliases and fields (QUERY_TOO_COMPLEX beyond), and tokens of the document.
     graphql_max_depth: int = Field(default=12, ge=2)
     graphql_max_aliases: int = Field(default=30, ge=1)
+    graphql_max_fields: int = Field(default=1000, ge=10)
     graphql_max_tokens: int = Field(default=5000, ge=100)
+    # Every string input (arguments, variables, file names) and every list in the variables;
+    # an argument or input field may declare a smaller bound (``@maxLength`` in the SDL).
+    graphql_max_string_length: int = Field(default=10_000, ge=100)
+    graphql_max_list_length: int = Field(default=1000, ge=10)
     graphiql_enabled: bool = True
 
     # Largest document upload accepted (PORTAL_MAX_UPLOAD_BYTES), enforced while the bytes are read.

@@ -7,14 +7,7 @@ from pathlib import Path
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -28,6 +21,7 @@ from portal.schema.employees import Employee
 from portal.schema.errors import AuditTrail, ErrorCodes, label_document_errors
 from portal.schema.ingestion import IngestionMutations
 from portal.schema.invitations import InvitationMutations
+from portal.schema.limits import OperationLimits, QueryLimits
 from portal.schema.live import DocumentSubscriptions, ReleaseSocketSession
 from portal.schema.mfa import MfaMutations
 from portal.schema.passwords import PasswordMutations
@@ -56,6 +50,9 @@ Subscription = merge_types("Subscription", (DocumentSubscriptions,))
 
 
 class PortalSchema(strawberry.Schema):
+    # The limits every operation is held to, and the validation cache they share.
+    operation_limits: OperationLimits
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -63,9 +60,10 @@ class PortalSchema(strawberry.Schema):
         label_document_errors(errors)
 
 
-def build_schema(
-    *, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000
-) -> strawberry.Schema:
+def build_schema(*, limits: QueryLimits | None = None, max_tokens: int = 5000) -> PortalSchema:
+    # Built once: the measurement before validation, and the validation cache every request
+    # shares (the rules never change per request, so identical documents hit it).
+    operation_limits = OperationLimits(limits or QueryLimits())
     # Factories: a fresh extension per request (the parse and validation caches are shared).
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         # First, so it ends last: after the audit trail has used the session's sessionmaker.
@@ -73,12 +71,12 @@ def build_schema(
         ErrorCodes,
         AuditTrail,
         lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: QueryDepthLimiter(max_depth=max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        # Depth, aliases and fields of the expanded operation, then the cached validation, then
+        # every input bounded (schema/limits).
+        operation_limits.extension,
     ]
-    return PortalSchema(
+    schema = PortalSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -101,6 +99,8 @@ def build_schema(
         config=StrawberryConfig(auto_camel_case=True),
         extensions=extensions,
     )
+    schema.operation_limits = operation_limits
+    return schema
 
 
 def print_sdl() -> str:
