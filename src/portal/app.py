@@ -24,10 +24,11 @@ from portal.graphql_app import PortalGraphQL
 from portal.mail.worker import MailWorker
 from portal.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from portal.models.db import create_engine, create_sessionmaker
+from portal.ratelimit import BucketPolicy, buckets_for
 from portal.resolvers.documents.visibility import accessible_document_ids
 from portal.resolvers.downloads import DOWNLOAD_PATH
 from portal.schema import build_schema
-from portal.schema.limits import QueryLimits
+from portal.schema.limits import Budgets, QueryLimits
 from portal.settings import Settings
 from portal.storage import document_storage
 from portal.web.graphiql import graphiql_routes
@@ -79,15 +80,30 @@ def create_app(
         audience=settings.jwt_audience,
         ttl_seconds=settings.access_token_ttl_seconds,
     )
+    buckets = buckets_for(settings.redis_url)
     schema = build_schema(
         limits=QueryLimits(
             max_depth=settings.graphql_max_depth,
             max_aliases=settings.graphql_max_aliases,
             max_fields=settings.graphql_max_fields,
+            max_cost=settings.graphql_max_cost,
             max_string_length=settings.graphql_max_string_length,
             max_list_length=settings.graphql_max_list_length,
         ),
         max_tokens=settings.graphql_max_tokens,
+        budgets=(
+            Budgets(
+                buckets=buckets,
+                signed_in=BucketPolicy(
+                    settings.rate_limit_points, settings.rate_limit_points_per_second
+                ),
+                anonymous=BucketPolicy(
+                    settings.rate_limit_anonymous_points, settings.rate_limit_points_per_second
+                ),
+            )
+            if settings.rate_limit_points > 0
+            else None
+        ),
     )
     events = EventHub()
     storage = document_storage(settings)
@@ -129,6 +145,7 @@ def create_app(
             yield
         finally:
             await mail_worker.stop()
+            await buckets.close()
             await engine.dispose()
 
     routes: list[BaseRoute] = [
@@ -153,6 +170,7 @@ def create_app(
     app.state.sessionmaker = sessionmaker
     app.state.tokens = tokens
     app.state.schema = schema
+    app.state.buckets = buckets
     app.state.graphql = graphql
     app.state.events = events
     app.state.mail_worker = mail_worker

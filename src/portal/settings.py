@@ -89,12 +89,21 @@ class Settings(BaseSettings):
     graphql_max_depth: int = Field(default=12, ge=2)
     graphql_max_aliases: int = Field(default=30, ge=1)
     graphql_max_fields: int = Field(default=1000, ge=10)
+    # Static cost of one operation (about the objects its answer may hold; see `rateLimit`).
+    graphql_max_cost: int = Field(default=10_000, ge=100)
     graphql_max_tokens: int = Field(default=5000, ge=100)
     # Every string input (arguments, variables, file names) and every list in the variables;
     # an argument or input field may declare a smaller bound (``@maxLength`` in the SDL).
     graphql_max_string_length: int = Field(default=10_000, ge=100)
     graphql_max_list_length: int = Field(default=1000, ge=10)
     graphiql_enabled: bool = True
+    # Query budgets: a leaky bucket of cost points per signed-in caller, and per IP address for
+    # anonymous callers, draining this many points a second; 0 points turns budgets off.
+    rate_limit_points: int = Field(default=50_000, ge=0)
+    rate_limit_anonymous_points: int = Field(default=5_000, ge=1)
+    rate_limit_points_per_second: float = Field(default=100.0, gt=0)
+    # Shared state between processes (query budgets); without it each process keeps its own.
+    redis_url: str | None = None
 
     # Largest document upload accepted (PORTAL_MAX_UPLOAD_BYTES), enforced while the bytes are read.
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1)

@@ -150,7 +150,7 @@ def test_the_measure_is_exact_on_a_small_document() -> None:
         "fragment V on Query { viewer { email } }"
     )
     # When it is measured, then every spread counts, once expanded
-    assert measure_operations(document) == [("Q", Measure(depth=2, aliases=1, fields=8))]
+    assert measure_operations(document) == [("Q", Measure(depth=2, aliases=1, fields=8, cost=4))]
 
 
 def test_the_measure_is_linear_and_saturates() -> None:

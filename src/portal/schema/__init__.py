@@ -21,7 +21,7 @@ from portal.schema.employees import Employee
 from portal.schema.errors import AuditTrail, ErrorCodes, label_document_errors
 from portal.schema.ingestion import IngestionMutations
 from portal.schema.invitations import InvitationMutations
-from portal.schema.limits import OperationLimits, QueryLimits
+from portal.schema.limits import Budgets, OperationLimits, QueryLimits
 from portal.schema.live import DocumentSubscriptions, ReleaseSocketSession
 from portal.schema.mfa import MfaMutations
 from portal.schema.passwords import PasswordMutations
@@ -60,10 +60,15 @@ class PortalSchema(strawberry.Schema):
         label_document_errors(errors)
 
 
-def build_schema(*, limits: QueryLimits | None = None, max_tokens: int = 5000) -> PortalSchema:
-    # Built once: the measurement before validation, and the validation cache every request
-    # shares (the rules never change per request, so identical documents hit it).
-    operation_limits = OperationLimits(limits or QueryLimits())
+def build_schema(
+    *,
+    limits: QueryLimits | None = None,
+    max_tokens: int = 5000,
+    budgets: Budgets | None = None,
+) -> PortalSchema:
+    # Built once: the measurement before validation, the validation cache every request shares
+    # (the rules never change per request, so identical documents hit it), the query budgets.
+    operation_limits = OperationLimits(limits or QueryLimits(), budgets)
     # Factories: a fresh extension per request (the parse and validation caches are shared).
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         # First, so it ends last: after the audit trail has used the session's sessionmaker.

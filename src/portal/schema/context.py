@@ -15,6 +15,7 @@ from portal.auth.principal import Principal
 from portal.auth.tokens import TokenService
 from portal.events import EventHub
 from portal.models.db import AccountScope
+from portal.ratelimit import Decision
 from portal.resolvers.audit import AuditEntry, RequestMeta
 from portal.resolvers.loaders import Loaders
 from portal.settings import Settings
@@ -39,6 +40,8 @@ class Context:
     events: EventHub = field(default_factory=EventHub)
     # The graphql-transport-ws ``connection_init`` payload (websocket connections only).
     connection_params: dict[str, object] | None = None
+    # The query budget after this operation was charged (schema/limits), for ``rateLimit``.
+    rate_limit: Decision | None = None
 
     @property
     def scope(self) -> AccountScope:

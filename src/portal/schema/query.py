@@ -11,6 +11,7 @@ from portal.schema.catalog import CatalogQueries
 from portal.schema.context import Info
 from portal.schema.documents import DocumentQueries
 from portal.schema.employees import EmployeeQueries
+from portal.schema.rate_limits import RateLimitQueries
 from portal.schema.relay import PortalNode, resolve_node, resolve_nodes
 from portal.schema.viewer import ViewerQueries
 from portal.schema.visits import VisitQueries
@@ -44,5 +45,6 @@ Query = merge_types(
         DocumentQueries,
         EmployeeQueries,
         VisitQueries,
+        RateLimitQueries,
     ),
 )

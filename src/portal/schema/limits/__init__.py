@@ -11,7 +11,7 @@ bounded and checked (``inputs.py``, BAD_USER_INPUT) before execution starts."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,13 +25,16 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
+from portal.auth.principal import Principal
+from portal.ratelimit import BucketPolicy, Buckets, Decision
 from portal.resolvers.errors import ErrorCode
 from portal.schema.limits.inputs import InputLimits, MaxLength, check_inputs, max_length
-from portal.schema.limits.measure import FragmentCycle, Measure, measure_operations
+from portal.schema.limits.measure import SATURATED, FragmentCycle, Measure, measure_operations
 
 __all__ = [
     "MAX_CODE_LENGTH",
     "MAX_ID_LENGTH",
+    "Budgets",
     "MaxLength",
     "OperationLimits",
     "QueryLimits",
@@ -51,14 +54,25 @@ class QueryLimits:
     max_depth: int = 12
     max_aliases: int = 30
     max_fields: int = 1000
+    max_cost: int = 10_000
     max_string_length: int = 10_000
     max_list_length: int = 1000
     validation_cache_size: int = 512
 
 
+@dataclass(frozen=True, slots=True)
+class Budgets:
+    """Query budgets (leaky buckets of cost points): per principal, and per IP address for
+    anonymous callers, kept in ``buckets``."""
+
+    buckets: Buckets
+    signed_in: BucketPolicy
+    anonymous: BucketPolicy
+
+
 def _too_complex(name: str | None, what: str, measured: int, maximum: int) -> GraphQLError:
     operation = f"The operation `{name}`" if name else "The operation"
-    shown = f"more than {maximum}" if measured >= 10**12 else str(measured)
+    shown = f"more than {maximum}" if measured >= SATURATED else str(measured)
     return GraphQLError(
         f"{operation} is too complex: {shown} {what} once its fragments are expanded "
         f"(at most {maximum}).",
@@ -71,11 +85,23 @@ def _too_complex(name: str | None, what: str, measured: int, maximum: int) -> Gr
     )
 
 
-class OperationLimits:
-    """The limits of one schema, and its validation cache (shared by all its requests)."""
+def cost_report(decision: Decision) -> dict[str, Any]:
+    """``extensions.cost`` of an answer."""
+    return {
+        "requested": decision.requested,
+        "limit": decision.limit,
+        "remaining": decision.remaining,
+        "resetAt": decision.reset_at.isoformat().replace("+00:00", "Z"),
+    }
 
-    def __init__(self, limits: QueryLimits) -> None:
+
+class OperationLimits:
+    """The limits of one schema, its validation cache (shared by all its requests) and the
+    callers' query budgets."""
+
+    def __init__(self, limits: QueryLimits, budgets: Budgets | None = None) -> None:
         self.limits = limits
+        self.budgets = budgets
         self.inputs = InputLimits(
             max_string_length=limits.max_string_length, max_list_length=limits.max_list_length
         )
@@ -88,21 +114,23 @@ class OperationLimits:
         """The per-request extension (pass the bound method as the schema's factory)."""
         return _Limits(self)
 
-    def too_complex(self, document: DocumentNode) -> list[GraphQLError]:
+    def measure(
+        self, document: DocumentNode, schema: GraphQLSchema, variables: dict[str, Any]
+    ) -> tuple[list[GraphQLError], dict[str | None, Measure]]:
+        """The errors refusing the document (if any), and each operation's expanded measure."""
         try:
-            measures = measure_operations(document)
+            measures = measure_operations(document, schema=schema, variables=variables)
         except FragmentCycle as cycle:
-            return [
-                GraphQLError(
-                    f"Fragment `{cycle.names[0]}` spreads itself "
-                    f"({' -> '.join(cycle.names)}): it would never end.",
-                    extensions={"code": ErrorCode.BAD_USER_INPUT.value},
-                )
-            ]
+            error = GraphQLError(
+                f"Fragment `{cycle.names[0]}` spreads itself "
+                f"({' -> '.join(cycle.names)}): it would never end.",
+                extensions={"code": ErrorCode.BAD_USER_INPUT.value},
+            )
+            return [error], {}
         errors: list[GraphQLError] = []
         for name, measure in measures:
             errors.extend(self._exceeded(name, measure))
-        return errors
+        return errors, dict(measures)
 
     def _exceeded(self, name: str | None, measure: Measure) -> Iterator[GraphQLError]:
         limits = self.limits
@@ -112,6 +140,25 @@ class OperationLimits:
             yield _too_complex(name, "aliases", measure.aliases, limits.max_aliases)
         if measure.fields > limits.max_fields:
             yield _too_complex(name, "fields", measure.fields, limits.max_fields)
+
+    def too_costly(self, name: str | None, measure: Measure) -> GraphQLError | None:
+        if measure.total_cost > self.limits.max_cost:
+            return _too_complex(name, "cost points", measure.total_cost, self.limits.max_cost)
+        return None
+
+    async def charge(self, context: object, cost: int) -> Decision | None:
+        """Charge ``cost`` points to the caller's budget (0 only reads it)."""
+        budgets = self.budgets
+        if budgets is None:
+            return None
+        principal: Principal | None = getattr(context, "principal", None)
+        if principal is not None and principal.is_authenticated and principal.id is not None:
+            key, policy = f"{principal.kind.value}:{principal.id}", budgets.signed_in
+        else:
+            request = getattr(context, "request", None)
+            client = getattr(request, "client", None)
+            key, policy = f"ip:{client.host if client else 'unknown'}", budgets.anonymous
+        return await budgets.buckets.charge(key, cost, policy)
 
 
 def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
@@ -125,29 +172,73 @@ class _Limits(SchemaExtension):
     def __init__(self, owner: OperationLimits) -> None:
         super().__init__()
         self.owner = owner
+        self.decision: Decision | None = None
 
-    def on_validate(self) -> Iterator[None]:
+    async def on_validate(self) -> AsyncIterator[None]:
         # Before Strawberry's own validation step: setting the errors (even none) replaces it.
         context = self.execution_context
         document = context.graphql_document
         if document is not None and context.pre_execution_errors is None:
-            context.pre_execution_errors = self._errors(document)
+            context.pre_execution_errors = await self._errors(document)
         yield
 
-    def _errors(self, document: DocumentNode) -> list[GraphQLError]:
+    async def _errors(self, document: DocumentNode) -> list[GraphQLError]:
         context = self.execution_context
-        errors = self.owner.too_complex(document)
+        schema: GraphQLSchema = context.schema._schema
+        raw: Any = context.variables
+        variables: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        errors, measures = self.owner.measure(document, schema, variables)
         if errors:
             return errors
-        schema: GraphQLSchema = context.schema._schema
         errors = self.owner.validate(schema, document, tuple(context.validation_rules))
         if errors:
             return list(errors)
-        variables: Any = context.variables
-        return check_inputs(
+        operation = _operation(document, context.operation_name)
+        errors = check_inputs(
             schema=schema,
             document=document,
-            operation=_operation(document, context.operation_name),
-            variables=variables if isinstance(variables, dict) else None,
+            operation=operation,
+            variables=variables,
             limits=self.owner.inputs,
         )
+        if errors or operation is None:
+            return errors
+        measure = measures[_name(operation)]
+        too_costly = self.owner.too_costly(_name(operation), measure)
+        if too_costly is not None:
+            return [too_costly]
+        self.decision = await self.owner.charge(context.context, measure.total_cost)
+        _remember(context.context, self.decision)
+        if self.decision is not None and not self.decision.allowed:
+            return [_rate_limited(self.decision)]
+        return []
+
+    async def get_results(self) -> dict[str, Any]:
+        """``extensions.cost`` on every answer (the budget read when nothing was charged)."""
+        decision = self.decision
+        if decision is None:
+            decision = await self.owner.charge(self.execution_context.context, 0)
+        return {} if decision is None else {"cost": cost_report(decision)}
+
+
+def _name(operation: OperationDefinitionNode) -> str | None:
+    return operation.name.value if operation.name else None
+
+
+def _remember(context: object, decision: Decision | None) -> None:
+    """The decision for ``rateLimit`` to show (the context is Portal's, or a test's)."""
+    if hasattr(context, "rate_limit"):
+        context.rate_limit = decision
+
+
+def _rate_limited(decision: Decision) -> GraphQLError:
+    retry = decision.retry_after_seconds
+    return GraphQLError(
+        f"Your query budget is spent: this operation costs {decision.requested} points and "
+        f"{decision.remaining} remain; retry in {retry} s.",
+        extensions={
+            "code": ErrorCode.RATE_LIMITED.value,
+            "retryAfter": retry,
+            "cost": cost_report(decision),
+        },
+    )
