@@ -196,7 +196,7 @@ async def main(*, fragments: int, name_bytes: int) -> None:
                     except httpx.TransportError:
                         pass
                     await asyncio.sleep(0.1)
-                await client.post("/graphql", json={"query": "{ signOnLinks { name } }"})
+                await client.post("/graphql", json={"query": "{ signOnLinks { label } }"})
             bomb = fragment_bomb(fragments)
             report(
                 f"fragment-spread bomb: {fragments} fragments, {len(bomb)} bytes, anonymous",
