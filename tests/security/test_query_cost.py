@@ -142,7 +142,9 @@ async def test_a_spent_budget_is_rate_limited(
             assert (await admin(query)).ok()
         # When a third page (21 points) does not fit
         refused = await admin(query)
-        # Then it is RATE_LIMITED, with when to retry and the budget, and nothing ran
+        # Then it is RATE_LIMITED (HTTP 429), with when to retry and the budget, and nothing ran
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) >= 1
         assert refused.data is None
         [error] = refused.errors
         assert error["extensions"]["code"] == "RATE_LIMITED"
@@ -186,6 +188,13 @@ def _free_port() -> int:
         return port
 
 
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz").status_code == 200
+    except httpx.TransportError:
+        return False
+
+
 @pytest.fixture
 def two_processes(settings: Settings, database_url: str, world: World) -> Iterator[list[str]]:
     """Two `portal serve` processes on one database and one Redis, budgets of 100 points."""
@@ -200,27 +209,26 @@ def two_processes(settings: Settings, database_url: str, world: World) -> Iterat
         "PORTAL_RATE_LIMIT_POINTS_PER_SECOND": "0.001",
     }
     portal = str(Path(sys.executable).with_name("portal"))
-    ports = [_free_port(), _free_port()]
-    servers = [
-        subprocess.Popen(  # noqa: S603 -- the project's own command, fixed arguments
-            [portal, "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for port in ports
-    ]
+    servers: list[subprocess.Popen[bytes]] = []
+    urls: list[str] = []
     try:
-        urls = [f"http://127.0.0.1:{port}" for port in ports]
-        for url in urls:
-            for _ in range(300):
-                try:
-                    if httpx.get(f"{url}/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert all(s.poll() is None for s in servers), "a server stopped"
-                time.sleep(0.1)
+        # One after the other: each migrates and seeds reference data before it serves.
+        for _ in range(2):
+            port = _free_port()
+            server = subprocess.Popen(  # noqa: S603 -- the project's own command, fixed arguments
+                [portal, "serve", "--port", str(port)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            servers.append(server)
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 120  # the machine is shared: be patient
+            while not _healthy(url):
+                assert server.poll() is None, "the server stopped"
+                assert time.monotonic() < deadline, f"{url} did not start"
+                time.sleep(0.2)
+            urls.append(url)
         yield urls
     finally:
         for server in servers:

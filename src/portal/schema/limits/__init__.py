@@ -10,9 +10,10 @@ bounded and checked (``inputs.py``, BAD_USER_INPUT) before execution starts."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+import weakref
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 from graphql import (
@@ -22,14 +23,22 @@ from graphql import (
     GraphQLSchema,
     OperationDefinitionNode,
 )
+from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
 from portal.auth.principal import Principal
 from portal.ratelimit import BucketPolicy, Buckets, Decision
 from portal.resolvers.errors import ErrorCode
-from portal.schema.limits.inputs import InputLimits, MaxLength, check_inputs, max_length
-from portal.schema.limits.measure import SATURATED, FragmentCycle, Measure, measure_operations
+from portal.schema.limits.inputs import (
+    InputLimits,
+    LiteralFacts,
+    MaxLength,
+    check_inputs,
+    check_literals,
+    max_length,
+)
+from portal.schema.limits.measure import SATURATED, FragmentCycle, Measure, measure_document
 
 __all__ = [
     "MAX_CODE_LENGTH",
@@ -57,7 +66,6 @@ class QueryLimits:
     max_cost: int = 10_000
     max_string_length: int = 10_000
     max_list_length: int = 1000
-    validation_cache_size: int = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +103,16 @@ def cost_report(decision: Decision) -> dict[str, Any]:
     }
 
 
+@dataclass
+class _DocumentFacts:
+    """Measures that no variable decided, and the literal checks, of one parsed document."""
+
+    errors: list[GraphQLError] = field(default_factory=list)
+    measures: dict[str | None, Measure] | None = None
+    literals: LiteralFacts | None = None
+    validation: tuple[tuple[type[ASTValidationRule], ...], list[GraphQLError]] | None = None
+
+
 class OperationLimits:
     """The limits of one schema, its validation cache (shared by all its requests) and the
     callers' query budgets."""
@@ -105,10 +123,9 @@ class OperationLimits:
         self.inputs = InputLimits(
             max_string_length=limits.max_string_length, max_list_length=limits.max_list_length
         )
-        self.validate: Callable[
-            [GraphQLSchema, DocumentNode, tuple[type[ASTValidationRule], ...]],
-            list[GraphQLError],
-        ] = functools.lru_cache(maxsize=limits.validation_cache_size)(validate_document)
+        self.validation_hits = 0
+        self.validation_misses = 0
+        self._documents: dict[int, tuple[weakref.ref[DocumentNode], _DocumentFacts]] = {}
 
     def extension(self) -> SchemaExtension:
         """The per-request extension (pass the bound method as the schema's factory)."""
@@ -118,8 +135,13 @@ class OperationLimits:
         self, document: DocumentNode, schema: GraphQLSchema, variables: dict[str, Any]
     ) -> tuple[list[GraphQLError], dict[str | None, Measure]]:
         """The errors refusing the document (if any), and each operation's expanded measure."""
+        known = self._facts(document)
+        if known.measures is not None:
+            return known.errors, known.measures
         try:
-            measures = measure_operations(document, schema=schema, variables=variables)
+            measured, read_variables = measure_document(
+                document, schema=schema, variables=variables
+            )
         except FragmentCycle as cycle:
             error = GraphQLError(
                 f"Fragment `{cycle.names[0]}` spreads itself "
@@ -128,9 +150,48 @@ class OperationLimits:
             )
             return [error], {}
         errors: list[GraphQLError] = []
-        for name, measure in measures:
+        for name, measure in measured:
             errors.extend(self._exceeded(name, measure))
-        return errors, dict(measures)
+        measures = dict(measured)
+        if not read_variables:  # the same for every request sending this document
+            known.errors, known.measures = errors, measures
+        return errors, measures
+
+    def validate(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        rules: tuple[type[ASTValidationRule], ...],
+    ) -> list[GraphQLError]:
+        """graphql-core's validation, once per parsed document (and set of rules)."""
+        known = self._facts(document)
+        if known.validation is not None and known.validation[0] == rules:
+            self.validation_hits += 1
+            return known.validation[1]
+        self.validation_misses += 1
+        errors = validate_document(schema, document, rules)
+        known.validation = (rules, errors)
+        return errors
+
+    def literals(self, document: DocumentNode, schema: GraphQLSchema) -> LiteralFacts:
+        known = self._facts(document)
+        if known.literals is None:
+            known.literals = check_literals(schema=schema, document=document, limits=self.inputs)
+        return known.literals
+
+    def _facts(self, document: DocumentNode) -> _DocumentFacts:
+        """What is known of this very document object. The parser cache hands every request
+        sending the same text the same object; the entry goes when the object does."""
+        key = id(document)
+        entry = self._documents.get(key)
+        if entry is not None and entry[0]() is document:
+            return entry[1]
+        facts = _DocumentFacts()
+        self._documents[key] = (
+            weakref.ref(document, lambda _: self._documents.pop(key, None)),
+            facts,
+        )
+        return facts
 
     def _exceeded(self, name: str | None, measure: Measure) -> Iterator[GraphQLError]:
         limits = self.limits
@@ -200,6 +261,7 @@ class _Limits(SchemaExtension):
             operation=operation,
             variables=variables,
             limits=self.owner.inputs,
+            literals=self.owner.literals(document, schema),
         )
         if errors or operation is None:
             return errors
@@ -210,6 +272,7 @@ class _Limits(SchemaExtension):
         self.decision = await self.owner.charge(context.context, measure.total_cost)
         _remember(context.context, self.decision)
         if self.decision is not None and not self.decision.allowed:
+            _too_many_requests(context.context, self.decision)
             return [_rate_limited(self.decision)]
         return []
 
@@ -229,6 +292,14 @@ def _remember(context: object, decision: Decision | None) -> None:
     """The decision for ``rateLimit`` to show (the context is Portal's, or a test's)."""
     if hasattr(context, "rate_limit"):
         context.rate_limit = decision
+
+
+def _too_many_requests(context: object, decision: Decision) -> None:
+    """Over HTTP, a refused operation is also 429 with ``Retry-After``."""
+    response = getattr(context, "response", None)
+    if isinstance(response, Response):
+        response.status_code = HTTPStatus.TOO_MANY_REQUESTS
+        response.headers["Retry-After"] = str(decision.retry_after_seconds)
 
 
 def _rate_limited(decision: Decision) -> GraphQLError:

@@ -308,6 +308,24 @@ def _declared_problems(value: Any, usage: _Usage) -> Iterator[GraphQLError]:
             yield bad_input(f"`{label}` is longer than {limit} characters.", label)
 
 
+@dataclass(frozen=True, slots=True)
+class LiteralFacts:
+    """What the document alone says about its inputs (the same for every request sending it)."""
+
+    errors: list[GraphQLError]
+    usages: dict[str, list[_Usage]]
+
+
+def check_literals(
+    *, schema: GraphQLSchema, document: DocumentNode, limits: InputLimits
+) -> LiteralFacts:
+    """Inline strings checked, and where each variable is used, over a valid document."""
+    type_info = TypeInfo(schema)
+    literals = _LiteralChecker(type_info, limits)
+    visit(document, TypeInfoVisitor(type_info, literals))
+    return LiteralFacts(errors=literals.errors[:MAX_ERRORS], usages=literals.usages)
+
+
 def check_inputs(
     *,
     schema: GraphQLSchema,
@@ -315,12 +333,13 @@ def check_inputs(
     operation: OperationDefinitionNode | None,
     variables: dict[str, Any] | None,
     limits: InputLimits,
+    literals: LiteralFacts | None = None,
 ) -> list[GraphQLError]:
-    """Every problem with the inputs of a valid document (at most MAX_ERRORS of them)."""
-    type_info = TypeInfo(schema)
-    literals = _LiteralChecker(type_info, limits)
-    visit(document, TypeInfoVisitor(type_info, literals))
-    errors = literals.errors[:MAX_ERRORS]
+    """Every problem with the inputs of a valid document (at most MAX_ERRORS of them);
+    ``literals`` are the document's own facts when already known."""
+    if literals is None:
+        literals = check_literals(schema=schema, document=document, limits=limits)
+    errors = list(literals.errors)
     if errors or operation is None:
         return errors
     inputs = variables or {}

@@ -98,6 +98,8 @@ class _Costs:
     def __init__(self, schema: GraphQLSchema | None, variables: Mapping[str, Any]) -> None:
         self.schema = schema
         self.variables = variables
+        # Whether a variable decided a page size (then the measure holds for these values only).
+        self.read_variables = False
 
     def definition(self, parent: GraphQLNamedType | None, node: FieldNode) -> GraphQLField | None:
         if isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType)):
@@ -118,6 +120,7 @@ class _Costs:
             if isinstance(argument.value, IntValueNode):
                 value = int(argument.value.value)
             elif isinstance(argument.value, VariableNode):
+                self.read_variables = True
                 value = self.variables.get(argument.value.name.value)
             if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
                 return min(value, MAX_PAGE_SIZE)
@@ -265,6 +268,16 @@ def measure_operations(
     anonymous). Without a schema every object field costs 1 and no list is known.
 
     Raises FragmentCycle when a fragment spreads itself."""
+    return measure_document(document, schema=schema, variables=variables)[0]
+
+
+def measure_document(
+    document: DocumentNode,
+    *,
+    schema: GraphQLSchema | None = None,
+    variables: Mapping[str, Any] | None = None,
+) -> tuple[list[tuple[str | None, Measure]], bool]:
+    """``measure_operations``, and whether a variable's value entered the measures."""
     costs = _Costs(schema, variables or {})
     definitions = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
@@ -284,4 +297,4 @@ def measure_operations(
                     _measure(d.selection_set, root, fragments, costs),
                 )
             )
-    return measures
+    return measures, costs.read_variables
