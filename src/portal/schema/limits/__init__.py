@@ -137,7 +137,7 @@ class OperationLimits:
         """The errors refusing the document (if any), and each operation's expanded measure."""
         known = self._facts(document)
         if known.measures is not None:
-            return known.errors, known.measures
+            return list(known.errors), known.measures
         try:
             measured, read_variables = measure_document(
                 document, schema=schema, variables=variables
@@ -167,11 +167,11 @@ class OperationLimits:
         known = self._facts(document)
         if known.validation is not None and known.validation[0] == rules:
             self.validation_hits += 1
-            return known.validation[1]
+            return list(known.validation[1])
         self.validation_misses += 1
         errors = validate_document(schema, document, rules)
         known.validation = (rules, errors)
-        return errors
+        return list(errors)
 
     def literals(self, document: DocumentNode, schema: GraphQLSchema) -> LiteralFacts:
         known = self._facts(document)
