@@ -43,6 +43,8 @@ class Principal:
     second_factor_confirmed: bool = False
     # An API client of the provider's own systems (ingestion), not of an employer account.
     provider_system: bool = False
+    # Persisted operations: the SHA-256 of each document an API client may run (None: any).
+    allowed_operations: frozenset[str] | None = None
 
     @classmethod
     def anonymous(cls) -> Principal:

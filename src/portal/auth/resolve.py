@@ -138,6 +138,7 @@ async def _client_principal(session: AsyncSession, claims: TokenClaims) -> Princ
                 col(ApiClient.client_id),
                 col(ApiClient.account_id),
                 col(ApiClient.scopes),
+                col(ApiClient.allowed_operations),
             ).where(
                 col(ApiClient.id) == claims.subject_id,
                 col(ApiClient.revoked_at).is_(None),
@@ -156,6 +157,7 @@ async def _client_principal(session: AsyncSession, claims: TokenClaims) -> Princ
         account_ids=await account_family(session, row.account_id),
         scopes=scopes,
         token_id=claims.token_id,
+        allowed_operations=frozenset(row.allowed_operations) or None,
     )
 
 

@@ -10,6 +10,7 @@ bounded and checked (``inputs.py``, BAD_USER_INPUT) before execution starts."""
 
 from __future__ import annotations
 
+import hashlib
 import weakref
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -245,6 +246,9 @@ class _Limits(SchemaExtension):
 
     async def _errors(self, document: DocumentNode) -> list[GraphQLError]:
         context = self.execution_context
+        refused = _not_persisted(context.context, context.query)
+        if refused is not None:
+            return [refused]
         schema: GraphQLSchema = context.schema._schema
         raw: Any = context.variables
         variables: dict[str, Any] = raw if isinstance(raw, dict) else {}
@@ -282,6 +286,31 @@ class _Limits(SchemaExtension):
         if decision is None:
             decision = await self.owner.charge(self.execution_context.context, 0)
         return {} if decision is None else {"cost": cost_report(decision)}
+
+
+def operation_hash(query: str) -> str:
+    """What persisted operations are listed by: the SHA-256 of the exact query text."""
+    return hashlib.sha256(query.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _not_persisted(context: object, query: str | None) -> GraphQLError | None:
+    """An API client limited to persisted operations runs only those (before any other work)."""
+    principal = getattr(context, "principal", None)
+    allowed = getattr(principal, "allowed_operations", None)
+    if allowed is None:
+        return None
+    digest = operation_hash(query or "")
+    if digest in allowed:
+        return None
+    return GraphQLError(
+        "This API client may run only its registered operations (persisted operations); "
+        f"this document's SHA-256 is {digest}.",
+        extensions={
+            "code": ErrorCode.FORBIDDEN.value,
+            "reason": "OPERATION_NOT_ALLOWED",
+            "operationHash": digest,
+        },
+    )
 
 
 def _name(operation: OperationDefinitionNode) -> str | None:
