@@ -91,6 +91,14 @@ async def test_rate_limit_shows_the_callers_budget(admin_client: GraphQLClient) 
     assert data["rateLimit"]["cost"] == 1 + 1 + 10 * 1  # rateLimit, documents, 10 nodes
 
 
+async def test_an_anonymous_caller_sees_its_own_budget(anonymous_client: GraphQLClient) -> None:
+    # When an anonymous caller asks for its budget, then it is the per-IP budget
+    data = (await anonymous_client("{ rateLimit { limit cost remaining } }")).ok()
+    assert data["rateLimit"]["limit"] == 5_000
+    assert data["rateLimit"]["cost"] == 1
+    assert data["rateLimit"]["remaining"] <= 5_000 - 1
+
+
 async def test_thirty_aliases_of_full_pages_are_refused(admin_client: GraphQLClient) -> None:
     # Given 30 aliases of documents(first: 100) with nested objects (5.5 s for any User Admin)
     page = (

@@ -1,12 +1,20 @@
 """What an operation may ask for, checked once it is parsed and before any other work.
 
 ``OperationLimits`` is built once per schema; each request gets a light extension bound to it.
-Right after parsing, before graphql-core's validation, it measures every operation with its
-fragments expanded (``measure.py``: linear in the document, fragments memoised, cycles refused)
-and refuses one that is too deep, holds too many aliases or too many fields (QUERY_TOO_COMPLEX).
-Only then does graphql-core validate, through a cache shared by every request of the schema (the
-validation rules never change, so identical documents hit it). A valid document's inputs are then
-bounded and checked (``inputs.py``, BAD_USER_INPUT) before execution starts."""
+Right after parsing, before graphql-core's validation, in this order:
+
+1. an API client limited to persisted operations runs only the documents whose SHA-256 it lists
+   (FORBIDDEN, reason OPERATION_NOT_ALLOWED);
+2. every operation is measured with its fragments expanded (``measure.py``: linear in the
+   document, fragments memoised, cycles refused) and refused when too deep, holding too many
+   aliases or too many fields (QUERY_TOO_COMPLEX);
+3. graphql-core validates, once per parsed document (the parser cache hands every request that
+   sends the same text the same document object; what is learnt about it is kept beside it);
+4. the inputs are bounded and checked (``inputs.py``, BAD_USER_INPUT);
+5. the operation's static cost is held to the maximum (QUERY_TOO_COMPLEX) and charged to the
+   caller's budget (``portal.ratelimit``; RATE_LIMITED, HTTP 429 and Retry-After once spent).
+
+Every answer then reports ``extensions.cost``."""
 
 from __future__ import annotations
 
