@@ -114,6 +114,8 @@ async def test_thirty_aliases_of_full_pages_are_refused(admin_client: GraphQLCli
     assert error["extensions"]["limit"] == "cost points"
     assert error["extensions"]["measured"] == 30 * (1 + 100 * (1 + 1 + 5))
     assert error["extensions"]["maximum"] == 10_000
+    # and the answer reports what it would have cost, charging nothing
+    assert response.extensions["cost"]["requested"] == error["extensions"]["measured"]
 
 
 @pytest.fixture

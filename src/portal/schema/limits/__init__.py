@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import weakref
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from typing import Any
 
@@ -243,6 +243,8 @@ class _Limits(SchemaExtension):
         super().__init__()
         self.owner = owner
         self.decision: Decision | None = None
+        # The operation's cost once measured (also when it is refused before being charged).
+        self.cost = 0
 
     async def on_validate(self) -> AsyncIterator[None]:
         # Before Strawberry's own validation step: setting the errors (even none) replaces it.
@@ -278,6 +280,7 @@ class _Limits(SchemaExtension):
         if errors or operation is None:
             return errors
         measure = measures[_name(operation)]
+        self.cost = measure.total_cost
         too_costly = self.owner.too_costly(_name(operation), measure)
         if too_costly is not None:
             return [too_costly]
@@ -292,7 +295,8 @@ class _Limits(SchemaExtension):
         """``extensions.cost`` on every answer (the budget read when nothing was charged)."""
         decision = self.decision
         if decision is None:
-            decision = await self.owner.charge(self.execution_context.context, 0)
+            read = await self.owner.charge(self.execution_context.context, 0)
+            decision = None if read is None else replace(read, requested=self.cost)
         return {} if decision is None else {"cost": cost_report(decision)}
 
 
