@@ -54,7 +54,8 @@ class Decision:
 def _decision(
     policy: BucketPolicy, level: float, requested: int, allowed: bool, now: float
 ) -> Decision:
-    remaining = max(0, math.floor(policy.capacity - level))
+    # (a level read back from text may carry float dust: 31.000000000000004 is 31)
+    remaining = max(0, math.floor(policy.capacity - level + 1e-6))
     seconds_to_empty = level / policy.leak_per_second if policy.leak_per_second > 0 else 0.0
     return Decision(
         allowed=allowed,
@@ -84,7 +85,7 @@ class MemoryBuckets:
     async def charge(self, key: str, cost: int, policy: BucketPolicy) -> Decision:
         now = float(self._clock())
         level, updated = self._levels.pop(key, (0.0, now))
-        level = max(0.0, level - (now - updated) * policy.leak_per_second)
+        level = max(0.0, level - max(0.0, now - updated) * policy.leak_per_second)
         allowed = level + cost <= policy.capacity
         if allowed:
             level += cost
@@ -105,23 +106,26 @@ local leak = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local level = tonumber(redis.call('HGET', KEYS[1], 'level') or '0')
-local updated = tonumber(redis.call('HGET', KEYS[1], 'updated') or tostring(now))
-level = math.max(0, level - (now - updated) * leak)
+local stored = redis.call('HMGET', KEYS[1], 'level', 'updated')
+local level = tonumber(stored[1]) or 0
+local updated = tonumber(stored[2]) or now
+level = math.max(0, level - math.max(0, now - updated) * leak)
 local allowed = 0
 if level + cost <= capacity then
   level = level + cost
   allowed = 1
 end
+local level_text = string.format('%.17g', level)
+local now_text = string.format('%.6f', now)
 if level > 0 then
-  redis.call('HSET', KEYS[1], 'level', tostring(level), 'updated', tostring(now))
+  redis.call('HSET', KEYS[1], 'level', level_text, 'updated', now_text)
   local ttl = 1000
   if leak > 0 then ttl = math.ceil(level / leak * 1000) + 1000 end
   redis.call('PEXPIRE', KEYS[1], ttl)
 else
   redis.call('DEL', KEYS[1])
 end
-return {tostring(allowed), tostring(level), tostring(now)}
+return {tostring(allowed), level_text, now_text}
 """
 
 

@@ -255,7 +255,7 @@ async def test_processes_sharing_redis_share_one_budget(
     redis = Redis.from_url(REDIS_URL)
     assert await redis.ping(), "Redis must run at " + REDIS_URL
     token, _ = tokens.mint(kind=SubjectKind.USER, subject_id=world.globex_admin.id)
-    await redis.delete(f"portal:ratelimit:user:{world.globex_admin.id}")
+    await redis.delete(f"portal:ratelimit:USER:{world.globex_admin.id}")
     query = {"query": "{ documents(first: 30) { nodes { id } } }"}  # 31 points
     headers = {"Authorization": f"Bearer {token}"}
     try:
@@ -266,13 +266,13 @@ async def test_processes_sharing_redis_share_one_budget(
                 response = await http.post(f"{url}/graphql", json=query, headers=headers)
                 answers.append(response.json())
             # Then the second process saw what the first spent
-            assert [a["extensions"]["cost"]["remaining"] for a in answers] == [69, 38, 7]
+            assert [a["extensions"]["cost"]["remaining"] for a in answers] == [69, 38, 7], answers
             # and the next page is refused on either process
             for url in two_processes:
                 refused = (await http.post(f"{url}/graphql", json=query, headers=headers)).json()
                 assert refused["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
     finally:
-        await redis.delete(f"portal:ratelimit:user:{world.globex_admin.id}")
+        await redis.delete(f"portal:ratelimit:USER:{world.globex_admin.id}")
         await redis.aclose()
 
 

@@ -171,6 +171,18 @@ async def test_in_a_field_name_of_an_input_variable(
     assert_refused(response, "filter")
 
 
+async def test_a_huge_field_name_in_an_input_variable(admin_client: GraphQLClient) -> None:
+    # Given an input object whose one field name is 100,000 characters long
+    response = await admin_client(
+        "query($f: DocumentFilter) { documents(filter: $f) { totalCount } }",
+        {"f": {"x" * 100_000: "y"}},
+    )
+    # Then it is refused on the argument, and the answer does not echo the name back
+    [error] = response.errors
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "filter"}
+    assert len(str(response.body)) < 1_000
+
+
 async def test_in_an_upload_file_name(
     http: httpx.AsyncClient,
     staff_client: GraphQLClient,

@@ -57,6 +57,8 @@ from portal.resolvers.errors import ErrorCode
 
 # Enough for the caller to fix several mistakes at once; never an answer as big as the input.
 MAX_ERRORS = 10
+# A field name inside an input object: a GraphQL name, never a text.
+MAX_FIELD_NAME_LENGTH = 256
 
 
 @strawberry.schema_directive(
@@ -217,6 +219,13 @@ def _raw_problems(
                     continue
                 if (problem := text_problem(key)) is not None:
                     yield bad_input(f"A field name inside `{where}` {problem}.", where)
+                    continue
+                if len(key) > MAX_FIELD_NAME_LENGTH:
+                    yield bad_input(
+                        f"A field name inside `{where}` is longer than "
+                        f"{MAX_FIELD_NAME_LENGTH} characters.",
+                        where,
+                    )
                     continue
                 stack.append((element, f"{where}.{key}", limits.max_string_length))
         elif _is_file(item):
