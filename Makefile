@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := .make
 
-.PHONY: run test lint typecheck schema-check migration-check pytest web chromium venv deps test-deps clean
+.PHONY: run test lint typecheck schema-check migration-check pytest web chromium node-clients venv deps test-deps clean
 
 $(STAMP):
 	mkdir -p $(STAMP)
@@ -29,6 +29,12 @@ test-deps: $(STAMP)/test-deps
 
 web:
 	bash scripts/build-web.sh
+
+# The Node graphql-ws client the live tests run (tests/node), exactly as locked.
+NODE_CLIENTS := tests/node/node_modules/.package-lock.json
+$(NODE_CLIENTS): tests/node/package.json tests/node/package-lock.json
+	npm ci --prefix tests/node --no-audit --no-fund
+node-clients: $(NODE_CLIENTS)
 
 chromium:
 	bash scripts/ensure-chromium.sh
@@ -54,11 +60,11 @@ export PORTAL_TEST_DATABASE_URL ?= $(TEST_DB_URL)
 migration-check: test-deps
 	$(BIN)/pytest -m migrations -q
 
-pytest: test-deps web chromium
+pytest: test-deps web chromium node-clients
 	$(BIN)/pytest -m "not migrations"
 
 ## make test: install test dependencies and run every check
 test: lint typecheck schema-check migration-check pytest
 
 clean:
-	rm -rf $(VENV) $(STAMP) src/portal/web/node_modules src/portal/web/dist
+	rm -rf $(VENV) $(STAMP) src/portal/web/node_modules src/portal/web/dist tests/node/node_modules

@@ -22,7 +22,11 @@ from portal.download_app import DownloadEndpoint
 from portal.events import EventHub
 from portal.graphql_app import PortalGraphQL
 from portal.mail.worker import MailWorker
-from portal.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
+from portal.middleware import (
+    ErrorContractMiddleware,
+    RequestIdMiddleware,
+    SecurityHeadersMiddleware,
+)
 from portal.models.db import create_engine, create_sessionmaker
 from portal.ratelimit import BucketPolicy, buckets_for
 from portal.resolvers.documents.visibility import accessible_document_ids
@@ -67,6 +71,10 @@ def create_app(
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        pool_recycle=settings.db_pool_recycle_seconds,
+        connect_timeout=settings.db_connect_timeout_seconds,
+        application_name=settings.db_application_name,
         echo=settings.db_echo,
     )
     if sessionmaker is None:
@@ -162,7 +170,11 @@ def create_app(
         routes.extend(graphiql_routes())
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestIdMiddleware), Middleware(SecurityHeadersMiddleware)],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(ErrorContractMiddleware),
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings

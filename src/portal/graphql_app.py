@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import FieldNode, GraphQLSyntaxError, OperationDefinitionNode, OperationType, parse
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -25,30 +26,44 @@ from portal.auth.bearer import authenticate_bearer, bearer_token
 from portal.auth.principal import Principal
 from portal.auth.tokens import InvalidTokenError, TokenService
 from portal.events import EventHub
+from portal.failures import failure_response
+from portal.live_socket import PortalSocket, SocketContext, SocketCredentials, TextFrames
 from portal.middleware import request_id_of
-from portal.models.db import AccountScope, set_scope
+from portal.models.db import RequestConnections
 from portal.models.enums import AuditResult
 from portal.resolvers.audit import AuditEntry, RequestMeta, write_events
+from portal.resolvers.errors import ErrorCode
 from portal.schema.context import Context
 from portal.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 
+# Far above any access token this server signs; a longer one is refused unread.
+MAX_CONNECTION_TOKEN_LENGTH = 8192
+
+
 def connection_token(params: Mapping[str, object]) -> str | None:
     """The access token of a ``connection_init`` payload: ``{"Authorization": "Bearer <jwt>"}``
-    (any case) or ``{"token": "<jwt>"}``; '' when one is given but malformed."""
+    (any case) or ``{"token": "<jwt>"}``; '' when one is given but malformed or too long."""
+    token: str | None = None
     for key, value in params.items():
         if key.lower() == "authorization":
-            return bearer_token({"authorization": value})
-    token = params.get("token")
-    if token is None:
-        return None
-    return token.strip() if isinstance(token, str) else ""
+            token = bearer_token({"authorization": value})
+            break
+    else:
+        given = params.get("token")
+        if given is not None:
+            token = given.strip() if isinstance(given, str) else ""
+    if token is not None and len(token) > MAX_CONNECTION_TOKEN_LENGTH:
+        return ""
+    return token
 
 
 SESSION_KEY = "portal.session"
 PRINCIPAL_KEY = "portal.principal"
+# The request's sessionmaker, bound to its one connection (audit writes use it too).
+SESSIONMAKER_KEY = "portal.sessionmaker"
 
 # Room in a multipart upload request for the `operations` and `map` parts and the part headers.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
@@ -124,6 +139,10 @@ def unauthenticated_response(message: str, request_id: str) -> JSONResponse:
 
 
 class PortalGraphQL(GraphQL[Context, None]):
+    # graphql-transport-ws: text frames, a context per operation, the caller re-read each time.
+    websocket_adapter_class = TextFrames
+    graphql_transport_ws_handler_class = PortalSocket
+
     def __init__(
         self,
         schema: BaseSchema,
@@ -143,6 +162,7 @@ class PortalGraphQL(GraphQL[Context, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.settings = settings
+        self.connections: RequestConnections
         self.sessionmaker = sessionmaker
         self.tokens = tokens
         self.events = events
@@ -235,47 +255,94 @@ class PortalGraphQL(GraphQL[Context, None]):
             raise HTTPException(400, problem)
         return data
 
+    @property
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions outside any one request (websockets); requests use ``connections``."""
+        return self._sessionmaker
+
+    @sessionmaker.setter
+    def sessionmaker(self, value: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = value
+        self.connections = RequestConnections.serving(value)
+
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """One request: one pooled connection from the principal lookup to the audit write.
+
+        Whatever fails answers inside the error contract: JSON with ``extensions.code`` (503
+        ``SERVICE_UNAVAILABLE`` with ``Retry-After`` when the database is down or has no
+        connection to spare, ``INTERNAL`` otherwise), logged once, never with SQL parameters.
+        The response is sent after the connection went back to the pool."""
         request = Request(scope, receive)
-        async with self.sessionmaker() as session:
+        request_id = request_id_of(scope)
+        progress = _Progress()
+        response: Response | None = None
+        for attempt in range(2):
+            try:
+                async with self.connections.open() as sessionmaker:
+                    response = await self._respond(request, sessionmaker, progress)
+                break
+            except RequestBodyTooLarge:
+                raise
+            except Exception as error:  # the error contract covers every failure
+                if attempt == 0 and not progress.executing and _connection_was_dead(error):
+                    # A pooled connection the database dropped (a restart): nothing of this
+                    # request ran yet, so it starts again on a fresh one.
+                    continue
+                response = failure_response(error, request_id, where="/graphql")
+                break
+        assert response is not None
+        await response(scope, receive, send)
+
+    async def _respond(
+        self,
+        request: Request,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        progress: _Progress,
+    ) -> Response:
+        scope = request.scope
+        request_id = request_id_of(scope)
+        async with sessionmaker() as session:
             try:
                 principal = await authenticate_bearer(
                     session=session,
-                    sessionmaker=self.sessionmaker,
+                    sessionmaker=sessionmaker,
                     tokens=self.tokens,
                     token=bearer_token(request.headers),
                     meta=RequestMeta(
                         ip_address=request.client.host if request.client else None,
-                        request_id=request_id_of(scope),
+                        request_id=request_id,
                         operation_name=None,
                     ),
                 )
             except InvalidTokenError:
-                response = unauthenticated_response(
-                    "The access token is invalid or expired; sign in again.",
-                    request_id_of(scope),
+                return unauthenticated_response(
+                    "The access token is invalid or expired; sign in again.", request_id
                 )
-                await response(scope, receive, send)
-                return
-            scope.setdefault("state", {})
-            scope["state"][SESSION_KEY] = session
-            scope["state"][PRINCIPAL_KEY] = principal
-            await super().__call__(scope, receive, send)
-
-    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """A websocket is anonymous until its ``connection_init`` names a principal.
-
-        The session object lives as long as the socket, but holds a database connection only
-        while an operation or a delivered event is being resolved (each one rolls it back)."""
-        async with self.sessionmaker() as session:
-            set_scope(session, AccountScope.nothing())
+            progress.executing = True
             state = scope.setdefault("state", {})
             state[SESSION_KEY] = session
-            state[PRINCIPAL_KEY] = Principal.anonymous()
-            await super().__call__(scope, receive, send)
+            state[PRINCIPAL_KEY] = principal
+            state[SESSIONMAKER_KEY] = sessionmaker
+            try:
+                return await self.run(request)
+            except HTTPException as error:
+                return error_response(
+                    error.status_code, ErrorCode.BAD_USER_INPUT.value, error.reason, request_id
+                )
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A websocket is anonymous until its ``connection_init`` names a principal. The
+        connection itself holds no database session: each operation on it gets its own context
+        and connection (``portal.live_socket``)."""
+        state = scope.setdefault("state", {})
+        state[PRINCIPAL_KEY] = Principal.anonymous()
+        await super().__call__(scope, receive, send)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """Authenticate the socket from its ``connection_init`` payload, or close it (4403)."""
+        """Authenticate the socket from its ``connection_init`` payload, or close it (4403).
+
+        The token is kept: every operation and every delivered event re-reads the caller from
+        it, and the socket is closed when it expires."""
         request = context.request
         meta = RequestMeta(
             ip_address=request.client.host if request.client else None,
@@ -283,43 +350,65 @@ class PortalGraphQL(GraphQL[Context, None]):
             operation_name=None,
         )
         token = connection_token(context.connection_params or {})
-        if token is None:
-            await write_events(
-                sessionmaker=self.sessionmaker,
-                principal=Principal.anonymous(),
-                meta=meta,
-                entries=[
-                    AuditEntry(
-                        action="access.denied",
-                        result=AuditResult.DENIED,
-                        details={"path": "connection_init", "reason": "no access token"},
-                    )
-                ],
-            )
-            raise ConnectionRejectionError({"message": "Send an access token in connection_init."})
-        async with self.sessionmaker() as session:
-            try:
-                principal = await authenticate_bearer(
-                    session=session,
-                    sessionmaker=self.sessionmaker,
-                    tokens=self.tokens,
-                    token=token,
+        # One pooled connection for the check and its audit, given back before the ack.
+        async with self.connections.open() as sessionmaker:
+            if token is None:
+                await write_events(
+                    sessionmaker=sessionmaker,
+                    principal=Principal.anonymous(),
                     meta=meta,
+                    entries=[
+                        AuditEntry(
+                            action="access.denied",
+                            result=AuditResult.DENIED,
+                            details={"path": "connection_init", "reason": "no access token"},
+                        )
+                    ],
                 )
-            except InvalidTokenError:
                 raise ConnectionRejectionError(
-                    {"message": "The access token is invalid or expired."}
-                ) from None
+                    {"message": "Send an access token in connection_init."}
+                )
+            async with sessionmaker() as session:
+                try:
+                    principal = await authenticate_bearer(
+                        session=session,
+                        sessionmaker=sessionmaker,
+                        tokens=self.tokens,
+                        token=token,
+                        meta=meta,
+                    )
+                    expires_at = self.tokens.verify(token).expires_at
+                except InvalidTokenError:
+                    raise ConnectionRejectionError(
+                        {"message": "The access token is invalid or expired."}
+                    ) from None
+        credentials = SocketCredentials(token=token, expires_at=expires_at)
+        # The token verifier allows some clock leeway past `exp`; an open socket gets none.
+        if credentials.expired:
+            raise ConnectionRejectionError({"message": "The access token is invalid or expired."})
         context.principal = principal
-        context.decisions.clear()
-        context.reset_loaders()
-        set_scope(context.session, principal.scope)
+        if isinstance(context, SocketContext):
+            context.credentials = credentials
         return await super().on_ws_connect(context)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         state = request.scope.get("state", {})
+        if isinstance(request, WebSocket):
+            # The connection's own context: only `on_ws_connect` uses it, and it never touches the
+            # database (an unused session holds no connection).
+            return SocketContext(
+                request=request,
+                response=response,
+                session=self.sessionmaker(),
+                principal=state[PRINCIPAL_KEY],
+                settings=self.settings,
+                tokens=self.tokens,
+                request_id=request_id_of(request.scope),
+                sessionmaker=self.sessionmaker,
+                events=self.events,
+            )
         return Context(
             request=request,
             response=response,
@@ -328,12 +417,22 @@ class PortalGraphQL(GraphQL[Context, None]):
             settings=self.settings,
             tokens=self.tokens,
             request_id=request_id_of(request.scope),
-            sessionmaker=self.sessionmaker,
+            sessionmaker=state.get(SESSIONMAKER_KEY, self.sessionmaker),
             events=self.events,
         )
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+
+class _Progress:
+    """How far a request got: once its operation runs it is never started again."""
+
+    executing = False
+
+
+def _connection_was_dead(error: BaseException) -> bool:
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
 
 
 class _SendTracker:

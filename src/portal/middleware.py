@@ -8,6 +8,8 @@ import uuid
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from portal.failures import failure_response, log_failure
+
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 REQUEST_ID_KEY = "portal.request_id"
 
@@ -72,3 +74,36 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class ErrorContractMiddleware:
+    """Whatever escapes a route answers inside the error contract (JSON with
+    ``extensions.code``, the request id, and, being inside the other middleware, the security
+    headers) instead of Starlette's plain-text 500. Logged once, without database text."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as error:
+            if started:
+                # Too late for another answer: the client sees the connection end early.
+                log_failure(error, request_id=request_id_of(scope), where=scope.get("path", "?"))
+                return
+            response = failure_response(
+                error, request_id_of(scope), where=str(scope.get("path", "?"))
+            )
+            await response(scope, receive, send)

@@ -22,6 +22,15 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
+    # How long a request waits for a pooled connection before it answers 503 SERVICE_UNAVAILABLE
+    # with Retry-After (each request holds exactly one connection, so waiting is queueing).
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Connections are replaced after this long (there is no pre-ping round trip per checkout).
+    db_pool_recycle_seconds: int = Field(default=1800, ge=1)
+    # A database that does not accept a connection in this time counts as unavailable.
+    db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    # How the app's connections are named in pg_stat_activity (tell processes apart there).
+    db_application_name: str = Field(default="employer-health-portal", max_length=63)
     db_echo: bool = False
 
     jwt_issuer: str = "employer-health-portal"

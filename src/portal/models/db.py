@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,8 +11,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -64,15 +67,36 @@ def to_async_url(url: str) -> str:
 
 
 def create_engine(
-    url: str, *, pool_size: int = 10, max_overflow: int = 10, echo: bool = False
+    url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    echo: bool = False,
+    pool_timeout: float = 5.0,
+    pool_recycle: int = 1800,
+    connect_timeout: float = 5.0,
+    application_name: str = "employer-health-portal",
 ) -> AsyncEngine:
+    """The pool every request checks one connection out of.
+
+    No pre-ping (it costs a round trip per checkout): connections are recycled after
+    ``pool_recycle`` seconds, a dead one fails its first statement, SQLAlchemy then invalidates
+    the whole pool, and the request layer retries its first step on a fresh connection.
+    ``hide_parameters`` keeps statement parameters (names, emails, filters) out of every
+    exception text, so neither a client nor a log line can ever carry them."""
     return create_async_engine(
         to_async_url(url),
-        pool_pre_ping=True,
+        pool_pre_ping=False,
         pool_size=pool_size,
         max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        pool_recycle=pool_recycle,
         echo=echo,
-        connect_args={"server_settings": {"application_name": "employer-health-portal"}},
+        hide_parameters=True,
+        connect_args={
+            "server_settings": {"application_name": application_name},
+            "timeout": connect_timeout,
+        },
     )
 
 
@@ -109,6 +133,73 @@ def _scope_transaction(
     # Transaction-local settings (set_config(..., true)) vanish at commit or rollback, so a pooled
     # connection never carries one request's scope into the next.
     _apply_scope(connection, current_scope(session))
+
+
+def request_sessionmaker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    """Sessions over one checked-out connection: everything a request does (principal, reads,
+    writes, audit) runs on it, one transaction after another, so a request never waits for a
+    second pooled connection while holding the first."""
+    return async_sessionmaker(
+        bind=connection, class_=RequestSession, expire_on_commit=False, autoflush=False
+    )
+
+
+class RequestConnections:
+    """Where each request's single database connection comes from.
+
+    ``bound`` (tests) hands every request the same sessionmaker, already bound to the test's
+    connection; otherwise each request checks one connection out of the engine's pool for its
+    whole life and gives it back at its end."""
+
+    def __init__(
+        self, engine: AsyncEngine, bound: async_sessionmaker[AsyncSession] | None = None
+    ) -> None:
+        self.engine = engine
+        self.bound = bound
+
+    @classmethod
+    def serving(cls, sessionmaker: async_sessionmaker[AsyncSession]) -> RequestConnections:
+        """Requests served like ``sessionmaker``'s sessions: on its connection when it is bound
+        to one (tests), else one connection per request from its engine."""
+        bind = sessionmaker.kw.get("bind")
+        if isinstance(bind, AsyncConnection):
+            return cls(bind.engine, bound=sessionmaker)
+        if isinstance(bind, AsyncEngine):
+            return cls(bind)
+        raise TypeError("the sessionmaker must be bound to an engine or a connection")
+
+    @asynccontextmanager
+    async def open(self) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+        if self.bound is not None:
+            yield self.bound
+            return
+        async with self.engine.connect() as connection:
+            yield request_sessionmaker(connection)
+
+
+# Errors that mean the database cannot be reached or has no connection to spare (as opposed to a
+# bug): the caller gets 503 SERVICE_UNAVAILABLE with Retry-After, not INTERNAL.
+_UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "53", "57P")
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) says the database is down, restarting, out of
+    connections or unreachable: a condition a retry a moment later may clear."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.TimeoutError):  # the pool had no connection in time
+            return True
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, (ConnectionError, TimeoutError, socket.gaierror)):
+            return True
+        sqlstate = getattr(current, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATE_PREFIXES):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 @asynccontextmanager

@@ -13,6 +13,8 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
     INTERNAL = "INTERNAL"
+    # The database is down, restarting or out of connections: retry after ``Retry-After``.
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     # Passwords and emailed links (password reset, invitations).
     PASSWORD_TOO_SHORT = "PASSWORD_TOO_SHORT"  # noqa: S105 -- error codes, not secrets
     PASSWORD_TOO_LONG = "PASSWORD_TOO_LONG"  # noqa: S105
@@ -68,6 +70,13 @@ class Forbidden(PortalError):
 
 class Unauthenticated(PortalError):
     code = ErrorCode.UNAUTHENTICATED
+
+
+class ServiceUnavailable(PortalError):
+    """The request could not be completed now (the database is unreachable, or the audit trail
+    could not be written); nothing was answered from it. Retry shortly."""
+
+    code = ErrorCode.SERVICE_UNAVAILABLE
 
 
 class MfaEnrollmentRequired(Forbidden):

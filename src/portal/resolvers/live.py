@@ -1,36 +1,36 @@
 """Live delivery of posted documents to one subscriber, filtered by the documents' visibility rule.
 
-Each event is checked in a fresh, short session scoped to the subscriber and closed before the
-next event is awaited: a websocket can stay open for hours, a database connection must not."""
+Waiting for the next event touches no database; each event that concerns the subscriber's
+accounts is then read in the subscriber's scope, on the connection the caller holds for it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.auth.principal import Principal
-from portal.events import EventHub
-from portal.models.db import scoped_session
+from portal.events import DocumentPosted, EventHub
+from portal.models.db import AccountScope
 from portal.resolvers.documents.records import DocumentRecord, load_documents
 
 
-async def posted_documents_for(
-    *,
-    events: EventHub,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    principal: Principal,
-) -> AsyncIterator[DocumentRecord]:
-    """Every document posted from now on that ``principal`` may see, as it is posted."""
+async def posted_events(
+    *, events: EventHub, scope: Callable[[], AccountScope]
+) -> AsyncIterator[DocumentPosted]:
+    """Every document posted from now on in an account of ``scope()``, asked afresh for each
+    event (the subscriber's accounts can change while the subscription runs). A cheap first
+    filter: another tenant's event needs no database round trip."""
     async with events.subscribe() as queue:
         while True:
             event = await queue.get()
-            # Cheap first filter: another tenant's event needs no database round trip.
-            if not principal.scope.allows(event.account_id):
-                continue
-            async with scoped_session(sessionmaker, principal.scope) as session:
-                (record,) = await load_documents(
-                    session=session, principal=principal, ids=[event.document_id]
-                )
-            if record is not None:
-                yield record
+            if scope().allows(event.account_id):
+                yield event
+
+
+async def posted_document(
+    *, session: AsyncSession, principal: Principal, event: DocumentPosted
+) -> DocumentRecord | None:
+    """The posted document, if ``principal`` may see it (the documents' visibility rule)."""
+    (record,) = await load_documents(session=session, principal=principal, ids=[event.document_id])
+    return record

@@ -22,7 +22,7 @@ from portal.schema.errors import AuditTrail, ErrorCodes, label_document_errors
 from portal.schema.ingestion import IngestionMutations
 from portal.schema.invitations import InvitationMutations
 from portal.schema.limits import Budgets, OperationLimits, QueryLimits
-from portal.schema.live import DocumentSubscriptions, ReleaseSocketSession
+from portal.schema.live import DocumentSubscriptions, SocketOperations
 from portal.schema.mfa import MfaMutations
 from portal.schema.passwords import PasswordMutations
 from portal.schema.payloads import MutationPayload, UserError
@@ -57,7 +57,9 @@ class PortalSchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         # ErrorCodes logs unexpected errors with the request id; expected ones are not noise.
-        label_document_errors(errors)
+        label_document_errors(
+            errors, execution_context.context if execution_context is not None else None
+        )
 
 
 def build_schema(
@@ -71,10 +73,11 @@ def build_schema(
     operation_limits = OperationLimits(limits or QueryLimits(), budgets)
     # Factories: a fresh extension per request (the parse and validation caches are shared).
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
-        # First, so it ends last: after the audit trail has used the session's sessionmaker.
-        ReleaseSocketSession,
         ErrorCodes,
         AuditTrail,
+        # After the audit trail, so it ends first: a websocket operation writes its own audit
+        # entries, on the one connection it holds.
+        SocketOperations,
         lambda: ParserCache(maxsize=512),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         # Depth, aliases and fields of the expanded operation, then the cached validation, then

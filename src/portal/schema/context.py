@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Protocol
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,6 +21,24 @@ from portal.ratelimit import Decision
 from portal.resolvers.audit import AuditEntry, RequestMeta
 from portal.resolvers.loaders import Loaders
 from portal.settings import Settings
+
+
+class SocketOperation(Protocol):
+    """One operation started on a websocket (see ``portal.live_socket``): it holds one pooled
+    database connection only while it works, and its caller is re-read before each piece of work."""
+
+    def event(self) -> AbstractAsyncContextManager[Principal | None]:
+        """Hold one connection for one subscription event and re-read the caller on it; ``None``
+        when the socket's credentials have ended (the socket is then closed)."""
+        ...
+
+    async def release(self) -> None:
+        """Give the connection back (a subscription, while it waits for its next event)."""
+        ...
+
+    async def settle(self) -> None:
+        """End the open transaction and write the audit entries gathered so far."""
+        ...
 
 
 @dataclass
@@ -40,6 +60,8 @@ class Context:
     events: EventHub = field(default_factory=EventHub)
     # The graphql-transport-ws ``connection_init`` payload (websocket connections only).
     connection_params: dict[str, object] | None = None
+    # The operation this context serves on a websocket (None over HTTP).
+    live: SocketOperation | None = None
     # The query budget after this operation was charged (schema/limits), for ``rateLimit``.
     rate_limit: Decision | None = None
 
@@ -76,4 +98,4 @@ class Context:
 
 Info = strawberry.Info[Context, None]
 
-__all__ = ["Context", "Info"]
+__all__ = ["Context", "Info", "SocketOperation"]

@@ -9,11 +9,13 @@ from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.error import GraphQLError
+from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult as StrawberryExecutionResult
 
+from portal.failures import RETRY_AFTER_SECONDS, log_failure
 from portal.resolvers.audit import write_events
-from portal.resolvers.errors import ErrorCode, PortalError
+from portal.resolvers.errors import ErrorCode, PortalError, ServiceUnavailable
 
 logger = logging.getLogger("portal.graphql")
 
@@ -32,14 +34,52 @@ def document_error_code(error: GraphQLError) -> ErrorCode:
     return ErrorCode.BAD_USER_INPUT
 
 
-def label_document_errors(errors: list[GraphQLError]) -> None:
-    """Give errors raised before execution (they bypass the extension) their code, in place."""
+def label_document_errors(errors: list[GraphQLError], context: object = None) -> None:
+    """Give errors raised outside field execution (they bypass ``ErrorCodes``) their code, in
+    place: document errors are the client's; an exception that escaped the operation (an
+    extension's, such as a failed audit write) fails the whole request inside the contract."""
+    request_id = getattr(context, "request_id", None)
     for error in errors:
-        if error.original_error is None and "code" not in (error.extensions or {}):
-            error.extensions = {
-                **(error.extensions or {}),
-                "code": document_error_code(error).value,
-            }
+        original = error.original_error
+        if original is None:
+            if "code" not in (error.extensions or {}):
+                error.extensions = {
+                    **(error.extensions or {}),
+                    "code": document_error_code(error).value,
+                }
+            continue
+        if error.path:
+            continue  # a field's error: ``ErrorCodes`` labels it when the operation ends
+        if isinstance(original, PortalError):
+            code = original.code
+            error.message = original.message
+            error.extensions = {"code": code.value}
+        elif isinstance(original, GraphQLError):
+            continue
+        else:
+            code = log_failure(original, request_id=request_id, where="the operation")
+            error.message = _MASKED_MESSAGES[code]
+            error.extensions = {"code": code.value, "requestId": request_id}
+        if code in (ErrorCode.SERVICE_UNAVAILABLE, ErrorCode.INTERNAL):
+            fail_response(context, code)
+
+
+_MASKED_MESSAGES = {
+    ErrorCode.SERVICE_UNAVAILABLE: "The service is briefly unavailable; retry in a few seconds.",
+    ErrorCode.INTERNAL: "Internal server error. Quote the request id to support.",
+}
+
+
+def fail_response(context: object, code: ErrorCode) -> None:
+    """Answer the HTTP request with 503 (and ``Retry-After``) or 500 instead of 200."""
+    response = getattr(context, "response", None)
+    if not isinstance(response, Response):
+        return
+    if code is ErrorCode.SERVICE_UNAVAILABLE:
+        response.status_code = 503
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    elif response.status_code != 503:
+        response.status_code = 500
 
 
 class ErrorCodes(SchemaExtension):
@@ -82,19 +122,19 @@ class ErrorCodes(SchemaExtension):
         if isinstance(original, GraphQLError) and not isinstance(original, type(error)):
             return _with(error, error.message, {"code": ErrorCode.BAD_USER_INPUT.value})
         request_id = self._request_id()
-        logger.error(
-            "unexpected error in %s (request %s)",
-            ".".join(str(p) for p in error.path or []),
-            request_id,
-            exc_info=original,
+        code = log_failure(
+            original, request_id=request_id, where=".".join(str(p) for p in error.path or [])
         )
+        if code is ErrorCode.SERVICE_UNAVAILABLE:
+            # The database went away mid-request: say so (503) rather than answer half.
+            fail_response(self.execution_context.context, code)
         return GraphQLError(
-            "Internal server error. Quote the request id to support.",
+            _MASKED_MESSAGES[code],
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
             path=error.path,
-            extensions={"code": ErrorCode.INTERNAL.value, "requestId": request_id},
+            extensions={"code": code.value, "requestId": request_id},
         )
 
 
@@ -110,7 +150,13 @@ def _with(error: GraphQLError, message: str, extensions: dict[str, Any]) -> Grap
 
 
 class AuditTrail(SchemaExtension):
-    """Writes the operation's audit entries when it ends, in a transaction of their own."""
+    """Writes the operation's audit entries when it ends, in a transaction of their own on the
+    request's own connection.
+
+    The request's transaction ends first (a mutation has committed its change by now; a read has
+    nothing to keep), so the audit commits on its own and the request never needs a second pooled
+    connection. If the audit cannot be written the request fails as a whole: what it read is not
+    answered unaudited."""
 
     async def on_operation(self) -> AsyncIterator[None]:
         yield
@@ -119,9 +165,25 @@ class AuditTrail(SchemaExtension):
         if not entries or context.sessionmaker is None:
             return
         context.operation_name = self.execution_context.operation_name
-        await write_events(
-            sessionmaker=context.sessionmaker,
-            principal=context.principal,
-            meta=context.request_meta,
-            entries=list(entries),
-        )
+        try:
+            await context.session.rollback()
+            await write_events(
+                sessionmaker=context.sessionmaker,
+                principal=context.principal,
+                meta=context.request_meta,
+                entries=list(entries),
+            )
+        except Exception as error:  # any failure to record PHI access fails the request
+            code = log_failure(error, request_id=context.request_id, where="the audit trail")
+            if code is ErrorCode.SERVICE_UNAVAILABLE:
+                raise ServiceUnavailable(
+                    "The service is briefly unavailable; retry in a few seconds."
+                ) from None
+            raise AuditNotWritten(
+                "The request could not be recorded in the audit trail, so nothing of it is "
+                "answered. Quote the request id to support."
+            ) from None
+
+
+class AuditNotWritten(PortalError):
+    code = ErrorCode.INTERNAL

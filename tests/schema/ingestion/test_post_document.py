@@ -302,9 +302,10 @@ async def test_only_post_document_accepts_files(staff_client: GraphQLClient, wor
         make_pdf(1),
         query="query Q($input: PostDocumentInput) { viewer { __typename } }",
     )
-    # Then the request is refused
+    # Then the request is refused, as JSON with a code
     assert response.status_code == 400
-    assert "postDocument" in response.body["raw"]
+    assert response.error_codes() == ["BAD_USER_INPUT"]
+    assert "postDocument" in response.errors[0]["message"]
 
 
 @pytest.mark.parametrize(
