@@ -36,6 +36,7 @@ from portal.models.db import create_engine, create_sessionmaker
 from portal.observability.access import AccessLogMiddleware
 from portal.observability.metrics import Metrics
 from portal.production import configuration_problems, demo_data_present, refuse
+from portal.ratelimit import BucketPolicy, buckets_for
 from portal.resolvers.authorizations.printing import authorization_job
 from portal.resolvers.documents.visibility import accessible_document_ids
 from portal.resolvers.downloads import (
@@ -47,6 +48,7 @@ from portal.resolvers.downloads import (
 )
 from portal.resolvers.ingestion.isolation import PDF_CHECKER, PdfCheckLimits
 from portal.schema import build_schema
+from portal.schema.limits import Budgets, QueryLimits
 from portal.settings import Settings
 from portal.startup import StartupError, check_database
 from portal.storage import document_storage
@@ -165,11 +167,31 @@ def create_app(
         def tracing() -> GraphQLTracing:
             return GraphQLTracing(tracer_provider=provider)
 
+    buckets = buckets_for(settings.redis_url)
     schema = build_schema(
-        max_depth=settings.graphql_max_depth,
-        max_aliases=settings.graphql_max_aliases,
+        limits=QueryLimits(
+            max_depth=settings.graphql_max_depth,
+            max_aliases=settings.graphql_max_aliases,
+            max_fields=settings.graphql_max_fields,
+            max_cost=settings.graphql_max_cost,
+            max_string_length=settings.graphql_max_string_length,
+            max_list_length=settings.graphql_max_list_length,
+        ),
         max_tokens=settings.graphql_max_tokens,
         tracing=tracing,
+        budgets=(
+            Budgets(
+                buckets=buckets,
+                signed_in=BucketPolicy(
+                    settings.rate_limit_points, settings.rate_limit_points_per_second
+                ),
+                anonymous=BucketPolicy(
+                    settings.rate_limit_anonymous_points, settings.rate_limit_points_per_second
+                ),
+            )
+            if settings.rate_limit_points > 0
+            else None
+        ),
     )
     events = event_bus(redis_url=settings.redis_url, prefix=settings.redis_prefix)
     storage = document_storage(settings)
@@ -252,6 +274,7 @@ def create_app(
             merges.shutdown()
             if tracer_provider is not None:
                 tracer_provider.shutdown()
+            await buckets.close()
             await engine.dispose()
 
     routes: list[BaseRoute] = [
@@ -291,6 +314,7 @@ def create_app(
     app.state.sessionmaker = sessionmaker
     app.state.tokens = tokens
     app.state.schema = schema
+    app.state.buckets = buckets
     app.state.graphql = graphql
     app.state.events = events
     app.state.mail_worker = mail_worker

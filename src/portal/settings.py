@@ -54,7 +54,8 @@ class Settings(BaseSettings):
     # PORTAL_DEBUG: start-up failures print their traceback, the embedded server its own output.
     debug: bool = False
     # Several processes: with a Redis URL, live events (documentPosted) fan out through Redis
-    # pub/sub to the subscribers of every process; channels are named "<prefix>:...".
+    # pub/sub to the subscribers of every process (channels are named "<prefix>:..."), and query
+    # budgets are shared; without it each process keeps its own.
     redis_url: str | None = None
     # App processes of `portal serve` (PORTAL_WORKERS; `--workers N` overrides).
     workers: int = Field(default=1, ge=1, le=64)
@@ -168,9 +169,18 @@ class Settings(BaseSettings):
     # are believed (PORTAL_TRUSTED_PROXIES, comma-separated). Empty: no proxy header is believed,
     # whatever the peer, so a client cannot choose the address that lockouts and audit record.
     trusted_proxies: str = ""
+    # Every operation, measured with its fragments expanded before it is validated: levels of
+    # nested fields, aliases and fields (QUERY_TOO_COMPLEX beyond), and tokens of the document.
     graphql_max_depth: int = Field(default=12, ge=2)
     graphql_max_aliases: int = Field(default=30, ge=1)
+    graphql_max_fields: int = Field(default=1000, ge=10)
+    # Static cost of one operation (about the objects its answer may hold; see `rateLimit`).
+    graphql_max_cost: int = Field(default=10_000, ge=100)
     graphql_max_tokens: int = Field(default=5000, ge=100)
+    # Every string input (arguments, variables, file names) and every list in the variables;
+    # an argument or input field may declare a smaller bound (``@maxLength`` in the SDL).
+    graphql_max_string_length: int = Field(default=10_000, ge=100)
+    graphql_max_list_length: int = Field(default=1000, ge=10)
     graphiql_enabled: bool = True
     # In production GraphiQL is not served unless this is on (it is the staff's tool: only staff
     # may introspect there).
@@ -200,6 +210,11 @@ class Settings(BaseSettings):
     # AES256 or aws:kms; leave unset when the bucket encrypts by default.
     s3_server_side_encryption: str | None = None
     s3_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # Query budgets: a leaky bucket of cost points per signed-in caller, and per IP address for
+    # anonymous callers, draining this many points a second; 0 points turns budgets off.
+    rate_limit_points: int = Field(default=50_000, ge=0)
+    rate_limit_anonymous_points: int = Field(default=5_000, ge=1)
+    rate_limit_points_per_second: float = Field(default=100.0, gt=0)
 
     # Largest document upload accepted (PORTAL_MAX_UPLOAD_BYTES), enforced while the bytes are read.
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1)

@@ -7,14 +7,7 @@ from pathlib import Path
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -34,6 +27,7 @@ from portal.schema.errors import AuditTrail, ErrorCodes, label_document_errors
 from portal.schema.ingestion import IngestionMutations
 from portal.schema.introspection import IntrospectionPolicy
 from portal.schema.invitations import InvitationMutations
+from portal.schema.limits import Budgets, OperationLimits, QueryLimits
 from portal.schema.live import DocumentSubscriptions, SocketOperations
 from portal.schema.mfa import MfaMutations
 from portal.schema.observability import RequestObservation
@@ -81,6 +75,9 @@ Subscription = merge_types("Subscription", (DocumentSubscriptions, SupportSubscr
 
 
 class PortalSchema(strawberry.Schema):
+    # The limits every operation is held to, and the validation cache they share.
+    operation_limits: OperationLimits
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -92,11 +89,14 @@ class PortalSchema(strawberry.Schema):
 
 def build_schema(
     *,
-    max_depth: int = 12,
-    max_aliases: int = 30,
+    limits: QueryLimits | None = None,
     max_tokens: int = 5000,
+    budgets: Budgets | None = None,
     tracing: Callable[[], SchemaExtension] | None = None,
-) -> strawberry.Schema:
+) -> PortalSchema:
+    # Built once: the measurement before validation, the validation cache every request shares
+    # (the rules never change per request, so identical documents hit it), the query budgets.
+    operation_limits = OperationLimits(limits or QueryLimits(), budgets)
     # Factories: a fresh extension per request (the parse and validation caches are shared).
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         # Before ErrorCodes, so it sees the errors' final codes.
@@ -107,11 +107,12 @@ def build_schema(
         # entries, on the one connection it holds.
         SocketOperations,
         lambda: ParserCache(maxsize=512),
+        # Before validation: who may read the schema itself.
         IntrospectionPolicy,
-        lambda: ValidationCache(maxsize=512),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: QueryDepthLimiter(max_depth=max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        # Depth, aliases and fields of the expanded operation, then the cached validation, then
+        # every input bounded (schema/limits).
+        operation_limits.extension,
     ]
     if tracing is not None:
         # OpenTelemetry spans when an OTLP endpoint is configured (portal.observability).
@@ -147,6 +148,7 @@ def build_schema(
         scalar_overrides=SCALAR_OVERRIDES,
     )
     document_rules(schema._schema)
+    schema.operation_limits = operation_limits
     return schema
 
 

@@ -13,8 +13,10 @@ from portal import models
 from portal.auth.principal import ViewerRole
 from portal.models.enums import Permission
 from portal.resolvers import employees as employee_resolvers
+from portal.resolvers.names import MAX_NAME_QUERY_LENGTH, MAX_NAME_WORDS
 from portal.schema.accounts import Account, Location, account_field, account_of
 from portal.schema.context import Info
+from portal.schema.limits import MAX_CODE_LENGTH, MAX_ID_LENGTH, max_length
 from portal.schema.permissions import requires, rule
 from portal.schema.reads import PhiNode, record_phi_read
 from portal.schema.relay import (
@@ -142,14 +144,20 @@ class EmployeeFilter:
     name: str | None = strawberry.field(
         default=None,
         description="First and last name: every word must appear, in any order, partial, any "
-        'case ("smi ali" finds Alice Smith).',
+        f'case ("smi ali" finds Alice Smith); at most {MAX_NAME_WORDS} words.',
+        directives=[max_length(MAX_NAME_QUERY_LENGTH)],
     )
     date_of_birth: date | None = None
-    location_id: strawberry.ID | None = None
-    employee_number: str | None = None
+    location_id: strawberry.ID | None = strawberry.field(
+        default=None, directives=[max_length(MAX_ID_LENGTH)]
+    )
+    employee_number: str | None = strawberry.field(
+        default=None, directives=[max_length(MAX_CODE_LENGTH)]
+    )
     account_id: strawberry.ID | None = strawberry.field(
         default=None,
         description="One of the accounts you see; another account's id finds nothing.",
+        directives=[max_length(MAX_ID_LENGTH)],
     )
 
 

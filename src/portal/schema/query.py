@@ -13,6 +13,7 @@ from portal.schema.catalog import CatalogQueries
 from portal.schema.context import Info
 from portal.schema.documents import DocumentQueries
 from portal.schema.employees import EmployeeQueries
+from portal.schema.rate_limits import RateLimitQueries
 from portal.schema.relay import PortalNode, resolve_node, resolve_nodes
 from portal.schema.support import SupportQueries
 from portal.schema.viewer import ViewerQueries
@@ -50,5 +51,6 @@ Query = merge_types(
         ExplanationQueries,
         SupportQueries,
         AuthorizationQueries,
+        RateLimitQueries,
     ),
 )

@@ -18,6 +18,7 @@ from portal.schema.authorizations.types import Authorization
 from portal.schema.catalog import MedicalCenter
 from portal.schema.context import Info
 from portal.schema.employees import DOCUMENTS_READ, SUPPORT_REQUESTS_READ, VISITS_READ, Employee
+from portal.schema.limits import MAX_CODE_LENGTH, MAX_ID_LENGTH, max_length
 from portal.schema.permissions import requires
 from portal.schema.reads import PhiNode, record_phi_read
 from portal.schema.relay import (
@@ -140,16 +141,23 @@ class Visit(PhiNode):
 
 @strawberry.input(description="Narrow the visits list; every criterion is optional.")
 class VisitFilter:
-    employee_id: strawberry.ID | None = None
+    employee_id: strawberry.ID | None = strawberry.field(
+        default=None, directives=[max_length(MAX_ID_LENGTH)]
+    )
     visited_after: datetime | None = None
     visited_before: datetime | None = None
     visit_type: VisitType | None = None
     status: VisitStatus | None = None
-    claim_number: str | None = strawberry.field(default=None, description="Exact, any case.")
-    medical_center_id: strawberry.ID | None = None
+    claim_number: str | None = strawberry.field(
+        default=None, description="Exact, any case.", directives=[max_length(MAX_CODE_LENGTH)]
+    )
+    medical_center_id: strawberry.ID | None = strawberry.field(
+        default=None, directives=[max_length(MAX_ID_LENGTH)]
+    )
     account_id: strawberry.ID | None = strawberry.field(
         default=None,
         description="One of the accounts you see; another account's id finds nothing.",
+        directives=[max_length(MAX_ID_LENGTH)],
     )
 
 

@@ -185,6 +185,13 @@ ROWS = [
         ADMINS,
     ),
     _row(
+        "API clients and webhooks",
+        "setApiClientOperations",
+        "mutation ($client: ID!) { setApiClientOperations(input: {id: $client, "
+        "operationHashes: []}) { userErrors { code } } }",
+        ADMINS,
+    ),
+    _row(
         "own second factor",
         "regenerateRecoveryCodes",
         'mutation { regenerateRecoveryCodes(input: {code: "000000"}) { userErrors { code } } }',
