@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
+from portal.ids import global_id
 from portal.mail import deliver_due
 from portal.models import Document, OutboxMessage
 from portal.models.enums import OutboxChannel
@@ -79,7 +80,7 @@ async def test_the_privacy_path_ends_in_a_retraction(
         sa.select(OutboxMessage).where(col(OutboxMessage.topic) == "document.retracted")
     )
     assert [m.payload["data"]["documentId"] for m in retracted] == [
-        str(world.results.subscribed.id)
+        global_id("Document", world.results.subscribed.id)
     ]
 
 
