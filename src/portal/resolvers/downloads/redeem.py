@@ -28,7 +28,7 @@ from portal.auth.principal import Principal, PrincipalKind
 from portal.auth.resolve import principal_from_claims
 from portal.auth.scopes import EMPLOYER_SCOPES
 from portal.auth.tokens import InvalidTokenError, TokenClaims
-from portal.models import Document, Employee, ReportType
+from portal.models import Document, Employee, ReportType, Visit
 from portal.models.enums import AuditResult
 from portal.resolvers.audit import AuditEntry
 from portal.resolvers.downloads.merge import MergePart, StagedPart, stage_parts
@@ -99,8 +99,9 @@ async def ticket_principal(*, session: AsyncSession, ticket: TicketRecord) -> Pr
         await session.rollback()
 
 
-def bookmark_title(*, last_name: str, first_name: str, report_type: str, posted_on: str) -> str:
-    return f"{last_name}, {first_name} - {report_type} - {posted_on}"
+def bookmark_title(*, last_name: str, first_name: str, report_type: str, service_on: str) -> str:
+    """ "Last, First - report type - service date": the date of the visit, as documents name it."""
+    return f"{last_name}, {first_name} - {report_type} - {service_on}"
 
 
 async def merge_parts(
@@ -113,12 +114,13 @@ async def merge_parts(
             col(Document.account_id),
             col(Document.storage_key),
             col(Document.sha256),
-            col(Document.posted_at),
+            col(Visit.visited_at),
             col(Employee.first_name),
             col(Employee.last_name),
             col(ReportType.name).label("report_type"),
         )
         .join(Employee, col(Employee.id) == Document.employee_id)
+        .join(Visit, col(Visit.id) == Document.visit_id)
         .join(ReportType, col(ReportType.id) == Document.report_type_id)
         .where(col(Document.id).in_(list(document_ids)))
     )
@@ -135,7 +137,7 @@ async def merge_parts(
                     last_name=row.last_name,
                     first_name=row.first_name,
                     report_type=row.report_type,
-                    posted_on=row.posted_at.astimezone(UTC).date().isoformat(),
+                    service_on=row.visited_at.astimezone(UTC).date().isoformat(),
                 ),
                 storage_key=row.storage_key,
                 sha256=row.sha256,
