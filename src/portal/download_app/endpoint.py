@@ -253,15 +253,14 @@ class DownloadEndpoint:
         folder: Path,
         parts: list[StagedPart],
     ) -> Response:
+        filename = redemption.job.filename or attachment_name(datetime.now(UTC))
         return StreamingResponse(
             self._stream(
                 session=session, redemption=redemption, meta=meta, folder=folder, parts=parts
             ),
             media_type="application/pdf",
             headers={
-                "Content-Disposition": (
-                    f'attachment; filename="{attachment_name(datetime.now(UTC))}"'
-                ),
+                "Content-Disposition": f'attachment; filename="{filename}"',
                 "Cache-Control": "no-store",
                 "X-Request-ID": meta.request_id or "-",
             },

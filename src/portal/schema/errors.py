@@ -40,19 +40,19 @@ def document_error_code(error: GraphQLError) -> ErrorCode:
 
 def label_document_errors(errors: list[GraphQLError], context: object = None) -> None:
     """Give errors raised outside field execution (they bypass ``ErrorCodes``) their code, in
-    place: document errors are the client's; an exception that escaped the operation (an
-    extension's, such as a failed audit write) fails the whole request inside the contract."""
+    place in ``errors``: document errors are the client's; an exception that escaped the
+    operation (an extension's, such as a failed audit write) fails the whole request inside the
+    contract. Validation errors are cached and shared by every request sending the same
+    document, so they are replaced by labelled copies, never changed."""
     request_id = getattr(context, "request_id", None)
-    for error in errors:
+    for index, error in enumerate(errors):
         original = error.original_error
         if original is None:
-            if not may_introspect(context):
-                error.message = without_suggestions(error.message)
-            if "code" not in (error.extensions or {}):
-                error.extensions = {
-                    **(error.extensions or {}),
-                    "code": document_error_code(error).value,
-                }
+            message = (
+                error.message if may_introspect(context) else without_suggestions(error.message)
+            )
+            code = (error.extensions or {}).get("code") or document_error_code(error).value
+            errors[index] = _with(error, message, {**(error.extensions or {}), "code": code})
             continue
         if error.path:
             continue  # a field's error: ``ErrorCodes`` labels it when the operation ends

@@ -99,7 +99,7 @@ async def test_employers_may_not_write_internal_notes(
 
 @pytest.mark.parametrize(
     ("body", "code"),
-    [("", "BAD_USER_INPUT"), ("x" * 5001, "BAD_USER_INPUT"), ("a\x00b", "BAD_USER_INPUT")],
+    [("", "BAD_USER_INPUT"), ("x" * 5001, "BAD_USER_INPUT")],
 )
 async def test_an_empty_or_oversized_comment_is_a_user_error(
     basic_client: GraphQLClient, thread: dict[str, Any], body: str, code: str

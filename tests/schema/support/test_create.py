@@ -17,11 +17,13 @@ from portal.schema.accounts import Account
 from portal.schema.documents import Document
 from portal.schema.relay import global_id
 from tests.schema.support.conftest import (
+    CREATE,
     create,
     create_refused,
     document_id,
     node,
     parse_time,
+    request_input,
     stored,
     visit_id,
 )
@@ -374,7 +376,12 @@ def _account_id(account_id: uuid.UUID) -> str:
     return str(global_id(Account, account_id))
 
 
-async def test_a_nul_character_is_a_user_error(basic_client: GraphQLClient) -> None:
-    payload = await create_refused(basic_client, description="before\x00after")
-    [error] = payload["userErrors"]
-    assert (error["field"], error["code"]) == ("description", "BAD_USER_INPUT")
+async def test_a_nul_character_is_refused_before_anything_runs(
+    basic_client: GraphQLClient,
+) -> None:
+    # A NUL character is refused at the edge, for every input (see tests/security), naming it
+    response = await basic_client(CREATE, {"input": request_input(description="before\x00after")})
+    assert response.data is None
+    assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in response.errors] == [
+        ("BAD_USER_INPUT", "input.description")
+    ]

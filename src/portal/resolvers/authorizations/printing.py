@@ -81,7 +81,11 @@ async def authorization_job(
         object_ids=(str(authorization_id),),
         details={"ticket_id": str(ticket.id)},
     )
-    return DownloadJob(stage=partial(_stage, printable), audit=lambda _pages: (audit,))
+    return DownloadJob(
+        stage=partial(_stage, printable),
+        audit=lambda _pages: (audit,),
+        filename=printable.filename,
+    )
 
 
 async def _stage(printable: PrintableAuthorization, folder: Path) -> list[StagedPart]:

@@ -68,6 +68,8 @@ class DownloadJob:
     stage: Callable[[Path], Awaitable[list[StagedPart]]]
     # The audit entries of a delivered download, given the merged page count.
     audit: Callable[[int], tuple[AuditEntry, ...]]
+    # The file name offered to the browser; None: the merged results' default name.
+    filename: str | None = None
 
 
 class DownloadProducer(Protocol):
