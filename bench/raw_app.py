@@ -70,12 +70,14 @@ AND d.employee_id IN (SELECT e.id FROM employees e
 COLUMNS = """d.id, d.name, d.posted_at, d.page_count, d.employee_id, d.visit_id, d.location_id,
     d.report_type_id, v.medical_center_id"""
 
-PAGE = f"""SELECT {COLUMNS} FROM documents d JOIN visits v ON v.id = d.visit_id
-WHERE {VISIBLE} ORDER BY d.posted_at DESC, d.id DESC LIMIT 51"""
+# A page carries the whole list's count (an uncorrelated subquery, computed once), like the app.
 COUNT = f"SELECT count(*) FROM documents d WHERE {VISIBLE}"
-SEARCH_PAGE = f"""SELECT {COLUMNS} FROM documents d JOIN visits v ON v.id = d.visit_id
-WHERE {VISIBLE} {NAME} ORDER BY d.posted_at DESC, d.id DESC LIMIT 51"""
+PAGE = f"""SELECT {COLUMNS}, ({COUNT}) AS total FROM documents d JOIN visits v ON v.id = d.visit_id
+WHERE {VISIBLE} ORDER BY d.posted_at DESC, d.id DESC LIMIT 51"""
 SEARCH_COUNT = f"SELECT count(*) FROM documents d WHERE {VISIBLE} {NAME}"
+SEARCH_PAGE = f"""SELECT {COLUMNS}, ({SEARCH_COUNT}) AS total
+FROM documents d JOIN visits v ON v.id = d.visit_id
+WHERE {VISIBLE} {NAME} ORDER BY d.posted_at DESC, d.id DESC LIMIT 51"""
 ONE = f"""SELECT {COLUMNS} FROM documents d JOIN visits v ON v.id = d.visit_id
 WHERE {VISIBLE} AND d.id = $3"""
 
@@ -289,7 +291,9 @@ class RawApp:
     ) -> tuple[dict[str, Any], dict[str, list[str]]]:
         basic = self._basic(principal)
         rows = (await connection.fetch(PAGE, principal.family, basic))[:50]
-        total = await connection.fetchval(COUNT, principal.family, basic)
+        total = (
+            rows[0]["total"] if rows else await connection.fetchval(COUNT, principal.family, basic)
+        )
         nodes, audit = await self._nested(connection, principal, rows)
         edges = [
             {"cursor": cursor(r["posted_at"], r["id"]), "node": node}
@@ -314,7 +318,7 @@ class RawApp:
         pieces = [word]
         arguments = (principal.family, self._basic(principal), f"%{word}%", pieces, len(pieces))
         rows = (await connection.fetch(SEARCH_PAGE, *arguments))[:50]
-        total = await connection.fetchval(SEARCH_COUNT, *arguments)
+        total = rows[0]["total"] if rows else await connection.fetchval(SEARCH_COUNT, *arguments)
         employees = {
             r["id"]: r
             for r in await connection.fetch(

@@ -332,10 +332,13 @@ async def wrk(
     errors = (int(non_2xx.group(1)) if non_2xx else 0) + (
         int(socket_errors.group(1)) if socket_errors else 0
     )
+    completed = re.search(r"(\d+) requests in", output)
+    answered = completed is not None and int(completed.group(1)) > 0
     return Run(
         rps=float(rps.group(1)) if rps else 0.0,
-        p50_ms=_latency(output, "50"),
-        p99_ms=_latency(output, "99"),
+        # Without a single answer in the run wrk prints zeros: no latency was measured.
+        p50_ms=_latency(output, "50") if answered else float("nan"),
+        p99_ms=_latency(output, "99") if answered else float("nan"),
         errors=errors,
         rss_mb=rss.peak_kb / 1024,
     )
