@@ -51,15 +51,16 @@ run: deps web
 reset-demo: deps
 	$(BIN)/portal reset-demo --yes
 
-## make bench: install what the benchmarks need (the `bench` extra) and run them; they print
-## figures and never fail. The name search needs a PostgreSQL to make a scratch database on.
+## make bench: install what the benchmarks need (the `bench` extra, and wrk with apt-get when
+## missing and allowed) and run them; they print figures and never fail on time. They need a
+## PostgreSQL to make scratch databases on: PORTAL_BENCH_DATABASE_URL, default 127.0.0.1:5432.
+## BENCH_ARGS passes options to the side-by-side run, e.g. make bench BENCH_ARGS="--scale 1000000".
+BENCH_DB_URL ?= $(or $(PORTAL_BENCH_DATABASE_URL),postgresql://postgres@127.0.0.1:5432/postgres)
+BENCH_ARGS ?=
 bench: $(STAMP)/bench-deps
-	$(BIN)/python -m bench.graphql_latency
-	@if [ -n "$(PORTAL_TEST_DATABASE_URL)" ]; then \
-		$(BIN)/python -m bench.document_search --runs 10; \
-	else \
-		echo "bench: skipping bench.document_search (no PostgreSQL at 127.0.0.1:5432; set PORTAL_TEST_DATABASE_URL)"; \
-	fi
+	bash scripts/ensure-wrk.sh
+	PORTAL_BENCH_DATABASE_URL=$(BENCH_DB_URL) $(BIN)/python -m bench.side_by_side $(BENCH_ARGS)
+	PORTAL_TEST_DATABASE_URL=$(BENCH_DB_URL) $(BIN)/python -m bench.document_search --runs 10
 
 lint: test-deps
 	$(BIN)/ruff check .

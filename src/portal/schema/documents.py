@@ -25,6 +25,7 @@ from portal.schema.reads import PhiNode, record_phi_read
 from portal.schema.relay import (
     Connection,
     PortalNode,
+    asks_total_count,
     decode_global_id,
     page_request,
     to_connection,
@@ -246,6 +247,7 @@ class DocumentQueries:
             principal=info.context.principal,
             page=page_request(first, after, last, before),
             filters=criteria,
+            count_with_page=asks_total_count(info),
         )
         record_phi_read(
             info,

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import strawberry
 from strawberry import relay
+from strawberry.types.nodes import SelectedField, Selection
 
 from portal.resolvers.errors import BadUserInput
 from portal.resolvers.pagination import MAX_PAGE_SIZE, Page, PageRequest
@@ -137,6 +138,22 @@ class Connection(Generic[NodeT]):
     @strawberry.field(description="The nodes of this page, for clients that need no cursors.")
     def nodes(self) -> list[NodeT]:
         return [edge.node for edge in self.edges]
+
+
+def asks_total_count(info: Info) -> bool:
+    """Whether the connection field being resolved selects ``totalCount`` (through fragments
+    too), so its resolver can count in the page's own statement."""
+    return any(_selects(field.selections, "totalCount") for field in info.selected_fields)
+
+
+def _selects(selections: Iterable[Selection], name: str) -> bool:
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if selection.name == name:
+                return True
+        elif _selects(selection.selections, name):  # an inline fragment or a fragment spread
+            return True
+    return False
 
 
 def to_connection(page: Page[RowT], convert: Callable[[RowT], NodeT]) -> Connection[NodeT]:

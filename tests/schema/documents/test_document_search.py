@@ -285,6 +285,32 @@ async def test_cursor_pagination_forward_and_backward(
     assert forged.error_codes() == ["BAD_USER_INPUT"]
 
 
+COUNT_IN_FRAGMENT = """
+fragment Counted on DocumentConnection { totalCount }
+query { documents(first: 1) { ...Counted edges { node { id } } } }
+"""
+
+
+async def test_total_count_on_an_empty_page_and_through_a_fragment(
+    admin_client: GraphQLClient,
+) -> None:
+    # given the admin's four documents, read in one page
+    whole = (await admin_client(SEARCH, {"first": 4})).ok()["documents"]
+
+    # when asking for the page after the last one, and for the count through a fragment
+    after_last = (
+        await admin_client(SEARCH, {"first": 2, "after": whole["pageInfo"]["endCursor"]})
+    ).ok()["documents"]
+    fragment = (await admin_client(COUNT_IN_FRAGMENT, {})).ok()["documents"]
+
+    # then the empty page and the fragment both carry the whole count
+    assert whole["totalCount"] == 4
+    assert after_last["edges"] == []
+    assert after_last["totalCount"] == 4
+    assert len(fragment["edges"]) == 1
+    assert fragment["totalCount"] == 4
+
+
 async def test_denied_callers(
     anonymous_client: GraphQLClient, account_only_client: GraphQLClient
 ) -> None:

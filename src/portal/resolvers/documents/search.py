@@ -147,12 +147,15 @@ async def search_documents(
     principal: Principal,
     page: PageRequest,
     filters: DocumentFilter,
+    count_with_page: bool = False,
 ) -> Page[DocumentRecord]:
-    """The caller's documents matching ``filters``, newest first."""
+    """The caller's documents matching ``filters``, newest first (with the total counted in the
+    page's own statement when ``count_with_page``)."""
     return await paginate(
         session=session,
         statement=search_statement(principal, filters),
         keys=DOCUMENT_ORDER,
         request=page,
         convert=to_record,
+        count_with_page=count_with_page,
     )
