@@ -33,7 +33,13 @@ from portal.models.people import (
     StaffUser,
     UserPermission,
 )
-from portal.models.sessions import AuthSession, LoginFailure, RefreshToken, SessionSubject
+from portal.models.sessions import (
+    AuthSession,
+    LoginFailure,
+    LoginLockout,
+    RefreshToken,
+    SessionSubject,
+)
 from portal.models.support import SupportComment, SupportRequest
 from portal.models.visits import Visit
 from portal.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -57,6 +63,7 @@ __all__ = [
     "EmployeeNameTrigram",
     "Location",
     "LoginFailure",
+    "LoginLockout",
     "MedicalCenter",
     "NotificationPreference",
     "OneTimeToken",

@@ -1,0 +1,133 @@
+"""Hardening 6, enumeration and targeted lockout: a locked account answers a sign-in exactly like
+an unknown email, and wrong guesses lock a person only for the address they come from, with a
+slower lockout across all addresses so a guess spread over many addresses is still stopped."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+
+from portal.models import PortalUser
+from portal.settings import Settings
+from tests.auth.test_login import GENERIC, login
+from tests.support.graphql import GraphQLClient
+from tests.support.world import PASSWORD, World
+
+VICTIM = "basic@acme.example"
+From = Callable[[str], Awaitable[GraphQLClient]]
+
+
+@pytest.fixture
+async def client_from(
+    app: Starlette, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[From]:
+    """Anonymous clients connecting from the given IP addresses."""
+    app.state.graphql.sessionmaker = sessionmaker
+    opened: list[httpx.AsyncClient] = []
+
+    async def open_from(ip: str) -> GraphQLClient:
+        transport = httpx.ASGITransport(app=app, client=(ip, 40000))
+        http = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        opened.append(http)
+        return GraphQLClient(http)
+
+    yield open_from
+    for http in opened:
+        await http.aclose()
+
+
+async def lock_out(client: GraphQLClient, settings: Settings) -> None:
+    for n in range(settings.login_lockout_threshold):
+        assert (await login(client, VICTIM, f"wrong guess {n}"))["userErrors"] == [GENERIC]
+
+
+async def test_a_locked_account_answers_like_an_unknown_email(
+    client_from: From, settings: Settings
+) -> None:
+    # Given a real account locked by wrong guesses from this address
+    here = await client_from("198.51.100.1")
+    await lock_out(here, settings)
+
+    # When the right password, a wrong one, and an unknown email are tried from there
+    right = await login(here, VICTIM, PASSWORD)
+    wrong = await login(here, VICTIM, "yet another guess")
+    unknown = await login(here, "nobody-at-all@acme.example", PASSWORD)
+
+    # Then all three answer exactly alike: nothing tells that the email has an account
+    for result in (right, wrong, unknown):
+        assert result["accessToken"] is None
+        assert result["userErrors"] == [GENERIC]
+
+
+async def test_a_locked_account_takes_as_long_as_an_unknown_email(
+    client_from: From, settings: Settings
+) -> None:
+    # Given a real account locked for this address
+    here = await client_from("198.51.100.2")
+    await lock_out(here, settings)
+
+    async def median_seconds(email: str) -> float:
+        took = []
+        for _ in range(5):
+            started = time.perf_counter()
+            await login(here, email, "a guess of the password")
+            took.append(time.perf_counter() - started)
+        return statistics.median(took)
+
+    # When both are timed
+    locked = await median_seconds(VICTIM)
+    unknown = await median_seconds("nobody-at-all@acme.example")
+
+    # Then they take about as long (both verify a password hash)
+    assert abs(locked - unknown) < max(locked, unknown) * 0.5 + 0.02, (locked, unknown)
+
+
+async def test_a_stranger_cannot_lock_someone_out(
+    client_from: From, settings: Settings, db: AsyncSession, world: World
+) -> None:
+    # Given a stranger who locked the victim's account from their own address
+    stranger = await client_from("203.0.113.50")
+    await lock_out(stranger, settings)
+    assert (await login(stranger, VICTIM, PASSWORD))["accessToken"] is None
+
+    # When the victim signs in from their own address
+    victim = await client_from("198.51.100.20")
+    result = await login(victim, VICTIM, PASSWORD)
+
+    # Then they get in, and the stranger's address stays locked out of that account
+    assert result["userErrors"] == []
+    assert result["accessToken"]
+    assert (await login(stranger, VICTIM, PASSWORD))["accessToken"] is None
+    user = await db.get(PortalUser, world.acme_basic.id, populate_existing=True)
+    assert user is not None
+    assert user.locked_until is None
+
+
+async def test_a_guess_spread_over_many_addresses_is_still_stopped(
+    client_from: From,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    db: AsyncSession,
+    world: World,
+) -> None:
+    # Given a backstop of 3 per-address thresholds across all addresses
+    monkeypatch.setattr(
+        settings, "login_global_lockout_threshold", 3 * settings.login_lockout_threshold
+    )
+    # When three addresses each guess as often as their own lockout allows
+    for n in range(3):
+        await lock_out(await client_from(f"203.0.113.{60 + n}"), settings)
+
+    # Then the account is locked everywhere, even for its owner's fresh address
+    fresh = await login(await client_from("198.51.100.30"), VICTIM, PASSWORD)
+    assert fresh["accessToken"] is None
+    assert fresh["userErrors"] == [GENERIC]
+    user = await db.get(PortalUser, world.acme_basic.id, populate_existing=True)
+    assert user is not None
+    assert user.failed_login_count == 3 * settings.login_lockout_threshold
