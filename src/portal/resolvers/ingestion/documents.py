@@ -30,6 +30,7 @@ from portal.models import (
 from portal.models.base import utcnow
 from portal.models.db import AccountScope
 from portal.models.enums import UserStatus
+from portal.resolvers.display_text import check_display_text
 from portal.resolvers.documents.visibility import archived_condition
 from portal.resolvers.errors import BadUserInput, ErrorCode, NotFound, PortalError
 from portal.resolvers.ingestion.isolation import validate_pdf
@@ -56,7 +57,7 @@ def clean_name(name: str) -> str:
         raise BadUserInput("Give the document a name.", field="name")
     if len(cleaned) > NAME_MAX:
         raise BadUserInput(f"A document name has at most {NAME_MAX} characters.", field="name")
-    return cleaned
+    return check_display_text(cleaned, field="name", what="A document name")
 
 
 async def find_posted(
