@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from portal.models import ApiClient, Contact, Document
 from portal.resolvers.display_text import check_display_text
