@@ -26,6 +26,7 @@ from portal.schema.accounts.contacts import ContactMutations
 from portal.schema.accounts.staff import StaffAccountMutations
 from portal.schema.api_clients import ApiClient, ApiClientMutations
 from portal.schema.catalog import MedicalCenter, ReportType, Service
+from portal.schema.directive_errors import OneDirectiveError
 from portal.schema.documents import Document
 from portal.schema.downloads import DownloadMutations
 from portal.schema.employees import Employee
@@ -91,6 +92,8 @@ def build_schema(
         lambda: ParserCache(maxsize=512),
         IntrospectionPolicy,
         lambda: ValidationCache(maxsize=512),
+        # Inside the validation cache: merges the errors it found before they are answered.
+        OneDirectiveError,
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
