@@ -12,10 +12,10 @@ INTROSPECT = """
 
 
 async def test_introspection_shows_who_may_read_each_guarded_field(
-    anonymous_client: GraphQLClient,
+    admin_client: GraphQLClient,
 ) -> None:
-    # When a client introspects the schema
-    types = (await anonymous_client(INTROSPECT)).ok()["__schema"]["types"]
+    # When a signed-in client introspects the schema (anonymous callers may not)
+    types = (await admin_client(INTROSPECT)).ok()["__schema"]["types"]
     fields = {
         f"{type_['name']}.{field['name']}": field["description"] or ""
         for type_ in types
