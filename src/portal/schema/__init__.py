@@ -40,6 +40,7 @@ from portal.schema.passwords import PasswordMutations
 from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.permissions import document_rules
 from portal.schema.query import Query
+from portal.schema.repeated_fields import RepeatedFieldLimit
 from portal.schema.scalars import SCALAR_OVERRIDES
 from portal.schema.sessions import SessionMutations
 from portal.schema.users import PortalUser, UserMutations
@@ -91,6 +92,7 @@ def build_schema(
         SocketOperations,
         lambda: ParserCache(maxsize=512),
         IntrospectionPolicy,
+        RepeatedFieldLimit,
         lambda: ValidationCache(maxsize=512),
         # Inside the validation cache: merges the errors it found before they are answered.
         OneDirectiveError,
