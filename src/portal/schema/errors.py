@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import VariableDefinitionNode
 from graphql.error import GraphQLError
 from sqlalchemy.exc import DBAPIError
 from starlette.responses import Response
@@ -129,6 +130,13 @@ class ErrorCodes(SchemaExtension):
             return _with(error, error.message, {"code": document_error_code(error).value})
         if isinstance(original, GraphQLError) and not isinstance(original, type(error)):
             return _with(error, error.message, {"code": ErrorCode.BAD_USER_INPUT.value})
+        if _is_variable_error(error):
+            # The variables do not fit their declared types (an unknown enum value or input
+            # field): the client's input, not a failure of ours.
+            message = error.message
+            if not may_introspect(self.execution_context.context):
+                message = without_suggestions(message)
+            return _with(error, message, {"code": ErrorCode.BAD_USER_INPUT.value})
         request_id = self._request_id()
         code = log_failure(
             original, request_id=request_id, where=".".join(str(p) for p in error.path or [])
@@ -144,6 +152,16 @@ class ErrorCodes(SchemaExtension):
             path=error.path,
             extensions={"code": code.value, "requestId": request_id},
         )
+
+
+def _is_variable_error(error: GraphQLError) -> bool:
+    """Raised while coercing the operation's variables (graphql-core names the variable's
+    definition as the error's node), before any field ran."""
+    return (
+        error.path is None
+        and bool(error.nodes)
+        and all(isinstance(node, VariableDefinitionNode) for node in error.nodes or ())
+    )
 
 
 def _with(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
