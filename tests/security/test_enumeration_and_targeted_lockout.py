@@ -7,13 +7,16 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 from starlette.applications import Starlette
 
-from portal.models import PortalUser
+from portal.models import LoginLockout, PortalUser
 from portal.settings import Settings
 from tests.auth.test_login import GENERIC, login
 from tests.support.graphql import GraphQLClient
@@ -131,3 +134,35 @@ async def test_a_guess_spread_over_many_addresses_is_still_stopped(
     user = await db.get(PortalUser, world.acme_basic.id, populate_existing=True)
     assert user is not None
     assert user.failed_login_count == 3 * settings.login_lockout_threshold
+
+
+async def test_an_address_quiet_for_a_day_is_forgotten(
+    client_from: From, settings: Settings, db: AsyncSession, world: World
+) -> None:
+    # Given wrong guesses from two addresses a day and more ago (one of them still locked)
+    for ip in ("203.0.113.70", "203.0.113.71"):
+        for n in range(2):
+            await login(await client_from(ip), VICTIM, f"old guess {n}")
+    await db.execute(
+        sa.update(LoginLockout)
+        .where(col(LoginLockout.subject_id) == world.acme_basic.id)
+        .values(updated_at=datetime.now(UTC) - timedelta(days=2))
+    )
+    await db.execute(
+        sa.update(LoginLockout)
+        .where(col(LoginLockout.ip) == "203.0.113.71")
+        .values(locked_until=datetime.now(UTC) + timedelta(hours=1))
+    )
+    await db.commit()
+
+    # When a new wrong guess comes from the first address
+    await login(await client_from("203.0.113.70"), VICTIM, "new guess")
+
+    # Then its count starts again, and the locked address is kept
+    rows = await db.execute(
+        sa.select(col(LoginLockout.ip), col(LoginLockout.failure_count)).where(
+            col(LoginLockout.subject_id) == world.acme_basic.id
+        )
+    )
+    counts = {ip: count for ip, count in rows}
+    assert counts == {"203.0.113.70": 1, "203.0.113.71": 2}

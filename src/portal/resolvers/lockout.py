@@ -34,6 +34,8 @@ LOCKED = "Too many wrong passwords or codes were entered. Try again later, or re
 IP_THROTTLED = "Too many failed sign-ins from your network. Wait a few minutes and try again."
 # Locks grow with repeated lockouts but never beyond a day (until the hard limit is reached).
 MAX_LOCK = timedelta(days=1)
+# An address's count is forgotten after a quiet day (unless it is locked).
+FORGET_AFTER = timedelta(days=1)
 # Reached ``login_max_failures`` from one address: locked for it until the password is reset.
 PERMANENT_LOCK = timedelta(days=365 * 100)
 
@@ -71,6 +73,15 @@ async def count_failure(
     (which locks that person for that address only) and across all addresses (the slower
     backstop on the person's own row)."""
     ip = ip_key[:64]
+    # Addresses quiet for a day and not locked are forgotten (a guess spread over many addresses
+    # leaves a row per address; the person's own row keeps counting them).
+    await session.execute(
+        sa.delete(LoginLockout).where(
+            col(LoginLockout.subject_id) == row.id,
+            col(LoginLockout.updated_at) < now - FORGET_AFTER,
+            sa.or_(col(LoginLockout.locked_until).is_(None), col(LoginLockout.locked_until) < now),
+        )
+    )
     insert = postgresql.insert(LoginLockout).values(
         subject_id=row.id, ip=ip, failure_count=1, updated_at=now
     )
