@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 from starlette.applications import Starlette
 
-from portal.models import LoginLockout, PortalUser
+from portal.models import AuditEvent, LoginLockout, PortalUser
 from portal.settings import Settings
 from tests.auth.test_login import GENERIC, login
 from tests.support.graphql import GraphQLClient
@@ -51,7 +51,7 @@ async def lock_out(client: GraphQLClient, settings: Settings) -> None:
 
 
 async def test_a_locked_account_answers_like_an_unknown_email(
-    client_from: From, settings: Settings
+    client_from: From, settings: Settings, db: AsyncSession
 ) -> None:
     # Given a real account locked by wrong guesses from this address
     here = await client_from("198.51.100.1")
@@ -66,6 +66,11 @@ async def test_a_locked_account_answers_like_an_unknown_email(
     for result in (right, wrong, unknown):
         assert result["accessToken"] is None
         assert result["userErrors"] == [GENERIC]
+    # But the audit trail tells the account's admins that the two attempts met a lockout
+    locked = await db.scalars(
+        sa.select(col(AuditEvent.actor_label)).where(col(AuditEvent.action) == "login.locked")
+    )
+    assert list(locked) == [VICTIM, VICTIM]
 
 
 async def test_a_locked_account_takes_as_long_as_an_unknown_email(
@@ -164,5 +169,5 @@ async def test_an_address_quiet_for_a_day_is_forgotten(
             col(LoginLockout.subject_id) == world.acme_basic.id
         )
     )
-    counts = {ip: count for ip, count in rows}
+    counts = {str(row[0]): int(row[1]) for row in rows}
     assert counts == {"203.0.113.70": 1, "203.0.113.71": 2}

@@ -26,7 +26,7 @@ from sqlmodel import col
 from portal.models import LoginFailure, LoginLockout, PortalUser, StaffUser
 from portal.models.db import ACCOUNT_IDS_SETTING, ALL_ACCOUNTS_SETTING, AccountScope, set_scope
 from portal.models.db import current_scope as session_scope
-from portal.resolvers.errors import ErrorCode, PortalError
+from portal.resolvers.errors import ErrorCode, PortalError, Unauthenticated
 from portal.settings import Settings
 
 # To a signed-in person only (changing the password, the second factor): sign-in never says it.
@@ -42,6 +42,11 @@ PERMANENT_LOCK = timedelta(days=365 * 100)
 
 class RateLimited(PortalError):
     code = ErrorCode.RATE_LIMITED
+
+
+class LockedOut(Unauthenticated):
+    """A sign-in refused because the person is locked out (for this address, or everywhere).
+    The caller is answered exactly like a wrong password; the audit trail says ``login.locked``."""
 
 
 @asynccontextmanager

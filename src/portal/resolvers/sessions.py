@@ -34,6 +34,7 @@ from portal.resolvers import mfa
 from portal.resolvers.errors import BadUserInput, ErrorCode, PortalError, Unauthenticated
 from portal.resolvers.lockout import (
     IP_THROTTLED,
+    LockedOut,
     RateLimited,
     count_failure,
     forget_failures,
@@ -156,7 +157,7 @@ async def _login(
         # that the email has an account (nor whether the password was right).
         verify_password(_DUMMY_HASH, password)
         await record_ip_failure(session, ip_key, now)
-        raise Unauthenticated(BAD_CREDENTIALS)
+        raise LockedOut(BAD_CREDENTIALS)
 
     password_ok = row.password_hash is not None and verify_password(row.password_hash, password)
     if not password_ok:
