@@ -12,10 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.models import ApiClient, Contact, Document
 from portal.resolvers.display_text import check_display_text
 from portal.resolvers.errors import BadUserInput
+from portal.schema.documents import Document as DocumentNode
+from portal.schema.relay import global_id
 from tests.schema.accounts.test_contacts import ADD_CONTACT, NEWCOMER
 from tests.schema.api_clients.test_api_clients import CREATE as CREATE_API_CLIENT
 from tests.schema.ingestion.conftest import make_pdf, post_upload
 from tests.schema.ingestion.test_post_document import _input as post_input
+from tests.schema.ingestion.test_retract_restore import RETRACT
 from tests.support.graphql import GraphQLClient
 from tests.support.world import World
 
@@ -93,3 +96,23 @@ def test_a_description_may_break_lines_but_not_override_direction() -> None:
     assert check_display_text("one\ntwo", field="d", what="A description", allow_line_breaks=True)
     with pytest.raises(BadUserInput):
         check_display_text("one\u202etwo", field="d", what="A description", allow_line_breaks=True)
+
+
+async def test_a_retraction_reason_refuses_a_direction_override(
+    staff_client: GraphQLClient, world: World, db: AsyncSession
+) -> None:
+    # Given staff retracting a document with a reason that hides a direction override
+    document = world.results.subscribed
+    variables = {
+        "input": {"id": global_id(DocumentNode, document.id), "reason": "Wrong \u202epatient"}
+    }
+    # When it is sent
+    payload = (await staff_client(RETRACT, variables)).ok()["retractDocument"]
+    # Then it is refused on the reason, and the document stays
+    assert payload["document"] is None
+    assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [
+        ("reason", "BAD_USER_INPUT")
+    ]
+    row = await db.get(Document, document.id, populate_existing=True)
+    assert row is not None
+    assert row.retracted_at is None

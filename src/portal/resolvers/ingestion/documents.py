@@ -235,6 +235,7 @@ async def retract_document(
         raise BadUserInput("Say why the document is retracted.", field="reason")
     if len(cleaned) > REASON_MAX:
         raise BadUserInput(f"A reason has at most {REASON_MAX} characters.", field="reason")
+    check_display_text(cleaned, field="reason", what="A reason", allow_line_breaks=True)
     document = await _locked_document(session=session, scope=scope, document_id=document_id)
     if document.retracted_at is not None:
         raise PortalError(
