@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
+from functools import partial
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -22,7 +23,7 @@ from portal.auth.keys import load_or_create_keys
 from portal.auth.oauth import token_endpoint
 from portal.auth.tokens import TokenService
 from portal.download_app import DownloadEndpoint
-from portal.events import EventHub
+from portal.events import event_bus
 from portal.graphql_app import PortalGraphQL
 from portal.log_redaction import install_log_redaction
 from portal.mail.worker import MailWorker
@@ -32,20 +33,30 @@ from portal.middleware import (
     SecurityHeadersMiddleware,
 )
 from portal.models.db import create_engine, create_sessionmaker
+from portal.observability.access import AccessLogMiddleware
+from portal.observability.metrics import Metrics
 from portal.production import configuration_problems, demo_data_present, refuse
+from portal.ratelimit import BucketPolicy, buckets_for
+from portal.resolvers.authorizations.printing import authorization_job
 from portal.resolvers.documents.visibility import accessible_document_ids
-from portal.resolvers.downloads import DOWNLOAD_PATH
+from portal.resolvers.downloads import (
+    DOWNLOAD_PATH,
+    DownloadProducer,
+    MergePool,
+    TicketKind,
+    documents_job,
+)
 from portal.resolvers.ingestion.isolation import PDF_CHECKER, PdfCheckLimits
 from portal.schema import build_schema
+from portal.schema.limits import Budgets, QueryLimits
 from portal.settings import Settings
+from portal.startup import StartupError, check_database
 from portal.storage import document_storage
 from portal.web.account_pages import account_routes
 from portal.web.graphiql import graphiql_routes
 from portal.webhooks.worker import WebhookWorker
 
 logger = logging.getLogger(__name__)
-
-READINESS_TIMEOUT_SECONDS = 2.0
 
 
 async def warn_if_row_level_security_is_bypassed(engine: AsyncEngine) -> None:
@@ -88,6 +99,20 @@ def cors_middleware(origins: list[str]) -> Middleware:
     )
 
 
+def app_from_environment() -> Starlette:
+    """The app of one ``portal serve --workers N`` worker process, configured from the
+    environment its parent prepared (the database URL resolved, migrations run)."""
+    from portal.observability.logs import configure_logging
+
+    settings = Settings()
+    configure_logging(
+        json_format=settings.logs_as_json,
+        level=settings.log_level,
+        dedup_window_seconds=settings.log_dedup_window_seconds,
+    )
+    return create_app(settings)
+
+
 def create_app(
     settings: Settings, *, sessionmaker: async_sessionmaker[AsyncSession] | None = None
 ) -> Starlette:
@@ -114,7 +139,9 @@ def create_app(
     if sessionmaker is None:
         sessionmaker = create_sessionmaker(engine)
     keys = load_or_create_keys(
-        key_file=settings.signing_key_file, data_dir=settings.resolved_data_dir
+        key_file=settings.signing_key_file,
+        data_dir=settings.resolved_data_dir,
+        previous_key_files=settings.previous_signing_keys,
     )
     tokens = TokenService(
         keys=keys,
@@ -122,32 +149,82 @@ def create_app(
         audience=settings.jwt_audience,
         ttl_seconds=settings.access_token_ttl_seconds,
     )
+    tracer_provider = None
+    tracing = None
+    if settings.otlp_endpoint:
+        from portal.observability.tracing import GraphQLTracing, start_tracing
+
+        engines = [engine]
+        bound = getattr(sessionmaker.kw.get("bind"), "engine", None)
+        if isinstance(bound, AsyncEngine) and bound is not engine:
+            engines.append(bound)  # a sessionmaker given by the caller (tests) on its own engine
+        provider = tracer_provider = start_tracing(
+            endpoint=settings.otlp_endpoint,
+            service_name=settings.otel_service_name,
+            engines=engines,
+        )
+
+        def tracing() -> GraphQLTracing:
+            return GraphQLTracing(tracer_provider=provider)
+
+    buckets = buckets_for(settings.redis_url)
     schema = build_schema(
-        max_depth=settings.graphql_max_depth,
-        max_aliases=settings.graphql_max_aliases,
+        limits=QueryLimits(
+            max_depth=settings.graphql_max_depth,
+            max_aliases=settings.graphql_max_aliases,
+            max_fields=settings.graphql_max_fields,
+            max_cost=settings.graphql_max_cost,
+            max_string_length=settings.graphql_max_string_length,
+            max_list_length=settings.graphql_max_list_length,
+        ),
         max_tokens=settings.graphql_max_tokens,
+        tracing=tracing,
+        budgets=(
+            Budgets(
+                buckets=buckets,
+                signed_in=BucketPolicy(
+                    settings.rate_limit_points, settings.rate_limit_points_per_second
+                ),
+                anonymous=BucketPolicy(
+                    settings.rate_limit_anonymous_points, settings.rate_limit_points_per_second
+                ),
+            )
+            if settings.rate_limit_points > 0
+            else None
+        ),
     )
-    events = EventHub()
+    events = event_bus(redis_url=settings.redis_url, prefix=settings.redis_prefix)
     storage = document_storage(settings)
     graphql = PortalGraphQL(
         schema, settings=settings, sessionmaker=sessionmaker, tokens=tokens, events=events
     )
+    merges = MergePool(settings.download_max_concurrent_merges)
+    producers: dict[str, DownloadProducer] = {
+        TicketKind.DOCUMENTS: partial(
+            documents_job, storage=storage, accessible=accessible_document_ids
+        ),
+        TicketKind.AUTHORIZATION: authorization_job,
+    }
     downloads = DownloadEndpoint(
         sessionmaker=sessionmaker,
         tokens=tokens,
-        storage=storage,
-        accessible=accessible_document_ids,
+        producers=producers,
+        merges=merges,
+        claim_lease=timedelta(seconds=settings.download_claim_lease_seconds),
     )
 
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")
 
+    database_url = settings.database_url
+
     async def readyz(request: Request) -> Response:
+        # A connection of its own, never one of the request pool: a busy pool is not a sick
+        # database, and a load balancer must not drop an instance for being busy.
         try:
-            async with asyncio.timeout(READINESS_TIMEOUT_SECONDS), engine.connect() as connection:
-                await connection.execute(sa.text("SELECT 1"))
-        except Exception as error:  # any failure to reach the database means not ready
-            logger.warning("readiness check failed: %s", type(error).__name__)
+            await check_database(database_url, within=settings.readiness_timeout_seconds)
+        except StartupError as error:
+            logger.warning("readiness check failed: %s", error)
             return JSONResponse(
                 {"status": "unavailable", "database": "unreachable"}, status_code=503
             )
@@ -156,7 +233,23 @@ def create_app(
     async def jwks(request: Request) -> Response:
         return JSONResponse(keys.public_jwks(), headers={"Cache-Control": "public, max-age=300"})
 
-    mail_worker = MailWorker(sessionmaker=sessionmaker, settings=settings)
+    metrics = Metrics(
+        engine=engine,
+        database_url=settings.database_url,
+        timeout=settings.readiness_timeout_seconds,
+    )
+    metrics.watch(
+        subscriptions=lambda: events.subscriber_count,
+        merges_running=lambda: merges.running,
+        merges_waiting=lambda: merges.waiting,
+    )
+    mail_worker = MailWorker(
+        sessionmaker=sessionmaker,
+        settings=settings,
+        on_report=lambda report: metrics.observe_deliveries(
+            "EMAIL", delivered=report.delivered, retrying=report.retrying, failed=report.failed
+        ),
+    )
     webhook_worker = WebhookWorker(sessionmaker=sessionmaker, settings=settings)
 
     @contextlib.asynccontextmanager
@@ -166,6 +259,7 @@ def create_app(
                 if await demo_data_present(connection):
                     refuse(["the database holds the demo data (its people share one password)"])
         await warn_if_row_level_security_is_bypassed(engine)
+        await events.start()
         if settings.mail_worker_enabled:
             mail_worker.start()
         if settings.webhook_worker_enabled:
@@ -176,6 +270,11 @@ def create_app(
             PDF_CHECKER.close()
             await webhook_worker.stop()
             await mail_worker.stop()
+            await events.close()
+            merges.shutdown()
+            if tracer_provider is not None:
+                tracer_provider.shutdown()
+            await buckets.close()
             await engine.dispose()
 
     routes: list[BaseRoute] = [
@@ -192,6 +291,8 @@ def create_app(
     ]
     # The pages emailed links open (set a password, reset it), unless the web app serves them.
     routes.extend(account_routes())
+    if settings.metrics_enabled:
+        routes.append(Route("/metrics", metrics.endpoint, methods=["GET"]))
     if settings.serves_graphiql:
         routes.extend(graphiql_routes())
     proxies = [entry.strip() for entry in settings.trusted_proxies.split(",") if entry.strip()]
@@ -199,6 +300,7 @@ def create_app(
         # First, so every later layer (audit, lockouts, logs) sees the real client address.
         *([Middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)] if proxies else []),
         Middleware(RequestIdMiddleware),
+        Middleware(AccessLogMiddleware, observe=metrics.observe_request),
         Middleware(SecurityHeadersMiddleware, hsts=settings.is_production),
     ]
     if settings.cors_origins:
@@ -212,10 +314,14 @@ def create_app(
     app.state.sessionmaker = sessionmaker
     app.state.tokens = tokens
     app.state.schema = schema
+    app.state.buckets = buckets
     app.state.graphql = graphql
     app.state.events = events
     app.state.mail_worker = mail_worker
     app.state.webhook_worker = webhook_worker
     app.state.storage = storage
     app.state.downloads = downloads
+    app.state.merges = merges
+    app.state.metrics = metrics
+    app.state.tracer_provider = tracer_provider
     return app

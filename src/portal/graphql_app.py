@@ -12,7 +12,7 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import FieldNode, GraphQLSyntaxError, OperationDefinitionNode, OperationType, parse
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -336,8 +336,8 @@ class PortalGraphQL(GraphQL[Context, None]):
                 async with self.connections.open() as sessionmaker:
                     response = await self._respond(request, sessionmaker, progress)
                 break
-            except RequestBodyTooLarge:
-                raise
+            except (RequestBodyTooLarge, ClientDisconnect):
+                raise  # answered above; a client that left needs no answer (logged as INFO)
             except Exception as error:  # the error contract covers every failure
                 if attempt == 0 and not progress.executing and _connection_was_dead(error):
                     # A pooled connection the database dropped (a restart): nothing of this

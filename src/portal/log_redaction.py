@@ -55,7 +55,9 @@ def _redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
     except Exception:  # a malformed format string: leave it for the handler to report
         return record
     redacted = redact(message)
-    if redacted != message or record.args:
+    if redacted != message:
+        # Only a record that held a secret loses its template (``msg`` with ``args``): the
+        # others keep it, for handlers that group records by it.
         record.msg = redacted
         record.args = None
     return record

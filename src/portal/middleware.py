@@ -6,6 +6,7 @@ import re
 import uuid
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.failures import failure_response, log_failure
@@ -107,6 +108,8 @@ class ErrorContractMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:
+            raise  # nobody to answer: the access log records it as INFO
         except Exception as error:
             if started:
                 # Too late for another answer: the client sees the connection end early.

@@ -38,19 +38,48 @@ class Settings(BaseSettings):
     db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
     # Connections are replaced after this long (there is no pre-ping round trip per checkout).
     db_pool_recycle_seconds: int = Field(default=1800, ge=1)
-    # A database that does not accept a connection in this time counts as unavailable.
-    db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
     # How the app's connections are named in pg_stat_activity (tell processes apart there).
     db_application_name: str = Field(default="employer-health-portal", max_length=63)
     db_echo: bool = False
     # Show the embedded PostgreSQL's own output (initdb, pg_ctl) when it starts; hidden otherwise.
     embedded_db_debug: bool = False
+    # A database that accepts connections but never answers fails a connection attempt after this
+    # long, instead of the driver's 60 s.
+    db_connect_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # /readyz: its own connection (never the request pool), answered within this long.
+    readiness_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    # On SIGTERM the server stops accepting, then waits this long for requests in flight (a large
+    # download being streamed) before closing them.
+    shutdown_timeout_seconds: int = Field(default=30, ge=0, le=3600)
+    # PORTAL_DEBUG: start-up failures print their traceback, the embedded server its own output.
+    debug: bool = False
+    # Several processes: with a Redis URL, live events (documentPosted) fan out through Redis
+    # pub/sub to the subscribers of every process (channels are named "<prefix>:..."), and query
+    # budgets are shared; without it each process keeps its own.
+    redis_url: str | None = None
+    # App processes of `portal serve` (PORTAL_WORKERS; `--workers N` overrides).
+    workers: int = Field(default=1, ge=1, le=64)
+    redis_prefix: str = Field(default="portal", min_length=1, max_length=64)
+    # GET /metrics (Prometheus text format) on the app's port; off by default. Restrict it to the
+    # monitoring network at the load balancer.
+    metrics_enabled: bool = False
+    # OpenTelemetry: spans go to this OTLP/HTTP collector (e.g. http://otel-collector:4318).
+    otlp_endpoint: str | None = None
+    otel_service_name: str = "employer-health-portal"
+    # Logs: one JSON object per line, or a human format (default: text in development only).
+    log_format: Literal["json", "text"] | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Similar warnings and errors (same message template) are logged once per window.
+    log_dedup_window_seconds: float = Field(default=60.0, ge=0)
 
     jwt_issuer: str = "employer-health-portal"
     jwt_audience: str = "employer-health-portal-api"
     access_token_ttl_seconds: int = Field(default=15 * 60, ge=30, le=24 * 3600)
     # PEM or JWK file of the signing key; generated under data_dir when unset (development only).
     signing_key_file: Path | None = None
+    # Key rotation: comma-separated files of retired keys whose tokens still verify (and whose
+    # public halves stay in the JWKS) until those tokens expire.
+    signing_key_previous_files: str | None = None
 
     # Sign-in sessions: a session idle longer than this can no longer refresh (PORTAL_IDLE_TIMEOUT),
     # and every session ends after its absolute lifetime.
@@ -146,9 +175,18 @@ class Settings(BaseSettings):
     # are believed (PORTAL_TRUSTED_PROXIES, comma-separated). Empty: no proxy header is believed,
     # whatever the peer, so a client cannot choose the address that lockouts and audit record.
     trusted_proxies: str = ""
+    # Every operation, measured with its fragments expanded before it is validated: levels of
+    # nested fields, aliases and fields (QUERY_TOO_COMPLEX beyond), and tokens of the document.
     graphql_max_depth: int = Field(default=12, ge=2)
     graphql_max_aliases: int = Field(default=30, ge=1)
+    graphql_max_fields: int = Field(default=1000, ge=10)
+    # Static cost of one operation (about the objects its answer may hold; see `rateLimit`).
+    graphql_max_cost: int = Field(default=10_000, ge=100)
     graphql_max_tokens: int = Field(default=5000, ge=100)
+    # Every string input (arguments, variables, file names) and every list in the variables;
+    # an argument or input field may declare a smaller bound (``@maxLength`` in the SDL).
+    graphql_max_string_length: int = Field(default=10_000, ge=100)
+    graphql_max_list_length: int = Field(default=1000, ge=10)
     graphiql_enabled: bool = True
     # In production GraphiQL is not served unless this is on (it is the staff's tool: only staff
     # may introspect there).
@@ -162,6 +200,28 @@ class Settings(BaseSettings):
     def serves_graphiql(self) -> bool:
         return self.graphiql_enabled and (not self.is_production or self.graphiql_in_production)
 
+    # Where document bytes live: a folder under data_dir (one host), or an S3-compatible bucket
+    # that several hosts share.
+    storage_backend: Literal["local", "s3"] = "local"
+    s3_bucket: str | None = None
+    # For a store other than AWS (MinIO, Ceph, ...): its URL; path-style addressing is used.
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    # Without keys, boto3's usual chain applies (AWS_* variables, instance or pod roles).
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_prefix: str = "documents/"
+    # Archived documents move to this storage class (`portal archive`), e.g. GLACIER_IR.
+    s3_cold_storage_class: str | None = None
+    # AES256 or aws:kms; leave unset when the bucket encrypts by default.
+    s3_server_side_encryption: str | None = None
+    s3_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # Query budgets: a leaky bucket of cost points per signed-in caller, and per IP address for
+    # anonymous callers, draining this many points a second; 0 points turns budgets off.
+    rate_limit_points: int = Field(default=50_000, ge=0)
+    rate_limit_anonymous_points: int = Field(default=5_000, ge=1)
+    rate_limit_points_per_second: float = Field(default=100.0, gt=0)
+
     # Largest document upload accepted (PORTAL_MAX_UPLOAD_BYTES), enforced while the bytes are read.
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
     # Uploaded PDFs are checked in a separate process under these limits: its address space, its
@@ -171,6 +231,12 @@ class Settings(BaseSettings):
     pdf_max_inflated_bytes: int = Field(default=256 * 1024 * 1024, ge=1024 * 1024)
     # A prepared merged-PDF download URL works once, for the one who prepared it, this long.
     download_ticket_ttl_seconds: int = Field(default=5 * 60, ge=10, le=3600)
+    # Merged PDFs are produced by worker processes, at most this many at once per app process
+    # (further downloads wait their turn); each merge takes one CPU core while it runs.
+    download_max_concurrent_merges: int = Field(default=2, ge=1, le=64)
+    # A redemption holds its ticket this long, renewed while it runs: a process killed mid-merge
+    # leaves the ticket usable again after at most this long.
+    download_claim_lease_seconds: float = Field(default=30.0, ge=1, le=600)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -209,6 +275,20 @@ class Settings(BaseSettings):
     @property
     def mail_dir(self) -> Path:
         return self.resolved_data_dir / "mail"
+
+    @property
+    def previous_signing_keys(self) -> list[Path]:
+        return [
+            Path(part.strip())
+            for part in (self.signing_key_previous_files or "").split(",")
+            if part.strip()
+        ]
+
+    @property
+    def logs_as_json(self) -> bool:
+        if self.log_format is not None:
+            return self.log_format == "json"
+        return self.environment != "development"
 
     @property
     def uses_embedded_database(self) -> bool:

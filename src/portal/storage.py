@@ -2,18 +2,25 @@
 
 The storage key of a document is the lowercase hex SHA-256 of its bytes, so storing the same bytes
 twice stores them once, and a key can never name a path outside the storage root.
+
+Two backends: a local folder (the default; one host) and an S3-compatible object store
+(``PORTAL_STORAGE_BACKEND=s3``; several hosts share it), where the store itself checks each upload
+against its SHA-256 checksum.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
+import functools
 import hashlib
 import os
 import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from portal.models.enums import StorageClass
 from portal.settings import Settings
@@ -94,6 +101,10 @@ class LocalDocumentStorage:
 
     def __repr__(self) -> str:
         return f"LocalDocumentStorage(root={str(self.root)!r}, cold_root={self.cold_root!r})"
+
+    @property
+    def has_cold_tier(self) -> bool:
+        return self.cold_root is not None
 
     def path_for(self, key: str) -> Path:
         """The file a key is stored in (the key is validated first)."""
@@ -205,7 +216,181 @@ class LocalDocumentStorage:
         return data
 
 
-def document_storage(settings: Settings) -> LocalDocumentStorage:
-    """The configured document store: a local folder, with a cold folder for archived bytes."""
+class S3DocumentStorage:
+    """Documents as objects ``<prefix><sha256>`` of one bucket of an S3-compatible store.
+
+    Uploads carry their SHA-256 checksum, which the store verifies before accepting them, and
+    downloads are checked again against the key. With a cold storage class (``GLACIER_IR``,
+    ``STANDARD_IA``, ...), archived bytes move there by an in-place copy. boto3's client is
+    synchronous and thread-safe: every call runs in a worker thread, off the event loop."""
+
+    def __init__(
+        self,
+        *,
+        client: Any,
+        bucket: str,
+        prefix: str = "documents/",
+        cold_storage_class: str | None = None,
+        server_side_encryption: str | None = None,
+    ) -> None:
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix
+        self.cold_storage_class = cold_storage_class
+        self.server_side_encryption = server_side_encryption
+
+    def __repr__(self) -> str:
+        return f"S3DocumentStorage(bucket={self.bucket!r}, prefix={self.prefix!r})"
+
+    @property
+    def has_cold_tier(self) -> bool:
+        return self.cold_storage_class is not None
+
+    def object_key(self, key: str) -> str:
+        return f"{self.prefix}{validate_key(key)}"
+
+    async def put(self, data: bytes) -> str:
+        return await asyncio.to_thread(self._put, bytes(data))
+
+    async def get(self, key: str) -> bytes:
+        return await asyncio.to_thread(self._get, key)
+
+    async def exists(self, key: str) -> bool:
+        return await self.storage_class(key) is not None
+
+    async def storage_class(self, key: str) -> StorageClass | None:
+        head = await asyncio.to_thread(self._head, key)
+        if head is None:
+            return None
+        stored = head.get("StorageClass") or "STANDARD"
+        if self.cold_storage_class is not None and stored == self.cold_storage_class:
+            return StorageClass.COLD
+        return StorageClass.STANDARD
+
+    async def move_to_cold(self, key: str) -> StorageClass:
+        if self.cold_storage_class is None:
+            raise NotImplementedError("this storage has no cold storage class")
+        current = await self.storage_class(key)
+        if current is None:
+            raise DocumentNotFoundError(key)
+        if current is StorageClass.COLD:
+            return current
+        await asyncio.to_thread(self._copy_to_cold, key)
+        return StorageClass.COLD
+
+    def _is_missing(self, error: Exception) -> bool:
+        response = getattr(error, "response", None) or {}
+        code = str(response.get("Error", {}).get("Code", ""))
+        return code in {"404", "NoSuchKey", "NotFound"}
+
+    def _head(self, key: str) -> dict[str, Any] | None:
+        try:
+            head: dict[str, Any] = self.client.head_object(
+                Bucket=self.bucket, Key=self.object_key(key)
+            )
+        except Exception as error:
+            if self._is_missing(error):
+                return None
+            raise
+        return head
+
+    def _put(self, data: bytes) -> str:
+        key = storage_key_for(data)
+        if self._head(key) is not None:
+            return key  # content-addressed: the same bytes are already there
+        extra: dict[str, Any] = {}
+        if self.server_side_encryption:
+            extra["ServerSideEncryption"] = self.server_side_encryption
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=self.object_key(key),
+            Body=data,
+            ContentType="application/pdf",
+            # The store recomputes both and refuses an upload that differs (AWS S3, MinIO, Ceph);
+            # it keeps the SHA-256, which a later HEAD or GET with checksums enabled returns.
+            ContentMD5=base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode(),
+            ChecksumAlgorithm="SHA256",
+            ChecksumSHA256=base64.b64encode(bytes.fromhex(key)).decode("ascii"),
+            **extra,
+        )
+        return key
+
+    def _get(self, key: str) -> bytes:
+        try:
+            response = self.client.get_object(
+                Bucket=self.bucket, Key=self.object_key(key), ChecksumMode="ENABLED"
+            )
+        except Exception as error:
+            if self._is_missing(error):
+                raise DocumentNotFoundError(key) from None
+            raise
+        with contextlib.closing(response["Body"]) as body:
+            data: bytes = body.read()
+        if storage_key_for(data) != key:
+            raise CorruptDocumentError(key)
+        return data
+
+    def _copy_to_cold(self, key: str) -> None:
+        extra: dict[str, Any] = {}
+        if self.server_side_encryption:
+            extra["ServerSideEncryption"] = self.server_side_encryption
+        self.client.copy_object(
+            Bucket=self.bucket,
+            Key=self.object_key(key),
+            CopySource={"Bucket": self.bucket, "Key": self.object_key(key)},
+            StorageClass=self.cold_storage_class,
+            MetadataDirective="COPY",
+            **extra,
+        )
+
+
+@functools.lru_cache(maxsize=8)
+def _s3_client(
+    endpoint_url: str | None,
+    region: str,
+    access_key_id: str | None,
+    secret_access_key: str | None,
+    timeout: float,
+) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key=secret_access_key,
+        config=Config(
+            connect_timeout=timeout,
+            read_timeout=max(timeout, 30.0),
+            retries={"max_attempts": 5, "mode": "standard"},
+            # Path-style works with every S3-compatible server (MinIO, Ceph, moto, ...).
+            s3={"addressing_style": "path"} if endpoint_url else {},
+        ),
+    )
+
+
+def document_storage(settings: Settings) -> DocumentStorage:
+    """The configured document store: a local folder (with a cold folder for archived bytes),
+    or a bucket of an S3-compatible store."""
+    if settings.storage_backend == "s3":
+        if not settings.s3_bucket:
+            raise ValueError("PORTAL_STORAGE_BACKEND=s3 needs PORTAL_S3_BUCKET")
+        secret = settings.s3_secret_access_key
+        client = _s3_client(
+            settings.s3_endpoint_url,
+            settings.s3_region,
+            settings.s3_access_key_id,
+            secret.get_secret_value() if secret is not None else None,
+            settings.s3_timeout_seconds,
+        )
+        return S3DocumentStorage(
+            client=client,
+            bucket=settings.s3_bucket,
+            prefix=settings.s3_prefix,
+            cold_storage_class=settings.s3_cold_storage_class,
+            server_side_encryption=settings.s3_server_side_encryption,
+        )
     data_dir = settings.resolved_data_dir
     return LocalDocumentStorage(root=data_dir / "documents", cold_root=data_dir / "documents-cold")

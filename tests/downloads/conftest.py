@@ -106,7 +106,8 @@ async def _store_document(
     return StoredDocument(
         id=document.id,
         account_id=location.account_id,
-        title=f"{last_name}, {first_name} - {report_type.name} - {posted_at.date().isoformat()}",
+        # Bookmarks carry the service date (the visit's), as document names do.
+        title=f"{last_name}, {first_name} - {report_type.name} - {visit.visited_at.date()}",
         page_count=pages,
         first_line=marker,
     )

@@ -33,7 +33,7 @@ async def _prepare(db: AsyncSession, owner: Principal, documents: list[StoredDoc
     issued = await issue_ticket(
         session=db,
         principal=owner,
-        document_ids=[document.id for document in documents],
+        object_ids=[document.id for document in documents],
         ttl=timedelta(minutes=5),
     )
     await db.commit()
@@ -178,27 +178,46 @@ async def test_someone_elses_download_url_is_refused_and_stays_usable_for_its_ow
     assert (await _get(http, url, admin_client.token)).status_code == 200
 
 
-async def test_a_download_url_needs_the_preparers_access_token(
+async def test_a_plain_link_downloads_without_an_authorization_header(
     http: httpx.AsyncClient,
     db: AsyncSession,
     world: World,
     download_world: DownloadWorld,
-    admin_client: GraphQLClient,
 ) -> None:
     # given a prepared download
     url = await _prepare(db, _user(world.acme_admin.id), download_world.acme[:1])
 
-    # when it is fetched without a token, and with a forged one
-    anonymous = await _get(http, url, None)
+    # when it is opened as a plain link (a new tab, an <a href>): no Authorization header
+    response = await _get(http, url, None)
+
+    # then the URL alone is the credential: one PDF attachment, never cached, audited as the
+    # preparer's download
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["content-disposition"].startswith("attachment;")
+    assert response.headers["cache-control"] == "no-store"
+    assert PdfReader(io.BytesIO(response.content)).pages
+    (event,) = await _audit(db, "document.downloaded")
+    assert event.actor_id == world.acme_admin.id
+    # and only once
+    assert (await _get(http, url, None)).status_code == 410
+
+
+async def test_a_forged_bearer_header_is_refused_and_leaves_the_url_usable(
+    http: httpx.AsyncClient,
+    db: AsyncSession,
+    world: World,
+    download_world: DownloadWorld,
+) -> None:
+    # given a prepared download
+    url = await _prepare(db, _user(world.acme_admin.id), download_world.acme[:1])
+
+    # when it is fetched with a bearer header that is not a valid token
     forged = await _get(http, url, "not-a-jwt")
 
-    # then both are unauthenticated, and the URL is not spent
-    assert (anonymous.status_code, _error_code(anonymous)) == (401, "UNAUTHENTICATED")
+    # then it is unauthenticated, and the URL is not spent
     assert (forged.status_code, _error_code(forged)) == (401, "UNAUTHENTICATED")
-    assert (await _audit(db, "document.download_refused"))[0].details == {
-        "reason": "UNAUTHENTICATED"
-    }
-    assert (await _get(http, url, admin_client.token)).status_code == 200
+    assert (await _get(http, url, None)).status_code == 200
 
 
 async def test_an_unknown_download_url_is_not_found(

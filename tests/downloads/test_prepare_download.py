@@ -99,7 +99,7 @@ async def test_a_document_asked_twice_is_included_once(
     # then the download holds each document once, where it was first asked
     assert payload["documentCount"] == 2
     ticket = (await db.execute(sa.select(DownloadTicket))).scalar_one()
-    assert ticket.document_ids == [first.id, second.id]
+    assert ticket.object_ids == [first.id, second.id]
 
 
 async def test_one_inaccessible_document_prepares_nothing_and_is_named(

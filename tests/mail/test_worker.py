@@ -151,14 +151,14 @@ async def test_retries_with_backoff_then_fails_on_a_closed_port(
     ).attempted == 0
 
 
-async def test_a_refusing_server_counts_as_a_failed_attempt(
+async def test_a_temporary_refusal_counts_as_a_failed_attempt_retried_later(
     db: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
     world: World,
 ) -> None:
-    # Given an SMTP server that refuses every recipient
-    with serve_inbox(refuse=True) as refusing:
+    # Given an SMTP server that refuses every recipient for now (4xx)
+    with serve_inbox(refuse=True, refusal="450 4.2.1 mailbox busy, try later") as refusing:
         message = await queue(db, world)
         # When the worker runs
         report = await deliver_due(
@@ -169,6 +169,29 @@ async def test_a_refusing_server_counts_as_a_failed_attempt(
     assert refusing.messages == []
     row = await reload(db, message)
     assert row.status is OutboxStatus.PENDING
+    assert row.attempts == 1
+    assert row.last_error is not None
+    assert "450" in row.last_error
+
+
+async def test_a_permanent_refusal_fails_at_once(
+    db: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    world: World,
+) -> None:
+    # Given an SMTP server that refuses the recipient for good (5xx)
+    with serve_inbox(refuse=True, refusal="550 5.1.1 no such mailbox") as refusing:
+        message = await queue(db, world)
+        # When the worker runs once
+        report = await deliver_due(
+            sessionmaker=sessionmaker, settings=smtp_settings(settings, refusing.port)
+        )
+    # Then the message failed after that one attempt, not retried for hours
+    assert (report.failed, report.retrying) == (1, 0)
+    row = await reload(db, message)
+    assert row.status is OutboxStatus.FAILED
+    assert row.attempts == 1
     assert row.last_error is not None
     assert "550" in row.last_error
 

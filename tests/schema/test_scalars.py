@@ -13,7 +13,6 @@ SEARCH = "query ($after: DateTime) { documents(filter: {postedAfter: $after}) { 
 async def test_date_datetime_and_json_name_their_specification(
     admin_client: GraphQLClient,
 ) -> None:
-    # Signed in: anonymous callers may not introspect.
     types = (await admin_client(SCALARS)).ok()["__schema"]["types"]
     urls = {t["name"]: t["specifiedByURL"] for t in types if t["kind"] == "SCALAR"}
     assert urls["DateTime"] == "https://datatracker.ietf.org/doc/html/rfc3339#section-5.6"

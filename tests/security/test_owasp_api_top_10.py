@@ -9,7 +9,10 @@ are referenced rather than repeated:
   ``tests/security/test_token_lifetime_cap.py``, ``tests/security/test_oauth_https_check.py``.
 - API3 broken object property level authorization: ``tests/security/test_minimum_necessary.py``
   (fields denied per property); mass assignment is tested here.
-- API4 unrestricted resource consumption: ``tests/schema/test_errors.py`` (depth, aliases),
+- API4 unrestricted resource consumption: ``tests/security/test_query_cost.py`` (static cost,
+  budgets, RATE_LIMITED), ``tests/security/test_fragment_bomb.py``,
+  ``tests/security/test_input_bounds.py``, ``tests/security/test_websocket_limits.py``,
+  ``tests/schema/test_errors.py`` (depth, aliases),
   ``tests/security/test_graphql_cop.py`` (field duplication, circular introspection),
   ``tests/security/test_deeply_nested_json.py``, ``tests/security/test_pdf_uploads.py``
   (decompression bombs), ``tests/schema/ingestion/test_post_document.py`` (upload size); the page
@@ -46,11 +49,12 @@ from starlette.routing import Route, WebSocketRoute
 from portal.models import Contact
 from portal.schema.accounts import Account, Location
 from portal.schema.accounts import Contact as ContactNode
+from portal.schema.authorizations import Authorization
 from portal.schema.documents import Document
 from portal.schema.employees import Employee
 from portal.schema.relay import global_id
 from portal.schema.users import PortalUser
-from portal.schema.visits import Authorization, Visit
+from portal.schema.visits import Visit
 from portal.settings import Settings
 from tests.schema.accounts.test_contacts import ADD_CONTACT, NEWCOMER
 from tests.security.test_production_mode import key_file, production  # noqa: F401 -- fixtures
@@ -155,7 +159,7 @@ SECURITY_HEADERS = {
         ("GET", "/graphql", 405),
         ("GET", "/no/such/path", 404),
         ("POST", "/oauth/token", 400),
-        ("GET", "/downloads/not-a-token", 401),
+        ("GET", "/downloads/not-a-token", 404),
         ("GET", "/healthz", 200),
     ],
 )

@@ -14,7 +14,7 @@ from pypdf.annotations import Link
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, TextStringObject
 
 from portal.ids import global_id
-from portal.resolvers.downloads.merge import MergePart, merge_documents
+from portal.resolvers.downloads.merge import MergePart, merge_files, stage_parts
 from portal.resolvers.ingestion.pdf import active_content
 from portal.settings import Settings
 from portal.storage import LocalDocumentStorage
@@ -109,7 +109,7 @@ async def test_a_decompression_bomb_is_refused_outside_the_servers_memory(
 
 
 async def test_active_content_is_stripped_before_storing_and_never_downloaded(
-    staff_client: GraphQLClient, world: World, storage: LocalDocumentStorage
+    staff_client: GraphQLClient, world: World, storage: LocalDocumentStorage, tmp_path: Path
 ) -> None:
     # Given a result carrying JavaScript, an embedded file, a URI link and a launch action
     data = active_pdf()
@@ -128,7 +128,7 @@ async def test_active_content_is_stripped_before_storing_and_never_downloaded(
     assert document["pageCount"] == 1
     stored = await storage.get(document["sha256"])
     assert active_content(PdfReader(io.BytesIO(stored))) == set()
-    merged = await merge_documents(
+    staged = await stage_parts(
         storage=storage,
         parts=[
             MergePart(
@@ -138,11 +138,10 @@ async def test_active_content_is_stripped_before_storing_and_never_downloaded(
                 sha256=document["sha256"],
             )
         ],
+        folder=tmp_path,
     )
-    try:
-        merged_bytes = merged.file.read()
-    finally:
-        merged.file.close()
+    merge_files(str(tmp_path / "merged.pdf"), staged)
+    merged_bytes = (tmp_path / "merged.pdf").read_bytes()
     assert active_content(PdfReader(io.BytesIO(merged_bytes))) == set()
     for marker in (b"/JavaScript", b"/EmbeddedFiles", b"/Launch", b"/URI", b"payload.exe"):
         assert marker not in stored

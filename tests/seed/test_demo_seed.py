@@ -30,9 +30,12 @@ from portal.models import (
     ReportSubscription,
     ReportType,
     Service,
+    ServicePackage,
     SQLModel,
     StaffUser,
+    SupportComment,
     SupportRequest,
+    SupportRequestStatusChange,
     UserPermission,
     Visit,
 )
@@ -40,8 +43,10 @@ from portal.models.db import AccountScope, scoped_session
 from portal.models.enums import (
     AccessRequestStatus,
     AuthorizationState,
+    AuthorizationStatus,
     Permission,
     Role,
+    SupportRequestStatus,
     SupportTopic,
     UserStatus,
 )
@@ -478,3 +483,104 @@ async def test_the_readme_walk_throughs_find_what_they_describe(
     # Document names carry the service date.
     assert all(row.name[-10:].count("-") == 2 for row in rows)
     assert pending
+
+
+# Support requests: every status, internal notes, the privacy request resolved by a retraction,
+# a history for each, and numbering that continues after them.
+async def test_every_status_an_internal_note_and_a_history_each(
+    seeded: Seeded, sessionmaker: Sessions
+) -> None:
+    async with everything(sessionmaker) as session:
+        statuses = set(await session.scalars(sa.select(col(SupportRequest.status)).distinct()))
+        notes = await session.scalar(
+            sa.select(sa.func.count())
+            .select_from(SupportComment)
+            .where(col(SupportComment.internal).is_(True))
+        )
+        without_history = await session.scalar(
+            sa.select(sa.func.count())
+            .select_from(SupportRequest)
+            .where(
+                ~sa.exists().where(
+                    col(SupportRequestStatusChange.support_request_id) == col(SupportRequest.id),
+                    col(SupportRequestStatusChange.to_status) == col(SupportRequest.status),
+                )
+            )
+        )
+        unresolved_resolved = await session.scalar(
+            sa.select(sa.func.count())
+            .select_from(SupportRequest)
+            .where(
+                col(SupportRequest.status).in_(
+                    [SupportRequestStatus.RESOLVED, SupportRequestStatus.CLOSED]
+                ),
+                col(SupportRequest.resolved_at).is_(None),
+            )
+        )
+    assert statuses == set(SupportRequestStatus)
+    assert notes is not None
+    assert notes >= 2
+    assert without_history == 0
+    assert unresolved_resolved == 0
+
+
+async def test_the_privacy_request_retracted_its_document(
+    seeded: Seeded, sessionmaker: Sessions
+) -> None:
+    async with everything(sessionmaker) as session:
+        request = (
+            await session.scalars(
+                sa.select(SupportRequest).where(col(SupportRequest.topic) == SupportTopic.PRIVACY)
+            )
+        ).one()
+        document = await session.get(Document, request.document_id)
+    assert request.status is SupportRequestStatus.RESOLVED
+    assert request.resolution == "Removed from your view."
+    assert document is not None
+    assert document.retraction_reason == f"Support request {request.number}"
+
+
+async def test_new_request_numbers_continue_after_the_demos(
+    seeded: Seeded, sessionmaker: Sessions
+) -> None:
+    async with everything(sessionmaker) as session:
+        highest = await session.scalar(sa.select(sa.func.max(col(SupportRequest.number))))
+        following = await session.scalar(sa.text("SELECT nextval('support_request_numbers')"))
+    assert highest == "SR-000020"
+    assert following is not None
+    assert following > 20
+
+
+async def test_acme_has_authorizations_in_every_status_and_a_template(
+    seeded: Seeded, sessionmaker: Sessions
+) -> None:
+    acme = demo_id("account", "acme")
+    basic = demo_id("user", "basic@acme.example")
+
+    def status(state: AuthorizationState, valid_until: date) -> str:
+        # As `authorizations` derives it, on the demo's day.
+        if state is AuthorizationState.ACTIVE and valid_until < TODAY:
+            return AuthorizationStatus.EXPIRED.value
+        return state.value
+
+    async with everything(sessionmaker) as session:
+        rows = (
+            await session.execute(
+                sa.select(
+                    col(Authorization.state),
+                    col(Authorization.valid_until),
+                    col(Authorization.created_by_user_id),
+                    col(Authorization.template_id),
+                ).where(col(Authorization.account_id) == acme)
+            )
+        ).all()
+        packages = await session.scalar(
+            sa.select(sa.func.count())
+            .select_from(ServicePackage)
+            .where(col(ServicePackage.account_id) == acme)
+        )
+    assert {status(r.state, r.valid_until) for r in rows} == {s.value for s in AuthorizationStatus}
+    by_basic = {status(r.state, r.valid_until) for r in rows if r.created_by_user_id == basic}
+    assert {AuthorizationStatus.ACTIVE.value, AuthorizationStatus.EXPIRED.value} <= by_basic
+    assert len([r for r in rows if r.template_id is not None]) >= 3
+    assert (packages or 0) >= 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -13,6 +13,9 @@ class GraphQLResponse:
     status_code: int
     body: dict[str, Any]
     headers: httpx.Headers
+    # The answer's top-level ``extensions`` (``cost``: the caller's query budget), kept apart
+    # from ``body`` so answers that must be identical compare data and errors only.
+    extensions: dict[str, Any] = field(default_factory=dict)
 
     @property
     def data(self) -> Any:
@@ -54,7 +57,9 @@ class GraphQLClient:
         if operation_name is not None:
             payload["operationName"] = operation_name
         response = await self.http.post("/graphql", json=payload, headers=request_headers)
-        return GraphQLResponse(response.status_code, response.json(), response.headers)
+        body = response.json()
+        extensions = body.pop("extensions", None) or {}
+        return GraphQLResponse(response.status_code, body, response.headers, extensions)
 
 
 def assert_forbidden(response: GraphQLResponse, path: list[str | int] | None = None) -> None:

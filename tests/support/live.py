@@ -187,12 +187,14 @@ async def delivered(connection: ClientConnection) -> dict[str, Any]:
 
 
 async def answer(connection: ClientConnection, operation_id: str) -> dict[str, Any]:
-    """The single result of a query or mutation, followed by its ``complete``."""
+    """The single result of a query or mutation, followed by its ``complete``; its top-level
+    ``extensions`` (the caller's query budget, ``cost``) left out, as ``GraphQLResponse`` does."""
     message = await receive(connection)
     assert message["type"] == "next", message
     assert message["id"] == operation_id, message
     assert await receive(connection) == {"id": operation_id, "type": "complete"}
     result: dict[str, Any] = message["payload"]
+    assert "cost" in result.pop("extensions", {}), message
     return result
 
 

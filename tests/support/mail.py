@@ -30,8 +30,11 @@ def free_port() -> int:
 class Inbox:
     """An aiosmtpd handler that keeps every message, or refuses every recipient."""
 
-    def __init__(self, *, refuse: bool = False) -> None:
+    def __init__(
+        self, *, refuse: bool = False, refusal: str = "550 5.1.1 mailbox unavailable"
+    ) -> None:
         self.refuse = refuse
+        self.refusal = refusal
         self.port = 0
         self.messages: list[EmailMessage] = []
 
@@ -39,7 +42,7 @@ class Inbox:
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
         if self.refuse:
-            return "550 5.1.1 mailbox unavailable"
+            return self.refusal
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -63,9 +66,12 @@ class Inbox:
 
 
 @contextmanager
-def serve_inbox(*, refuse: bool = False) -> Iterator[Inbox]:
-    """An SMTP server on a free loopback port, in its own thread, for the ``with`` block."""
-    inbox = Inbox(refuse=refuse)
+def serve_inbox(
+    *, refuse: bool = False, refusal: str = "550 5.1.1 mailbox unavailable"
+) -> Iterator[Inbox]:
+    """An SMTP server on a free loopback port, in its own thread, for the ``with`` block; with
+    ``refuse`` it answers every recipient with ``refusal``."""
+    inbox = Inbox(refuse=refuse, refusal=refusal)
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     inbox.port = controller.port

@@ -141,6 +141,8 @@ def _location(account: Account, name: str, city: str, state: str) -> Location:
 async def build_world(session: AsyncSession, storage: DocumentStorage | None = None) -> World:
     await seed_reference_data(session)
     acme = _account("Acme Logistics", "T-ACME")
+    # Where authorizations may be emailed besides the employee and the contacts.
+    acme.email_domains = ["acme.example"]
     globex = _account("Globex Manufacturing", "T-GLOBEX")
     northwind = _account("Northwind TPA", "T-NORTHWIND", tpa=True)
     session.add_all([acme, globex, northwind])

@@ -49,6 +49,8 @@ class Principal:
     # An API or provider client's name and OAuth client id, so the audit trail names it.
     client_name: str | None = None
     client_id: str | None = None
+    # Persisted operations: the SHA-256 of each document an API client may run (None: any).
+    allowed_operations: frozenset[str] | None = None
 
     @classmethod
     def anonymous(cls) -> Principal:

@@ -177,6 +177,7 @@ async def _client_principal(session: AsyncSession, claims: TokenClaims) -> Princ
                 col(ApiClient.scopes),
                 _family_of(col(ApiClient.account_id)).label("family"),
                 col(ApiClient.name),
+                col(ApiClient.allowed_operations),
             ).where(
                 col(ApiClient.id) == claims.subject_id,
                 col(ApiClient.revoked_at).is_(None),
@@ -197,6 +198,7 @@ async def _client_principal(session: AsyncSession, claims: TokenClaims) -> Princ
         token_id=claims.token_id,
         client_name=row.name,
         client_id=row.client_id,
+        allowed_operations=frozenset(row.allowed_operations) or None,
     )
 
 

@@ -49,9 +49,53 @@ def resolve_database_url(settings: Settings) -> str:
     return embedded_database_url(settings.resolved_data_dir)
 
 
-def settings_with_database() -> Settings:
-    settings = get_settings()
+def load_settings() -> Settings:
+    """The settings from the environment; ``StartupError`` naming each bad one."""
+    from pydantic import ValidationError
+
+    from portal.startup import StartupError
+
+    try:
+        return get_settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"PORTAL_{'_'.join(str(part) for part in problem['loc']).upper()}: {problem['msg']}"
+            for problem in error.errors()
+        )
+        raise StartupError(f"invalid settings: {problems}") from None
+
+
+def setup_logging(settings: Settings) -> None:
+    """The service's log format and level (``PORTAL_LOG_FORMAT``, ``PORTAL_LOG_LEVEL``)."""
+    from portal.observability.logs import configure_logging
+
+    configure_logging(
+        json_format=settings.logs_as_json,
+        level=settings.log_level,
+        dedup_window_seconds=settings.log_dedup_window_seconds,
+    )
+
+
+def settings_with_database(*, check_signing_key: bool = False) -> Settings:
+    """The settings with a database that answers (the embedded one when none is configured).
+
+    With ``check_signing_key`` the signing key is loaded first, so a bad key is reported before
+    anything is started or migrated. Raises ``StartupError`` with one line saying what is wrong."""
+    import asyncio
+
+    from portal.startup import check_database
+
+    settings = load_settings()
+    if check_signing_key:
+        from portal.auth.keys import load_or_create_keys
+
+        load_or_create_keys(
+            key_file=settings.signing_key_file,
+            data_dir=settings.resolved_data_dir,
+            previous_key_files=settings.previous_signing_keys,
+        )
     url = resolve_database_url(settings)
+    asyncio.run(check_database(url, within=settings.db_connect_timeout_seconds))
     return settings.model_copy(update={"database_url": url})
 
 

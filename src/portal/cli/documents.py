@@ -42,11 +42,14 @@ def import_documents(
 async def _import_documents(settings: Settings, *, folder: Path, manifest: Path) -> int:
     from rich.progress import Progress
 
+    from portal.events import event_bus
     from portal.resolvers.ingestion import bulk
     from portal.storage import document_storage
 
     assert settings.database_url
     engine = create_engine(settings.database_url)
+    # Subscribers of every app process hear of each posted document (with PORTAL_REDIS_URL).
+    events = event_bus(redis_url=settings.redis_url, prefix=settings.redis_prefix, listen=False)
     try:
         sessionmaker = create_sessionmaker(engine)
         with Progress(transient=True) as progress:
@@ -75,8 +78,10 @@ async def _import_documents(settings: Settings, *, folder: Path, manifest: Path)
                 max_bytes=settings.max_upload_bytes,
                 public_url=settings.public_url,
                 on_done=lambda row: progress.advance(posting),
+                events=events,
             )
     finally:
+        await events.close()
         await engine.dispose()
     typer.echo(
         f"posted {len(result.posted)} document(s), skipped {len(result.skipped)} already posted"

@@ -11,7 +11,14 @@ from typing import Annotated
 import typer
 
 from portal import migrations
-from portal.cli.app import DEMO_LOGINS, cli, settings_with_database, system_session
+from portal.cli.app import (
+    DEMO_LOGINS,
+    cli,
+    load_settings,
+    settings_with_database,
+    setup_logging,
+    system_session,
+)
 from portal.models.db import create_engine, create_sessionmaker
 from portal.settings import Settings
 
@@ -69,16 +76,22 @@ def serve(
         str | None, typer.Option(help="Interface to bind (default PORTAL_HOST).")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default PORTAL_PORT).")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=64, help="App processes sharing the port (default PORTAL_WORKERS)."
+        ),
+    ] = None,
 ) -> None:
     """Migrate, optionally load demo data, and serve the API (embedded PostgreSQL by default)."""
+    import os
+
     import uvicorn
 
     from portal.app import create_app
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    settings = settings_with_database()
+    setup_logging(load_settings())
+    settings = settings_with_database(check_signing_key=True)
     assert settings.database_url
     migrations.upgrade(settings.database_url)
     asyncio.run(_seed(settings, demo=demo))
@@ -99,14 +112,36 @@ def serve(
     typer.echo("  Stop with Ctrl+C (the embedded PostgreSQL stops too); start over with")
     typer.echo("  `.venv/bin/portal reset-demo` (or `make reset-demo`).")
     typer.echo("")
-    # Proxy headers are the app's to judge (PORTAL_TRUSTED_PROXIES), never uvicorn's default of
-    # believing any loopback peer.
+    processes = workers or settings.workers
+    options = {
+        "host": bind_host,
+        "port": bind_port,
+        "log_level": settings.log_level.lower(),
+        # Logging is ours (portal.observability.logs): one line per request from portal.access.
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": settings.shutdown_timeout_seconds or None,
+        # Proxy headers are the app's to judge (PORTAL_TRUSTED_PROXIES), never uvicorn's default
+        # of believing any loopback peer.
+        "proxy_headers": False,
+    }
+    if processes == 1:
+        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        return
+    if not settings.redis_url:
+        logging.getLogger(__name__).warning(
+            "%d processes without PORTAL_REDIS_URL: a subscriber hears only of documents "
+            "posted through its own process",
+            processes,
+        )
+    # Each worker process builds its app from the environment: the database is resolved
+    # (embedded or not) and migrated here, once.
+    os.environ["PORTAL_DATABASE_URL"] = settings.database_url
     uvicorn.run(
-        create_app(settings),
-        host=bind_host,
-        port=bind_port,
-        log_level="info",
-        proxy_headers=False,
+        "portal.app:app_from_environment",
+        factory=True,
+        workers=processes,
+        **options,  # type: ignore[arg-type]
     )
 
 
@@ -139,9 +174,7 @@ def worker(
 ) -> None:
     """Deliver outbox email (SMTP, or .eml files without PORTAL_SMTP_HOST) and webhooks, and
     emit authorization.expired, until interrupted."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    setup_logging(load_settings())
     settings = settings_with_database()
     asyncio.run(_run_worker(settings, once=once))
 

@@ -6,15 +6,19 @@ import asyncio
 import logging
 import re
 import uuid
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiosmtplib
 
 from portal.log_redaction import DEVELOPMENT_LINKS_LOGGER
 from portal.settings import Settings
+
+if TYPE_CHECKING:
+    from portal.mail.attachments import Attachment
 
 logger = logging.getLogger(__name__)
 development_links = logging.getLogger(DEVELOPMENT_LINKS_LOGGER)
@@ -22,8 +26,15 @@ development_links = logging.getLogger(DEVELOPMENT_LINKS_LOGGER)
 _LINK = re.compile(r"https?://\S+")
 
 
-def build_message(*, message_id: uuid.UUID, sender: str, payload: dict[str, Any]) -> EmailMessage:
-    """A plain-text message from an outbox payload (``to``, ``subject``, ``text``).
+def build_message(
+    *,
+    message_id: uuid.UUID,
+    sender: str,
+    payload: dict[str, Any],
+    attachments: Sequence[Attachment] = (),
+) -> EmailMessage:
+    """A plain-text message from an outbox payload (``to``, ``subject``, ``text``), with the
+    attachments its references were rendered into.
 
     The Message-ID derives from the outbox row, so a retried delivery carries the same id and a
     receiving server or client can recognise the duplicate.
@@ -36,12 +47,32 @@ def build_message(*, message_id: uuid.UUID, sender: str, payload: dict[str, Any]
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     message["Message-ID"] = f"<{message_id.hex}@{domain}>"
     message.set_content(str(payload["text"]))
+    for item in attachments:
+        message.add_attachment(
+            item.content, maintype=item.maintype, subtype=item.subtype, filename=item.filename
+        )
     return message
 
 
 def first_link(text: str) -> str | None:
     found = _LINK.search(text)
     return found.group(0) if found else None
+
+
+def is_permanent_failure(error: BaseException) -> bool:
+    """Whether the server refused this message for good (a 5xx answer to its sender, its
+    recipients or its content): retrying cannot help. Connection problems, 4xx answers and a
+    refused login (the operator's configuration, not the message) are temporary."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(
+            is_permanent_failure(refused) for refused in error.recipients
+        )
+    if isinstance(
+        error,
+        aiosmtplib.SMTPRecipientRefused | aiosmtplib.SMTPSenderRefused | aiosmtplib.SMTPDataError,
+    ):
+        return 500 <= error.code < 600
+    return False
 
 
 class MailTransport(Protocol):

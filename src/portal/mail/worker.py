@@ -8,7 +8,8 @@ the two leaves the message PENDING, and it is claimed again once the lease has r
 is at least once, and the Message-ID (derived from the outbox row) lets a mail client recognise
 the rare duplicate.
 
-WEBHOOK messages share the table and are left to their own worker.
+WEBHOOK messages share the table and are left to their own worker. Once an hour the worker also
+removes expired idempotency keys.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,16 +27,25 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from portal.mail.transports import MailTransport, build_message, transport_for
+from portal.mail.attachments import render_attachments
+from portal.mail.transports import (
+    MailTransport,
+    build_message,
+    is_permanent_failure,
+    transport_for,
+)
 from portal.models import OutboxMessage
 from portal.models.base import utcnow
 from portal.models.db import AccountScope, scoped_session
 from portal.models.enums import OutboxChannel, OutboxStatus
+from portal.resolvers.idempotency import purge_expired_keys
 from portal.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 MAX_ERROR_LENGTH = 2000
+# Expired idempotency keys are removed this often by the worker.
+PURGE_INTERVAL_SECONDS = 3600.0
 STOP_TIMEOUT_SECONDS = 10.0
 
 
@@ -78,16 +89,29 @@ async def deliver_due(
     report = DeliveryReport()
     for message in claimed:
         error: str | None = None
+        permanent = False
         try:
+            attachments = await render_attachments(
+                sessionmaker, message.payload.get("attachments") or ()
+            )
             await transport.send(
                 build_message(
-                    message_id=message.id, sender=settings.mail_from, payload=message.payload
+                    message_id=message.id,
+                    sender=settings.mail_from,
+                    payload=message.payload,
+                    attachments=attachments,
                 )
             )
-        except Exception as failure:  # any failure is one failed attempt, retried later
+        except Exception as failure:  # one failed attempt: retried later unless permanent
             error = f"{type(failure).__name__}: {failure}"[:MAX_ERROR_LENGTH]
-            logger.warning("email %s not delivered: %s", message.id, error)
-        status = await _record(sessionmaker, settings, message, error=error)
+            permanent = is_permanent_failure(failure)
+            logger.warning(
+                "email %s not delivered (%s): %s",
+                message.id,
+                "permanent" if permanent else "will retry",
+                type(failure).__name__,
+            )
+        status = await _record(sessionmaker, settings, message, error=error, permanent=permanent)
         if status is OutboxStatus.DELIVERED:
             report.delivered += 1
         elif status is OutboxStatus.FAILED:
@@ -139,6 +163,7 @@ async def _record(
     message: _Claimed,
     *,
     error: str | None,
+    permanent: bool = False,
 ) -> OutboxStatus:
     now = utcnow()
     attempts = message.attempts + 1
@@ -146,10 +171,15 @@ async def _record(
     if error is None:
         status = OutboxStatus.DELIVERED
         values.update(status=status, delivered_at=now, last_error=None)
-    elif attempts >= settings.mail_max_attempts:
+    elif permanent or attempts >= settings.mail_max_attempts:
         status = OutboxStatus.FAILED
         values.update(status=status, last_error=error)
-        logger.error("email %s FAILED after %d attempts: %s", message.id, attempts, error)
+        logger.error(
+            "email %s FAILED after %d attempt(s)%s",
+            message.id,
+            attempts,
+            " (refused for good by the server)" if permanent else "",
+        )
     else:
         status = OutboxStatus.PENDING
         values.update(last_error=error, next_attempt_at=now + retry_delay(settings, attempts))
@@ -167,6 +197,14 @@ async def _record(
     return status
 
 
+async def purge_idempotency_keys(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    """Remove idempotency keys past their 24 hours (housekeeping, system scope)."""
+    async with scoped_session(sessionmaker, AccountScope.everything()) as session:
+        purged = await purge_expired_keys(session=session)
+        await session.commit()
+    return purged
+
+
 class MailWorker:
     """Polls the outbox until stopped: inside the app's lifespan, or as `portal worker`."""
 
@@ -176,15 +214,26 @@ class MailWorker:
         sessionmaker: async_sessionmaker[AsyncSession],
         settings: Settings,
         transport: MailTransport | None = None,
+        on_report: Callable[[DeliveryReport], None] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.transport = transport if transport is not None else transport_for(settings)
+        # Told what became of each batch (the delivery metrics).
+        self.on_report = on_report
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
+        purged_at: float | None = None
         while not self._stopping.is_set():
+            now = asyncio.get_running_loop().time()
+            if purged_at is None or now - purged_at >= PURGE_INTERVAL_SECONDS:
+                purged_at = now
+                try:
+                    await purge_idempotency_keys(self.sessionmaker)
+                except Exception:  # housekeeping only: try again at the next interval
+                    logger.exception("the worker could not purge expired idempotency keys")
             report = DeliveryReport()
             try:
                 report = await deliver_due(
@@ -192,6 +241,8 @@ class MailWorker:
                 )
             except Exception:  # a database hiccup must not end the worker; try again next poll
                 logger.exception("the email worker could not read the outbox")
+            if self.on_report is not None and report.attempted:
+                self.on_report(report)
             if report.attempted >= self.settings.mail_batch_size:
                 continue  # a full batch: more may be due right away
             with contextlib.suppress(TimeoutError):

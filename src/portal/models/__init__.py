@@ -21,6 +21,7 @@ from portal.models.credentials import OneTimeToken, OneTimeTokenPurpose, Recover
 from portal.models.documents import Document
 from portal.models.downloads import DownloadTicket
 from portal.models.employees import Employee, EmployeeNameTrigram
+from portal.models.idempotency import IdempotencyKey
 from portal.models.outbox import OutboxMessage
 from portal.models.people import (
     AccessRequest,
@@ -40,7 +41,7 @@ from portal.models.sessions import (
     RefreshToken,
     SessionSubject,
 )
-from portal.models.support import SupportComment, SupportRequest
+from portal.models.support import SupportComment, SupportRequest, SupportRequestStatusChange
 from portal.models.visits import Visit
 from portal.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -61,6 +62,7 @@ __all__ = [
     "DownloadTicket",
     "Employee",
     "EmployeeNameTrigram",
+    "IdempotencyKey",
     "Location",
     "LoginFailure",
     "LoginLockout",
@@ -84,6 +86,7 @@ __all__ = [
     "StaffUser",
     "SupportComment",
     "SupportRequest",
+    "SupportRequestStatusChange",
     "UserPermission",
     "Visit",
     "WebhookAttempt",

@@ -21,6 +21,9 @@ class Account(TimestampedTable, table=True):
             "parent_account_id IS NULL OR parent_account_id <> id", name="not_own_parent"
         ),
         sa.CheckConstraint("length(btrim(name)) > 0", name="name_not_blank"),
+        sa.CheckConstraint(
+            "authorization_validity_days BETWEEN 1 AND 365", name="authorization_validity_range"
+        ),
     )
 
     id: uuid.UUID = uuid_pk()
@@ -42,6 +45,15 @@ class Account(TimestampedTable, table=True):
     main_phone: str | None = Field(default=None, max_length=32)
     fax: str | None = Field(default=None, max_length=32)
     retention_days: int = Field(default=90, sa_column_kwargs={"server_default": "90"})
+    # How long a new authorization is valid when its creator gives no end date.
+    authorization_validity_days: int = Field(default=30, sa_column_kwargs={"server_default": "30"})
+    # The account's own email domains (lower case): authorizations (PHI) may be emailed to
+    # addresses there, to the employee and to the account's contacts, and nowhere else.
+    email_domains: list[str] = Field(
+        default_factory=list,
+        sa_type=sa.ARRAY(sa.String(253)),
+        sa_column_kwargs={"server_default": sa.text("'{}'::varchar[]")},
+    )
 
 
 class Location(TimestampedTable, table=True):

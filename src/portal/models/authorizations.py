@@ -146,3 +146,6 @@ class AuthorizationEvent(TimestampedTable, table=True):
         "api_clients.id", nullable=True, ondelete="SET NULL", index=False
     )
     note: str | None = Field(default=None, max_length=1000)
+    # SENT / RESENT: one row per recipient and send; None for the electronic delivery to the
+    # medical center's integration.
+    recipient_email: str | None = Field(default=None, max_length=254)

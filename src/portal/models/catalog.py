@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field
 
 from portal.models.accounts import US_STATE_CHECK
-from portal.models.base import TimestampedTable, enum_column, fk, uuid_pk
+from portal.models.base import TimestampedTable, enum_column, fk, timestamp, uuid_pk
 from portal.models.enums import ServiceCategory
 
 
@@ -61,6 +62,8 @@ class ServicePackage(TimestampedTable, table=True):
     account_id: uuid.UUID = fk("accounts.id", ondelete="CASCADE")
     name: str = Field(max_length=200)
     description: str | None = Field(default=None, max_length=1000)
+    # An archived package can no longer be chosen for new authorizations; old ones keep it.
+    archived_at: datetime | None = timestamp(nullable=True)
 
 
 class ServicePackageItem(TimestampedTable, table=True):

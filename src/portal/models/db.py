@@ -95,6 +95,7 @@ def create_engine(
         hide_parameters=True,
         connect_args={
             "server_settings": {"application_name": application_name},
+            # A server that accepts connections but never answers fails fast, not after 60 s.
             "timeout": connect_timeout,
         },
     )

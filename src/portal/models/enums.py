@@ -59,6 +59,8 @@ class AuthorizationStatus(StrEnum):
 class AuthorizationEventKind(StrEnum):
     CREATED = "CREATED"
     SENT = "SENT"
+    # A later send (sendAuthorization, an extension sent again) to a recipient sent to before.
+    RESENT = "RESENT"
     EXTENDED = "EXTENDED"
     CANCELLED = "CANCELLED"
     USED = "USED"

@@ -222,6 +222,13 @@ class ApiClient(TimestampedTable, table=True):
     secret_hash: str = Field(max_length=255)
     name: str = Field(max_length=120)
     scopes: list[str] = Field(sa_type=sa.ARRAY(sa.String(64)))
+    # Persisted operations: when not empty, the client may run only documents whose SHA-256
+    # (lowercase hex of the exact query text) is listed here.
+    allowed_operations: list[str] = Field(
+        default_factory=list,
+        sa_type=sa.ARRAY(sa.String(64)),
+        sa_column_kwargs={"server_default": sa.text("'{}'::varchar[]")},
+    )
     created_by_user_id: uuid.UUID | None = fk(
         "portal_users.id", nullable=True, ondelete="SET NULL", index=False
     )

@@ -5,6 +5,7 @@ every request)."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -27,6 +28,9 @@ from portal.resolvers.pagination import Page, PageRequest, SortKey, paginate
 
 MAX_NAME_LENGTH = 120
 UNKNOWN_CLIENT = "No API client with this id."
+# Persisted operations: the most documents one client may be limited to.
+MAX_ALLOWED_OPERATIONS = 500
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,49 @@ async def revoke_client(
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.add(row)
+    await session.commit()
+    return row
+
+
+def operation_hashes(hashes: Sequence[str]) -> list[str]:
+    """Lowercase hex SHA-256 hashes, each once, in the order given; refused when malformed."""
+    clean: list[str] = []
+    for index, given in enumerate(hashes):
+        value = given.strip().lower()
+        if not _SHA256_HEX.fullmatch(value):
+            raise BadUserInput(
+                "Each operation is the lowercase hex SHA-256 of its exact query text "
+                "(64 characters).",
+                field=f"operationHashes.{index}",
+            )
+        if value not in clean:
+            clean.append(value)
+    if len(clean) > MAX_ALLOWED_OPERATIONS:
+        raise BadUserInput(
+            f"A client may be limited to at most {MAX_ALLOWED_OPERATIONS} operations.",
+            field="operationHashes",
+        )
+    return clean
+
+
+async def set_allowed_operations(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    client_id: uuid.UUID,
+    hashes: Sequence[str],
+) -> ApiClient:
+    """Limit a client to the listed operations (none listed: it may run any operation)."""
+    allowed = operation_hashes(hashes)
+    row = await session.scalar(
+        sa.select(ApiClient)
+        .where(col(ApiClient.id) == client_id, col(ApiClient.account_id) == principal.account_id)
+        .with_for_update()
+    )
+    if row is None:
+        raise NotFound(UNKNOWN_CLIENT, field="id")
+    row.allowed_operations = allowed
+    session.add(row)
     await session.commit()
     return row
 

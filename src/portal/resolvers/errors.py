@@ -62,6 +62,20 @@ class ErrorCode(StrEnum):
     # /graphql over HTTP: a method other than POST (405), or a JSON array of operations (400).
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     BATCH_NOT_SUPPORTED = "BATCH_NOT_SUPPORTED"
+    # An idempotency key already used by this caller for this operation with a different input.
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    # A support request's topic that is not one of its type's topics.
+    TOPIC_NOT_IN_TYPE = "TOPIC_NOT_IN_TYPE"
+    # "My results are missing" before the visit's results are due (the message says when).
+    RESULTS_NOT_YET_DUE = "RESULTS_NOT_YET_DUE"
+    # A new employee given inline looks like one the account already has (same employee number,
+    # or same name and date of birth): the message names the existing one.
+    DUPLICATE_EMPLOYEE = "DUPLICATE_EMPLOYEE"
+    # An authorization (PHI) may be emailed only to the employee, the account's contacts and
+    # addresses at the account's own email domains.
+    RECIPIENT_NOT_ALLOWED = "RECIPIENT_NOT_ALLOWED"
+    # Another request is producing this download right now; retry after a few seconds.
+    DOWNLOAD_IN_PROGRESS = "DOWNLOAD_IN_PROGRESS"
 
 
 class PortalError(Exception):

@@ -24,7 +24,7 @@ async def posted_events(
     async with events.subscribe() as queue:
         while True:
             event = await queue.get()
-            if scope().allows(event.account_id):
+            if isinstance(event, DocumentPosted) and scope().allows(event.account_id):
                 yield event
 
 

@@ -10,25 +10,39 @@ from portal.auth.principal import Principal
 from portal.models import (
     AccessRequest,
     Account,
+    AuthorizationEvent,
+    AuthorizationRecipient,
     Contact,
     Employee,
     Location,
     MedicalCenter,
     ReportType,
     Service,
+    ServicePackage,
+    SupportRequest,
     Visit,
     WebhookAttempt,
 )
 from portal.models.db import AccountScope
-from portal.resolvers import accounts, catalog, employees, object_ids, visits
+from portal.resolvers import (
+    accounts,
+    catalog,
+    employees,
+    object_ids,
+    service_packages,
+    support,
+    visits,
+)
 from portal.resolvers.accounts import ContactAccess, receiving
 from portal.resolvers.accounts import access_requests as access_request_resolvers
 from portal.resolvers.accounts.receiving import NotificationSettings
+from portal.resolvers.authorizations import records as authorizations
+from portal.resolvers.authorizations.records import ActorName, AuthorizationRecord
 from portal.resolvers.documents import records as documents
 from portal.resolvers.documents.records import DocumentRecord
 from portal.resolvers.loading import BatchLoader
+from portal.resolvers.support import CommentRecord, Person, StatusChangeRecord
 from portal.resolvers.users import SubscriptionView
-from portal.resolvers.visits import AuthorizationRecord
 from portal.resolvers.webhooks import deliveries as webhook_deliveries
 
 
@@ -86,7 +100,61 @@ class Loaders:
             lambda ids: visits.load_visits(session=session, scope=scope, ids=ids)
         )
         self.authorization: BatchLoader[uuid.UUID, AuthorizationRecord | None] = BatchLoader(
-            lambda ids: visits.load_authorizations(session=session, principal=viewer, ids=ids)
+            lambda ids: authorizations.load_authorizations(
+                session=session, principal=viewer, ids=ids
+            )
+        )
+        self.authorizations_by_employee: BatchLoader[uuid.UUID, list[AuthorizationRecord]] = (
+            BatchLoader(
+                lambda ids: authorizations.load_authorizations_by_employee(
+                    session=session, principal=viewer, employee_ids=ids
+                )
+            )
+        )
+        self.authorization_services: BatchLoader[uuid.UUID, list[Service]] = BatchLoader(
+            lambda ids: authorizations.load_services_by_authorization(
+                session=session, scope=scope, authorization_ids=ids
+            )
+        )
+        self.authorization_recipients: BatchLoader[uuid.UUID, list[AuthorizationRecipient]] = (
+            BatchLoader(
+                lambda ids: authorizations.load_recipients_by_authorization(
+                    session=session, scope=scope, authorization_ids=ids
+                )
+            )
+        )
+        self.authorization_events: BatchLoader[uuid.UUID, list[AuthorizationEvent]] = BatchLoader(
+            lambda ids: authorizations.load_events_by_authorization(
+                session=session, scope=scope, authorization_ids=ids
+            )
+        )
+        self.visit_by_authorization: BatchLoader[uuid.UUID, Visit | None] = BatchLoader(
+            lambda ids: authorizations.load_visit_by_authorization(
+                session=session, scope=scope, authorization_ids=ids
+            )
+        )
+        self.user_name: BatchLoader[uuid.UUID, ActorName | None] = BatchLoader(
+            lambda ids: authorizations.load_user_names(session=session, scope=scope, ids=ids)
+        )
+        self.api_client_name: BatchLoader[uuid.UUID, ActorName | None] = BatchLoader(
+            lambda ids: authorizations.load_api_client_names(session=session, scope=scope, ids=ids)
+        )
+        self.service_package: BatchLoader[uuid.UUID, ServicePackage | None] = BatchLoader(
+            lambda ids: service_packages.load_service_packages(
+                session=session, scope=scope, ids=ids
+            )
+        )
+        self.services_by_package: BatchLoader[uuid.UUID, list[Service]] = BatchLoader(
+            lambda ids: service_packages.load_services_by_package(
+                session=session, scope=scope, package_ids=ids
+            )
+        )
+        self.service_packages_by_account: BatchLoader[uuid.UUID, list[ServicePackage]] = (
+            BatchLoader(
+                lambda ids: service_packages.load_packages_by_account(
+                    session=session, scope=scope, account_ids=ids
+                )
+            )
         )
         self.document: BatchLoader[uuid.UUID, DocumentRecord | None] = BatchLoader(
             lambda ids: documents.load_documents(session=session, principal=viewer, ids=ids)
@@ -114,4 +182,31 @@ class Loaders:
             lambda ids: visits.load_visits_by_employee(
                 session=session, scope=scope, employee_ids=ids
             )
+        )
+        self.support_request: BatchLoader[uuid.UUID, SupportRequest | None] = BatchLoader(
+            lambda ids: support.load_support_requests(session=session, principal=viewer, ids=ids)
+        )
+        self.support_comments: BatchLoader[uuid.UUID, list[CommentRecord]] = BatchLoader(
+            lambda ids: support.load_comments(session=session, principal=viewer, request_ids=ids)
+        )
+        self.support_history: BatchLoader[uuid.UUID, list[StatusChangeRecord]] = BatchLoader(
+            lambda ids: support.load_history(session=session, request_ids=ids)
+        )
+        self.support_requests_by_document: BatchLoader[uuid.UUID, list[SupportRequest]] = (
+            BatchLoader(
+                lambda ids: support.load_requests_by_document(
+                    session=session, principal=viewer, document_ids=ids
+                )
+            )
+        )
+        self.support_requests_by_visit: BatchLoader[uuid.UUID, list[SupportRequest]] = BatchLoader(
+            lambda ids: support.load_requests_by_visit(
+                session=session, principal=viewer, visit_ids=ids
+            )
+        )
+        self.support_user: BatchLoader[uuid.UUID, Person | None] = BatchLoader(
+            lambda ids: support.load_user_names(session=session, ids=ids)
+        )
+        self.staff_name: BatchLoader[uuid.UUID, Person | None] = BatchLoader(
+            lambda ids: support.load_staff_names(session=session, ids=ids)
         )

@@ -21,6 +21,11 @@ from portal.resolvers.accounts import escape_like
 from portal.resolvers.errors import BadUserInput
 
 _WORD_SEPARATORS = re.compile(r"[\s,]+")
+# Each word adds a condition to the query: a name needs a few, never hundreds.
+MAX_NAME_WORDS = 8
+# The longest name query: the inputs that carry one declare it (``@maxLength`` in the SDL), so
+# a longer one is refused before any work.
+MAX_NAME_QUERY_LENGTH = 200
 
 
 def name_words(text: str) -> list[str]:
@@ -49,6 +54,11 @@ def employee_name_matches(
     words = name_words(text)
     if not words:
         raise BadUserInput(f"`{argument}` needs at least one letter.", field=field)
+    if len(words) > MAX_NAME_WORDS:
+        raise BadUserInput(
+            f"`{argument}` holds {len(words)} words; search with at most {MAX_NAME_WORDS}.",
+            field=field,
+        )
     conditions = [
         col(Employee.full_name).like(f"%{escape_like(word)}%", escape="\\") for word in words
     ]

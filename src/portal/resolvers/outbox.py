@@ -8,6 +8,7 @@ they say that something happened and link to the portal.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,28 @@ from portal.models import OutboxMessage
 from portal.models.enums import OutboxChannel, WebhookEvent
 
 WEBHOOK_TOPICS = frozenset(event.value for event in WebhookEvent)
+
+# An attachment is named by reference and rendered by the mail worker at delivery
+# (``portal.mail.attachments``), so no PHI bytes wait in the outbox.
+AUTHORIZATION_PDF = "authorization_pdf"
+
+
+def attachment(kind: str, object_id: uuid.UUID) -> dict[str, str]:
+    """A reference to an attachment the mail worker renders when it sends the email."""
+    return {"kind": kind, "id": str(object_id)}
+
+
+def email_payload(
+    *, to: str, subject: str, text: str, attachments: Sequence[Mapping[str, str]] = ()
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {"to": to, "subject": subject, "text": text}
+    if attachments:
+        payload["attachments"] = [dict(item) for item in attachments]
+    return payload
+
+
+def webhook_payload(topic: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"event": topic, "data": data}
 
 
 def enqueue_email(
@@ -26,13 +49,15 @@ def enqueue_email(
     to: str,
     subject: str,
     text: str,
+    attachments: Sequence[Mapping[str, str]] = (),
 ) -> OutboxMessage:
-    """Queue one plain-text email; ``topic`` names its kind (``password_reset``, ...)."""
+    """Queue one plain-text email; ``topic`` names its kind (``password_reset``, ...).
+    ``attachments`` are references (``attachment(...)``), rendered at delivery."""
     message = OutboxMessage(
         account_id=account_id,
         channel=OutboxChannel.EMAIL,
         topic=topic,
-        payload={"to": to, "subject": subject, "text": text},
+        payload=email_payload(to=to, subject=subject, text=text, attachments=attachments),
     )
     session.add(message)
     return message
@@ -51,7 +76,7 @@ def enqueue_webhook_event(
         account_id=account_id,
         channel=OutboxChannel.WEBHOOK,
         topic=topic,
-        payload={"event": topic, "data": data},
+        payload=webhook_payload(topic, data),
     )
     session.add(message)
     return message

@@ -1,27 +1,20 @@
-"""Visits and the authorizations they used: loading by id and search, scoped in SQL."""
+"""Visits: loading by id and search, scoped in SQL."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from portal.auth.principal import Principal, PrincipalKind
-from portal.models import Authorization, Visit
+from portal.models import Visit
 from portal.models.db import AccountScope
-from portal.models.enums import (
-    AuthorizationState,
-    AuthorizationStatus,
-    Role,
-    VisitStatus,
-    VisitType,
-)
+from portal.models.enums import VisitStatus, VisitType
 from portal.resolvers.loading import equals_any, in_key_order
 from portal.resolvers.pagination import Page, PageRequest, SortKey, paginate
 
@@ -45,68 +38,6 @@ async def load_visits(
         sa.select(Visit).where(equals_any(col(Visit.id), ids), scope.filter(col(Visit.account_id)))
     )
     return in_key_order(ids, rows, lambda visit: visit.id)
-
-
-@dataclass(frozen=True, slots=True)
-class AuthorizationRecord:
-    id: uuid.UUID
-    account_id: uuid.UUID
-    number: str
-    status: AuthorizationStatus
-    valid_from: date
-    valid_until: date
-
-
-def authorization_status_expression() -> sa.ColumnElement[str]:
-    """EXPIRED is derived from the dates (never stored): an ACTIVE one past its end date."""
-    return sa.case(
-        (
-            sa.and_(
-                col(Authorization.state) == AuthorizationState.ACTIVE.value,
-                col(Authorization.valid_until) < sa.func.current_date(),
-            ),
-            sa.literal(AuthorizationStatus.EXPIRED.value),
-        ),
-        else_=sa.cast(col(Authorization.state), sa.String),
-    )
-
-
-def visible_authorizations_condition(principal: Principal) -> sa.ColumnElement[bool]:
-    """A Basic user sees only the authorizations they created; deleted ones are gone."""
-    condition = sa.and_(
-        principal.scope.filter(col(Authorization.account_id)),
-        col(Authorization.deleted_at).is_(None),
-    )
-    if principal.kind is PrincipalKind.USER and principal.user_role is not Role.USER_ADMIN:
-        return sa.and_(condition, col(Authorization.created_by_user_id) == principal.id)
-    return condition
-
-
-def _to_authorization(row: Any) -> AuthorizationRecord:
-    return AuthorizationRecord(
-        id=row.id,
-        account_id=row.account_id,
-        number=row.number,
-        status=AuthorizationStatus(row.status),
-        valid_from=row.valid_from,
-        valid_until=row.valid_until,
-    )
-
-
-async def load_authorizations(
-    *, session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
-) -> list[AuthorizationRecord | None]:
-    rows = await session.execute(
-        sa.select(
-            col(Authorization.id),
-            col(Authorization.account_id),
-            col(Authorization.number),
-            authorization_status_expression().label("status"),
-            col(Authorization.valid_from),
-            col(Authorization.valid_until),
-        ).where(equals_any(col(Authorization.id), ids), visible_authorizations_condition(principal))
-    )
-    return in_key_order(ids, (_to_authorization(row) for row in rows), lambda item: item.id)
 
 
 @dataclass(frozen=True, slots=True)

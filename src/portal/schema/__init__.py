@@ -7,14 +7,7 @@ from pathlib import Path
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -25,6 +18,7 @@ from portal.schema.accounts.company import CompanyMutations
 from portal.schema.accounts.contacts import ContactMutations
 from portal.schema.accounts.staff import StaffAccountMutations
 from portal.schema.api_clients import ApiClient, ApiClientMutations
+from portal.schema.authorizations import Authorization, AuthorizationMutations
 from portal.schema.catalog import MedicalCenter, ReportType, Service
 from portal.schema.directive_errors import OneDirectiveError
 from portal.schema.documents import Document
@@ -34,17 +28,26 @@ from portal.schema.errors import AuditTrail, ErrorCodes, label_document_errors
 from portal.schema.ingestion import IngestionMutations
 from portal.schema.introspection import IntrospectionPolicy
 from portal.schema.invitations import InvitationMutations
+from portal.schema.limits import Budgets, OperationLimits, QueryLimits
 from portal.schema.live import DocumentSubscriptions, SocketOperations
 from portal.schema.mfa import MfaMutations
+from portal.schema.observability import RequestObservation
 from portal.schema.passwords import PasswordMutations
 from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.permissions import document_rules
 from portal.schema.query import Query
 from portal.schema.repeated_fields import RepeatedFieldLimit
 from portal.schema.scalars import SCALAR_OVERRIDES
+from portal.schema.service_packages import ServicePackage, ServicePackageMutations
 from portal.schema.sessions import SessionMutations
+from portal.schema.support import (
+    StaffUser,
+    SupportMutations,
+    SupportRequest,
+    SupportSubscriptions,
+)
 from portal.schema.users import PortalUser, UserMutations
-from portal.schema.visits import Authorization, Visit
+from portal.schema.visits import Visit
 from portal.schema.webhooks import Webhook, WebhookDelivery, WebhookMutations
 
 SCHEMA_FILE = Path(__file__).parent / "schema.graphql"
@@ -65,12 +68,18 @@ Mutation = merge_types(
         AccessRequestMutations,
         StaffAccountMutations,
         WebhookMutations,
+        SupportMutations,
+        ServicePackageMutations,
+        AuthorizationMutations,
     ),
 )
-Subscription = merge_types("Subscription", (DocumentSubscriptions,))
+Subscription = merge_types("Subscription", (DocumentSubscriptions, SupportSubscriptions))
 
 
 class PortalSchema(strawberry.Schema):
+    # The limits every operation is held to, and the validation cache they share.
+    operation_limits: OperationLimits
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -81,25 +90,39 @@ class PortalSchema(strawberry.Schema):
 
 
 def build_schema(
-    *, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000
-) -> strawberry.Schema:
+    *,
+    limits: QueryLimits | None = None,
+    max_tokens: int = 5000,
+    budgets: Budgets | None = None,
+    tracing: Callable[[], SchemaExtension] | None = None,
+) -> PortalSchema:
+    # Built once: the measurement before validation, the validation cache every request shares
+    # (the rules never change per request, so identical documents hit it), the query budgets.
+    operation_limits = OperationLimits(limits or QueryLimits(), budgets)
     # Factories: a fresh extension per request (the parse and validation caches are shared).
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        # Before ErrorCodes, so it sees the errors' final codes.
+        RequestObservation,
         ErrorCodes,
         AuditTrail,
         # After the audit trail, so it ends first: a websocket operation writes its own audit
         # entries, on the one connection it holds.
         SocketOperations,
         lambda: ParserCache(maxsize=512),
+        # Before validation: who may read the schema itself.
         IntrospectionPolicy,
+        # Before the measurement: one field selected over and over in one place.
         RepeatedFieldLimit,
-        lambda: ValidationCache(maxsize=512),
-        # Inside the validation cache: merges the errors it found before they are answered.
-        OneDirectiveError,
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: QueryDepthLimiter(max_depth=max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        # Depth, aliases and fields of the expanded operation, then the cached validation, then
+        # every input bounded (schema/limits).
+        operation_limits.extension,
+        # After it: its hook has validated before this one starts; merges the directive errors.
+        OneDirectiveError,
     ]
+    if tracing is not None:
+        # OpenTelemetry spans when an OTLP endpoint is configured (portal.observability).
+        extensions.insert(0, tracing)
     schema = PortalSchema(
         query=Query,
         mutation=Mutation,
@@ -122,12 +145,16 @@ def build_schema(
             AccessRequest,
             Webhook,
             WebhookDelivery,
+            SupportRequest,
+            StaffUser,
+            ServicePackage,
         ],
         config=StrawberryConfig(auto_camel_case=True),
         extensions=extensions,
         scalar_overrides=SCALAR_OVERRIDES,
     )
     document_rules(schema._schema)
+    schema.operation_limits = operation_limits
     return schema
 
 

@@ -17,9 +17,11 @@ from portal.auth.principal import ViewerRole
 from portal.auth.scopes import Scope
 from portal.models.enums import AuditResult
 from portal.resolvers import api_clients as client_resolvers
+from portal.resolvers.api_clients import MAX_ALLOWED_OPERATIONS
 from portal.resolvers.audit import AuditEntry
 from portal.resolvers.errors import PortalError
 from portal.schema.context import Info
+from portal.schema.limits import MAX_ID_LENGTH, max_length
 from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.permissions import requires, rule
 from portal.schema.relay import PortalNode, decode_global_id
@@ -37,6 +39,11 @@ class ApiClient(PortalNode):
     created_at: datetime
     last_used_at: datetime | None = strawberry.field(description="The last token issued to it.")
     revoked_at: datetime | None
+    allowed_operations: list[str] = strawberry.field(
+        description="Persisted operations: the lowercase hex SHA-256 of the exact query text of "
+        "each operation this client may run (anything else is FORBIDDEN, reason "
+        "OPERATION_NOT_ALLOWED). Empty: any operation its scopes allow."
+    )
 
     @classmethod
     def from_row(cls, row: models.ApiClient) -> Self:
@@ -48,6 +55,7 @@ class ApiClient(PortalNode):
             created_at=row.created_at,
             last_used_at=row.last_used_at,
             revoked_at=row.revoked_at,
+            allowed_operations=list(row.allowed_operations),
         )
 
     @classmethod
@@ -80,6 +88,21 @@ class CreateApiClientInput:
 @strawberry.input
 class RevokeApiClientInput:
     id: strawberry.ID
+
+
+@strawberry.input(description="The only operations an API client may run (persisted operations).")
+class SetApiClientOperationsInput:
+    id: strawberry.ID = strawberry.field(directives=[max_length(MAX_ID_LENGTH)])
+    operation_hashes: list[str] = strawberry.field(
+        description="The lowercase hex SHA-256 of the exact query text of each operation, at "
+        f"most {MAX_ALLOWED_OPERATIONS}; an empty list lifts the limit.",
+        directives=[max_length(64)],
+    )
+
+
+@strawberry.type
+class SetApiClientOperationsPayload(MutationPayload):
+    api_client: ApiClient | None
 
 
 @strawberry.type
@@ -161,3 +184,32 @@ class ApiClientMutations:
             )
         )
         return RevokeApiClientPayload(api_client=ApiClient.from_row(row), user_errors=[])
+
+    @strawberry.mutation(
+        description="Limit an API client to a list of operations (persisted operations): it may "
+        "then run only documents whose SHA-256 is listed. An empty list lifts the limit.",
+        extensions=[requires(MANAGE_API_CLIENTS)],
+    )
+    async def set_api_client_operations(
+        self, info: Info, input: SetApiClientOperationsInput
+    ) -> SetApiClientOperationsPayload | None:
+        try:
+            row = await client_resolvers.set_allowed_operations(
+                session=info.context.session,
+                principal=info.context.principal,
+                client_id=decode_global_id(input.id, expected=ApiClient),
+                hashes=input.operation_hashes,
+            )
+        except PortalError as error:
+            return SetApiClientOperationsPayload(
+                api_client=None, user_errors=[UserError.from_error(error)]
+            )
+        info.context.audit(
+            AuditEntry(
+                action="api_client.operations_set",
+                result=AuditResult.ALLOWED,
+                object_ids=(str(row.id),),
+                details={"clientId": row.client_id, "operations": len(row.allowed_operations)},
+            )
+        )
+        return SetApiClientOperationsPayload(api_client=ApiClient.from_row(row), user_errors=[])

@@ -19,6 +19,7 @@ from portal.resolvers.errors import BadUserInput
 from portal.resolvers.object_ids import as_uuid, shown, stored_forms
 from portal.schema.accounts import Account
 from portal.schema.context import Info
+from portal.schema.limits import MAX_CODE_LENGTH, MAX_ID_LENGTH, max_length
 from portal.schema.permissions import requires, rule
 from portal.schema.relay import (
     Connection,
@@ -120,12 +121,15 @@ class AuditEvent(PortalNode):
 
 @strawberry.input(description="Narrow the audit trail; every criterion is optional.")
 class AuditEventFilter:
-    action: str | None = None
+    action: str | None = strawberry.field(default=None, directives=[max_length(MAX_CODE_LENGTH)])
     result: AuditResult | None = None
-    account_id: strawberry.ID | None = None
+    account_id: strawberry.ID | None = strawberry.field(
+        default=None, directives=[max_length(MAX_ID_LENGTH)]
+    )
     object_id: str | None = strawberry.field(
         default=None,
         description="Events naming this object: its global id (as `objectIds` shows it).",
+        directives=[max_length(MAX_ID_LENGTH)],
     )
     occurred_after: datetime | None = None
     occurred_before: datetime | None = None

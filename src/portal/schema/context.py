@@ -17,6 +17,7 @@ from portal.auth.principal import Principal
 from portal.auth.tokens import TokenService
 from portal.events import EventHub
 from portal.models.db import AccountScope
+from portal.ratelimit import Decision
 from portal.resolvers.audit import AuditEntry, RequestMeta
 from portal.resolvers.loaders import Loaders
 from portal.settings import Settings
@@ -61,6 +62,8 @@ class Context:
     connection_params: dict[str, object] | None = None
     # The operation this context serves on a websocket (None over HTTP).
     live: SocketOperation | None = None
+    # The query budget after this operation was charged (schema/limits), for ``rateLimit``.
+    rate_limit: Decision | None = None
 
     @property
     def scope(self) -> AccountScope:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 
@@ -14,10 +14,12 @@ from portal.auth.principal import ViewerRole
 from portal.models.enums import VisitType
 from portal.resolvers.documents import search
 from portal.resolvers.documents.records import DocumentRecord
+from portal.resolvers.names import MAX_NAME_QUERY_LENGTH, MAX_NAME_WORDS
 from portal.schema.accounts import Account, Location, account_field, account_of
 from portal.schema.catalog import MedicalCenter, ReportType
 from portal.schema.context import Info
-from portal.schema.employees import DOCUMENTS_READ, Employee
+from portal.schema.employees import DOCUMENTS_READ, SUPPORT_REQUESTS_READ, Employee
+from portal.schema.limits import MAX_CODE_LENGTH, MAX_ID_LENGTH, max_length
 from portal.schema.permissions import requires, rule
 from portal.schema.reads import PhiNode, record_phi_read
 from portal.schema.relay import (
@@ -28,6 +30,9 @@ from portal.schema.relay import (
     to_connection,
 )
 from portal.schema.visits import Visit
+
+if TYPE_CHECKING:
+    from portal.schema.support import SupportRequest
 
 # DOCUMENTS_READ says who may list, search and download documents at all; which documents is the
 # visibility rule's business (resolvers/documents/visibility.py), applied in SQL to every query.
@@ -130,33 +135,59 @@ class Document(PhiNode):
     async def account(self, info: Info) -> Account | None:
         return await account_of(info, self.account_id)
 
+    @strawberry.field(
+        description="Support requests about this document that you may see (a requester their "
+        "own, a User Admin the account's, staff all), newest first (staff: urgent first).",
+        extensions=[requires(SUPPORT_REQUESTS_READ)],
+    )
+    async def support_requests(
+        self, info: Info
+    ) -> list[Annotated[SupportRequest, strawberry.lazy("portal.schema.support")]] | None:
+        from portal.schema.support import to_nodes
+
+        return to_nodes(info, await info.context.loaders.support_requests_by_document.load(self.id))
+
 
 @strawberry.input(description="Search documents; every criterion is optional and they combine.")
 class DocumentFilter:
     employee_name: str | None = strawberry.field(
         default=None,
         description="The employee's first and last name: every word must appear, in any order, "
-        'partial, any case ("smi ali" and "Smith, Alice" find Alice Smith).',
+        'partial, any case ("smi ali" and "Smith, Alice" find Alice Smith); at most '
+        f"{MAX_NAME_WORDS} words.",
+        directives=[max_length(MAX_NAME_QUERY_LENGTH)],
     )
     date_of_birth: date | None = None
     state: str | None = strawberry.field(
         default=None,
         description="Two-letter state of the medical center where the employee was seen.",
+        directives=[max_length(MAX_CODE_LENGTH)],
     )
-    medical_center_id: strawberry.ID | None = None
+    medical_center_id: strawberry.ID | None = strawberry.field(
+        default=None, directives=[max_length(MAX_ID_LENGTH)]
+    )
     visit_type: VisitType | None = None
-    claim_number: str | None = strawberry.field(default=None, description="Exact, any case.")
+    claim_number: str | None = strawberry.field(
+        default=None, description="Exact, any case.", directives=[max_length(MAX_CODE_LENGTH)]
+    )
     name: str | None = strawberry.field(
-        default=None, description="Part of the document name, any case."
+        default=None,
+        description="Part of the document name, any case.",
+        directives=[max_length(MAX_NAME_QUERY_LENGTH)],
     )
     report_type: str | None = strawberry.field(
-        default=None, description="A report type code, e.g. MEC_DOT_CARD."
+        default=None,
+        description="A report type code, e.g. MEC_DOT_CARD.",
+        directives=[max_length(MAX_CODE_LENGTH)],
     )
-    location_id: strawberry.ID | None = None
+    location_id: strawberry.ID | None = strawberry.field(
+        default=None, directives=[max_length(MAX_ID_LENGTH)]
+    )
     account_id: strawberry.ID | None = strawberry.field(
         default=None,
         description="One of the accounts you see (a third-party administrator's client; any "
         "for staff). Another account's id finds nothing.",
+        directives=[max_length(MAX_ID_LENGTH)],
     )
     posted_after: datetime | None = strawberry.field(
         default=None, description="Posted at or after this instant."

@@ -29,8 +29,10 @@ class PrepareDocumentDownloadInput:
 @strawberry.type(description="Where to fetch the merged PDF, or why nothing was prepared.")
 class PrepareDocumentDownloadPayload(MutationPayload):
     url: str | None = strawberry.field(
-        description="GET it with your own `Authorization: Bearer` access token: it answers one "
-        "PDF (one bookmark per document), once, until `expiresAt`, to you only."
+        description="A presigned link: open it as it is (a plain link, a new tab), no "
+        "Authorization header needed; if one is sent it must be yours. It answers one PDF "
+        "attachment (one bookmark per document), once, until `expiresAt`, while your sign-in "
+        "lasts; access is checked again when it is opened. Keep it private like a password."
     )
     expires_at: datetime | None = strawberry.field(description="When the URL stops working.")
     document_count: int | None = strawberry.field(

@@ -13,8 +13,10 @@ from portal import models
 from portal.auth.principal import ViewerRole
 from portal.models.enums import Permission
 from portal.resolvers import employees as employee_resolvers
+from portal.resolvers.names import MAX_NAME_QUERY_LENGTH, MAX_NAME_WORDS
 from portal.schema.accounts import Account, Location, account_field, account_of
 from portal.schema.context import Info
+from portal.schema.limits import MAX_CODE_LENGTH, MAX_ID_LENGTH, max_length
 from portal.schema.permissions import requires, rule
 from portal.schema.reads import PhiNode, record_phi_read
 from portal.schema.relay import (
@@ -25,6 +27,7 @@ from portal.schema.relay import (
 )
 
 if TYPE_CHECKING:
+    from portal.schema.authorizations import Authorization
     from portal.schema.documents import Document
     from portal.schema.visits import Visit
 
@@ -37,6 +40,10 @@ EMPLOYEES_READ = rule(
 # Declared here (not in documents/visits) because those modules import this one.
 DOCUMENTS_READ = rule(
     ViewerRole.USER_ADMIN, ViewerRole.BASIC, ViewerRole.STAFF, scope="documents:read"
+)
+# Declared here (not in authorizations) because that package imports this module.
+AUTHORIZATIONS_READ = rule(
+    ViewerRole.USER_ADMIN, ViewerRole.BASIC, ViewerRole.STAFF, scope="authorizations:read"
 )
 # Visits and visit activity: User Admins, staff, Basic users granted VIEW_VISIT_ACTIVITY, and HR
 # systems holding `visits:read`.
@@ -55,6 +62,10 @@ EMPLOYEE_DETAILS_READ = rule(
     permission=Permission.VIEW_VISIT_ACTIVITY,
     scopes=("visits:read", "documents:read", "ingestion:write"),
 )
+
+# Support requests: a requester their own, a User Admin all of the account's, staff all (the rows
+# are filtered in SQL, resolvers/support); API clients none.
+SUPPORT_REQUESTS_READ = rule(ViewerRole.USER_ADMIN, ViewerRole.BASIC, ViewerRole.STAFF)
 
 
 @strawberry.type(description="An employee (patient) of an account. No SSN is ever held.")
@@ -123,20 +134,39 @@ class Employee(PhiNode):
         rows = await info.context.loaders.visits_by_employee.load(self.id)
         return [Visit.read(info, row) for row in rows]
 
+    @strawberry.field(
+        description="The employee's authorizations you may see (a Basic user: their own), "
+        "newest first.",
+        extensions=[requires(AUTHORIZATIONS_READ)],
+    )
+    async def authorizations(
+        self, info: Info
+    ) -> list[Annotated[Authorization, strawberry.lazy("portal.schema.authorizations")]] | None:
+        from portal.schema.authorizations import Authorization
+
+        rows = await info.context.loaders.authorizations_by_employee.load(self.id)
+        return [Authorization.read(info, row) for row in rows]
+
 
 @strawberry.input(description="Narrow the employees list; every criterion is optional.")
 class EmployeeFilter:
     name: str | None = strawberry.field(
         default=None,
         description="First and last name: every word must appear, in any order, partial, any "
-        'case ("smi ali" finds Alice Smith).',
+        f'case ("smi ali" finds Alice Smith); at most {MAX_NAME_WORDS} words.',
+        directives=[max_length(MAX_NAME_QUERY_LENGTH)],
     )
     date_of_birth: date | None = None
-    location_id: strawberry.ID | None = None
-    employee_number: str | None = None
+    location_id: strawberry.ID | None = strawberry.field(
+        default=None, directives=[max_length(MAX_ID_LENGTH)]
+    )
+    employee_number: str | None = strawberry.field(
+        default=None, directives=[max_length(MAX_CODE_LENGTH)]
+    )
     account_id: strawberry.ID | None = strawberry.field(
         default=None,
         description="One of the accounts you see; another account's id finds nothing.",
+        directives=[max_length(MAX_ID_LENGTH)],
     )
 
 

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import VariableDefinitionNode
 from graphql.error import GraphQLError
 from sqlalchemy.exc import DBAPIError
 from starlette.responses import Response
@@ -43,19 +42,19 @@ def document_error_code(error: GraphQLError) -> ErrorCode:
 
 def label_document_errors(errors: list[GraphQLError], context: object = None) -> None:
     """Give errors raised outside field execution (they bypass ``ErrorCodes``) their code, in
-    place: document errors are the client's; an exception that escaped the operation (an
-    extension's, such as a failed audit write) fails the whole request inside the contract."""
+    place in ``errors``: document errors are the client's; an exception that escaped the
+    operation (an extension's, such as a failed audit write) fails the whole request inside the
+    contract. Validation errors are cached and shared by every request sending the same
+    document, so they are replaced by labelled copies, never changed."""
     request_id = getattr(context, "request_id", None)
-    for error in errors:
+    for index, error in enumerate(errors):
         original = error.original_error
         if original is None:
-            if not may_introspect(context):
-                error.message = without_suggestions(error.message)
-            if "code" not in (error.extensions or {}):
-                error.extensions = {
-                    **(error.extensions or {}),
-                    "code": document_error_code(error).value,
-                }
+            message = (
+                error.message if may_introspect(context) else without_suggestions(error.message)
+            )
+            code = (error.extensions or {}).get("code") or document_error_code(error).value
+            errors[index] = _with(error, message, {**(error.extensions or {}), "code": code})
             continue
         if error.path:
             continue  # a field's error: ``ErrorCodes`` labels it when the operation ends
@@ -130,13 +129,6 @@ class ErrorCodes(SchemaExtension):
             return _with(error, error.message, {"code": document_error_code(error).value})
         if isinstance(original, GraphQLError) and not isinstance(original, type(error)):
             return _with(error, error.message, {"code": ErrorCode.BAD_USER_INPUT.value})
-        if _is_variable_error(error):
-            # The variables do not fit their declared types (an unknown enum value or input
-            # field): the client's input, not a failure of ours.
-            message = error.message
-            if not may_introspect(self.execution_context.context):
-                message = without_suggestions(message)
-            return _with(error, message, {"code": ErrorCode.BAD_USER_INPUT.value})
         request_id = self._request_id()
         code = log_failure(
             original, request_id=request_id, where=".".join(str(p) for p in error.path or [])
@@ -152,16 +144,6 @@ class ErrorCodes(SchemaExtension):
             path=error.path,
             extensions={"code": code.value, "requestId": request_id},
         )
-
-
-def _is_variable_error(error: GraphQLError) -> bool:
-    """Raised while coercing the operation's variables (graphql-core names the variable's
-    definition as the error's node), before any field ran."""
-    return (
-        error.path is None
-        and bool(error.nodes)
-        and all(isinstance(node, VariableDefinitionNode) for node in error.nodes or ())
-    )
 
 
 def _with(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:

@@ -22,6 +22,7 @@ from portal.resolvers.audit import AuditEntry, RequestMeta, write_events
 from portal.resolvers.documents.records import load_posted_document
 from portal.resolvers.errors import BadUserInput, ErrorCode, PortalError
 from portal.resolvers.ingestion.pdf import read_limited
+from portal.schema.authorizations import Authorization
 from portal.schema.catalog import MedicalCenter
 from portal.schema.context import Info
 from portal.schema.documents import Document
@@ -29,7 +30,7 @@ from portal.schema.employees import Employee
 from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.permissions import requires, rule
 from portal.schema.relay import decode_global_id, global_id
-from portal.schema.visits import Authorization, Visit
+from portal.schema.visits import Visit
 from portal.storage import document_storage
 
 # Ingestion is the provider's own work: support staff, and the provider's own systems holding
@@ -72,6 +73,11 @@ class RecordVisitInput:
         default=None,
         description="An ACTIVE authorization of the same employee valid on the visit's date; "
         "it becomes USED.",
+    )
+    authorization_number: str | None = strawberry.field(
+        default=None,
+        description="The same, by the number printed (and QR-encoded) on the authorization, as "
+        "the front desk scans it; instead of `authorizationId`.",
     )
 
 
@@ -237,6 +243,7 @@ class IngestionMutations:
                 visit_type=input.visit_type,
                 claim_number=input.claim_number,
                 authorization_id=authorization_id,
+                authorization_number=input.authorization_number,
             )
         except PortalError as error:
             return RecordVisitPayload(visit=None, user_errors=await _refused(info, error))

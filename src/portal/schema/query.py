@@ -8,11 +8,14 @@ from strawberry.tools import merge_types
 from portal.schema.accounts import AccountQueries
 from portal.schema.accounts.explanation import ExplanationQueries
 from portal.schema.audit import AuditQueries
+from portal.schema.authorizations import AuthorizationQueries
 from portal.schema.catalog import CatalogQueries
 from portal.schema.context import Info
 from portal.schema.documents import DocumentQueries
 from portal.schema.employees import EmployeeQueries
+from portal.schema.rate_limits import RateLimitQueries
 from portal.schema.relay import PortalNode, resolve_node, resolve_nodes
+from portal.schema.support import SupportQueries
 from portal.schema.viewer import ViewerQueries
 from portal.schema.visits import VisitQueries
 
@@ -46,5 +49,8 @@ Query = merge_types(
         EmployeeQueries,
         VisitQueries,
         ExplanationQueries,
+        SupportQueries,
+        AuthorizationQueries,
+        RateLimitQueries,
     ),
 )

@@ -1,28 +1,28 @@
-"""Visits of employees to medical centers, and the authorizations they used."""
+"""Visits of employees to medical centers."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 
 from portal import models
-from portal.auth.principal import ViewerRole
-from portal.models.enums import AuthorizationStatus, VisitStatus, VisitType
+from portal.models.enums import VisitStatus, VisitType
 from portal.resolvers import visits as visit_resolvers
-from portal.resolvers.visits import AuthorizationRecord, results_expected_at
+from portal.resolvers.visits import results_expected_at
 from portal.schema.accounts import Account, Location, account_field, account_of
+from portal.schema.authorizations.types import Authorization
 from portal.schema.catalog import MedicalCenter
 from portal.schema.context import Info
-from portal.schema.employees import DOCUMENTS_READ, VISITS_READ, Employee
-from portal.schema.permissions import requires, rule
+from portal.schema.employees import DOCUMENTS_READ, SUPPORT_REQUESTS_READ, VISITS_READ, Employee
+from portal.schema.limits import MAX_CODE_LENGTH, MAX_ID_LENGTH, max_length
+from portal.schema.permissions import requires
 from portal.schema.reads import PhiNode, record_phi_read
 from portal.schema.relay import (
     Connection,
-    PortalNode,
     decode_global_id,
     page_request,
     to_connection,
@@ -30,6 +30,7 @@ from portal.schema.relay import (
 
 if TYPE_CHECKING:
     from portal.schema.documents import Document
+    from portal.schema.support import SupportRequest
 
 strawberry_visit_type = strawberry.enum(
     VisitType, name="VisitType", description="Injury care or a non-injury service visit."
@@ -37,46 +38,6 @@ strawberry_visit_type = strawberry.enum(
 strawberry_visit_status = strawberry.enum(
     VisitStatus, name="VisitStatus", description="Where a visit stands."
 )
-strawberry_authorization_status = strawberry.enum(
-    AuthorizationStatus,
-    name="AuthorizationStatus",
-    description="ACTIVE, EXPIRED (derived from the dates), USED (a visit used it) or CANCELLED.",
-)
-
-# Authorizations: a User Admin all of the account's, a Basic user their own (filtered in SQL).
-AUTHORIZATIONS_READ = rule(
-    ViewerRole.USER_ADMIN, ViewerRole.BASIC, ViewerRole.STAFF, scope="authorizations:read"
-)
-
-
-@strawberry.type(description="An authorization of medical services for one employee.")
-class Authorization(PortalNode):
-    node_rule = AUTHORIZATIONS_READ
-    id: strawberry.relay.NodeID[uuid.UUID]
-    number: str
-    status: AuthorizationStatus
-    valid_from: date
-    valid_until: date
-    account_id: strawberry.Private[uuid.UUID]
-
-    @classmethod
-    def from_row(cls, row: AuthorizationRecord) -> Self:
-        return cls(
-            id=row.id,
-            number=row.number,
-            status=row.status,
-            valid_from=row.valid_from,
-            valid_until=row.valid_until,
-            account_id=row.account_id,
-        )
-
-    @classmethod
-    async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
-        return await info.context.loaders.authorization.load_many(ids)
-
-    @account_field()
-    async def account(self, info: Info) -> Account | None:
-        return await account_of(info, self.account_id)
 
 
 @strawberry.type(description="An employee's visit to a medical center.")
@@ -151,7 +112,7 @@ class Visit(PhiNode):
         if self.authorization_id is None:
             return None
         row = await info.context.loaders.authorization.load(self.authorization_id)
-        return Authorization.from_row(row) if row else None
+        return Authorization.read(info, row) if row else None
 
     @strawberry.field(
         description="The visit's results you may see, newest first.",
@@ -165,19 +126,38 @@ class Visit(PhiNode):
         rows = await info.context.loaders.documents_by_visit.load(self.id)
         return [Document.read(info, row) for row in rows]
 
+    @strawberry.field(
+        description="Support requests about this visit that you may see (a requester their own, "
+        "a User Admin the account's, staff all), newest first (staff: urgent first).",
+        extensions=[requires(SUPPORT_REQUESTS_READ)],
+    )
+    async def support_requests(
+        self, info: Info
+    ) -> list[Annotated[SupportRequest, strawberry.lazy("portal.schema.support")]] | None:
+        from portal.schema.support import to_nodes
+
+        return to_nodes(info, await info.context.loaders.support_requests_by_visit.load(self.id))
+
 
 @strawberry.input(description="Narrow the visits list; every criterion is optional.")
 class VisitFilter:
-    employee_id: strawberry.ID | None = None
+    employee_id: strawberry.ID | None = strawberry.field(
+        default=None, directives=[max_length(MAX_ID_LENGTH)]
+    )
     visited_after: datetime | None = None
     visited_before: datetime | None = None
     visit_type: VisitType | None = None
     status: VisitStatus | None = None
-    claim_number: str | None = strawberry.field(default=None, description="Exact, any case.")
-    medical_center_id: strawberry.ID | None = None
+    claim_number: str | None = strawberry.field(
+        default=None, description="Exact, any case.", directives=[max_length(MAX_CODE_LENGTH)]
+    )
+    medical_center_id: strawberry.ID | None = strawberry.field(
+        default=None, directives=[max_length(MAX_ID_LENGTH)]
+    )
     account_id: strawberry.ID | None = strawberry.field(
         default=None,
         description="One of the accounts you see; another account's id finds nothing.",
+        directives=[max_length(MAX_ID_LENGTH)],
     )
 
 

@@ -18,10 +18,11 @@ from portal.models import Authorization as AuthorizationRow
 from portal.models import AuthorizationEvent, OutboxMessage
 from portal.models import Visit as VisitRow
 from portal.models.enums import AuthorizationEventKind, AuthorizationState, Modality
+from portal.schema.authorizations import Authorization
 from portal.schema.catalog import MedicalCenter
 from portal.schema.employees import Employee
 from portal.schema.relay import global_id
-from portal.schema.visits import Authorization, Visit
+from portal.schema.visits import Visit
 from tests.support.graphql import GraphQLClient
 from tests.support.world import World
 

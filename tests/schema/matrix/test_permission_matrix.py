@@ -16,10 +16,13 @@ import pytest
 from portal.schema.accounts import Account, Contact, Location
 from portal.schema.accounts.access_requests import AccessRequest
 from portal.schema.api_clients import ApiClient
+from portal.schema.authorizations import Authorization
 from portal.schema.catalog import MedicalCenter
 from portal.schema.documents import Document
 from portal.schema.employees import Employee
 from portal.schema.relay import global_id
+from portal.schema.service_packages import ServicePackage
+from portal.schema.support import SupportRequest
 from portal.schema.users import PortalUser
 from portal.schema.visits import Visit
 from portal.schema.webhooks import Webhook, WebhookDelivery
@@ -41,6 +44,10 @@ SIGNED_IN |= {"webhooks_client"}
 ACCOUNT_READERS |= {"webhooks_client"}
 # API clients and webhooks: User Admins; for webhooks also API clients with `webhooks:manage`.
 WEBHOOK_MANAGERS = ADMINS | {"webhooks_client"}
+# Authorizations: see (people and staff; `authorizations:read` clients, which the world's API
+# client is not), create/extend/cancel (people, not staff), delete (User Admins).
+AUTHORIZATION_READERS = PEOPLE
+AUTHORIZATION_WRITERS = ADMINS | {"basic", "visits"}
 
 
 @dataclass(frozen=True)
@@ -175,6 +182,13 @@ ROWS = [
         "API clients and webhooks",
         "revokeApiClient",
         "mutation ($client: ID!) { revokeApiClient(input: {id: $client}) { userErrors { code } } }",
+        ADMINS,
+    ),
+    _row(
+        "API clients and webhooks",
+        "setApiClientOperations",
+        "mutation ($client: ID!) { setApiClientOperations(input: {id: $client, "
+        "operationHashes: []}) { userErrors { code } } }",
         ADMINS,
     ),
     _row(
@@ -367,6 +381,138 @@ ROWS = [
         "objectId: $result) { visible } }",
         {"staff"},
     ),
+    _row("support requests", "supportRequests", "{ supportRequests { totalCount } }", PEOPLE),
+    _row(
+        "support requests",
+        "createSupportRequest",
+        'mutation { createSupportRequest(input: {type: ACCOUNT_UPDATE, topic: OTHER, subject: "", '
+        'description: ""}) { userErrors { code } } }',
+        PEOPLE,
+    ),
+    _row(
+        "support requests",
+        "addSupportRequestComment",
+        "mutation ($supportRequest: ID!) { addSupportRequestComment(input: "
+        '{id: $supportRequest, body: "hello"}) { userErrors { code } } }',
+        PEOPLE,
+    ),
+    _row(
+        "support requests",
+        "updateSupportRequestStatus",
+        "mutation ($supportRequest: ID!) { updateSupportRequestStatus(input: "
+        "{id: $supportRequest, status: CLOSED}) { userErrors { code } } }",
+        PEOPLE,
+    ),
+    _row(
+        "support request handling (staff)",
+        "assignSupportRequest",
+        "mutation ($supportRequest: ID!) { assignSupportRequest(input: {id: $supportRequest}) "
+        "{ userErrors { code } } }",
+        {"staff"},
+    ),
+    _row(
+        "support request handling (staff): the privacy path",
+        "retractSupportRequestDocument",
+        "mutation ($supportRequest: ID!) { retractSupportRequestDocument(input: "
+        "{id: $supportRequest}) { userErrors { code } } }",
+        {"staff"},
+    ),
+    _row(
+        "see authorizations",
+        "authorizations",
+        "{ authorizations { totalCount } }",
+        AUTHORIZATION_READERS,
+    ),
+    _row(
+        "create authorizations",
+        "createAuthorization",
+        "mutation ($employee: ID!) { createAuthorization(input: {employeeId: $employee, "
+        "modality: TELEMEDICINE, serviceIds: []}) { userErrors { code } } }",
+        AUTHORIZATION_WRITERS,
+    ),
+    _row(
+        "create authorizations",
+        "createAuthorizationsFromTemplate",
+        "mutation ($authorization: ID!, $employee: ID!) { createAuthorizationsFromTemplate("
+        "input: {templateId: $authorization, employees: [{employeeId: $employee}]}) "
+        "{ userErrors { code } } }",
+        AUTHORIZATION_WRITERS,
+    ),
+    _row(
+        "create authorizations (send)",
+        "sendAuthorization",
+        "mutation ($authorization: ID!) { sendAuthorization(input: {id: $authorization}) "
+        "{ userErrors { code } } }",
+        AUTHORIZATION_WRITERS,
+    ),
+    _row(
+        "extend, cancel",
+        "extendAuthorization",
+        "mutation ($authorization: ID!) { extendAuthorization(input: {id: $authorization, "
+        'validUntil: "2030-01-01"}) { userErrors { code } } }',
+        AUTHORIZATION_WRITERS,
+    ),
+    _row(
+        "extend, cancel",
+        "cancelAuthorization",
+        "mutation ($authorization: ID!) { cancelAuthorization(input: {id: $authorization}) "
+        "{ userErrors { code } } }",
+        AUTHORIZATION_WRITERS,
+    ),
+    _row(
+        "delete authorizations",
+        "deleteAuthorization",
+        "mutation ($authorization: ID!) { deleteAuthorization(input: {id: $authorization}) "
+        "{ userErrors { code } } }",
+        ADMINS,
+    ),
+    _row(
+        "see authorizations (print)",
+        "prepareAuthorizationDownload",
+        "mutation ($authorization: ID!) { prepareAuthorizationDownload(input: "
+        "{id: $authorization}) { userErrors { code } } }",
+        AUTHORIZATION_READERS,
+    ),
+    _row(
+        "see authorizations (an employee's)",
+        "employees.nodes.0.authorizations",
+        "{ employees(first: 1) { nodes { authorizations { number } } } }",
+        AUTHORIZATION_READERS,
+    ),
+    _row(
+        "view account info (authorization settings)",
+        "account.emailDomains",
+        "query ($account: ID!) { account(id: $account) { emailDomains "
+        "authorizationValidityDays } }",
+        ACCOUNT_READERS,
+    ),
+    _row(
+        "view account info (service packages)",
+        "account.servicePackages",
+        "query ($account: ID!) { account(id: $account) { servicePackages { name } } }",
+        ACCOUNT_READERS,
+    ),
+    _row(
+        "service packages (staff)",
+        "createServicePackage",
+        'mutation ($account: ID!) { createServicePackage(input: {accountId: $account, name: "x", '
+        "serviceIds: []}) { userErrors { code } } }",
+        {"staff"},
+    ),
+    _row(
+        "service packages (staff)",
+        "updateServicePackage",
+        "mutation ($package: ID!) { updateServicePackage(input: {id: $package}) "
+        "{ userErrors { code } } }",
+        {"staff"},
+    ),
+    _row(
+        "service packages (staff)",
+        "archiveServicePackage",
+        "mutation ($package: ID!) { archiveServicePackage(input: {id: $package}) "
+        "{ userErrors { code } } }",
+        {"staff"},
+    ),
 ]
 
 
@@ -404,6 +550,9 @@ def _variables(query: str, actor: str, world: World) -> dict[str, Any]:
         "result": global_id(Document, world.results.subscribed.id),
         "webhook": global_id(Webhook, uuid.UUID(NOBODY)),
         "delivery": global_id(WebhookDelivery, uuid.UUID(NOBODY)),
+        "supportRequest": global_id(SupportRequest, uuid.UUID(NOBODY)),
+        "authorization": global_id(Authorization, uuid.UUID(NOBODY)),
+        "package": global_id(ServicePackage, uuid.UUID(NOBODY)),
     }
     return {name: value for name, value in candidates.items() if f"${name}" in query}
 
@@ -412,7 +561,7 @@ def _at(data: Any, path: list[str]) -> Any:
     for part in path:
         if data is None:
             return None
-        data = data[part]
+        data = data[int(part)] if isinstance(data, list) else data[part]
     return data
 
 
@@ -420,6 +569,10 @@ def _denied_at(path: list[str], actor: str) -> list[str]:
     """Where the denial lands: a nested field of ``account`` is never reached by an actor that
     may not read the account itself."""
     if len(path) > 1 and path[0] == "account" and actor not in ACCOUNT_READERS:
+        return path[:1]
+    # Looking employees up: people and `visits:read` clients (the world's client is not one; the
+    # webhooks client is).
+    if len(path) > 1 and path[0] == "employees" and actor not in PEOPLE | {"webhooks_client"}:
         return path[:1]
     return path
 
@@ -451,7 +604,8 @@ async def test_who_may_do_what(
     else:
         # Then everyone else gets FORBIDDEN at the field, and null there
         denied = [e for e in response.errors if e.get("extensions", {}).get("code") == "FORBIDDEN"]
-        assert [e["path"] for e in denied] == [_denied_at(path, actor)], (
+        expected = [int(p) if p.isdigit() else p for p in _denied_at(path, actor)]
+        assert [e["path"] for e in denied] == [expected], (
             row.capability,
             response.body,
         )

@@ -11,7 +11,7 @@ The rows admitted are exactly the same. Later migrations write tenant policies i
 (a test fails on any policy that still calls ``portal_scope_allows``).
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0013
 Create Date: 2026-11-30
 """
 
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0010"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

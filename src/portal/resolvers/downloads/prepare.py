@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.auth.principal import Principal
 from portal.models.downloads import MAX_DOCUMENTS_PER_DOWNLOAD
 from portal.resolvers.documents.visibility import accessible_document_ids
-from portal.resolvers.downloads.tickets import IssuedTicket, issue_ticket
+from portal.resolvers.downloads.tickets import IssuedTicket, TicketKind, issue_ticket
 from portal.resolvers.errors import BadUserInput, ErrorCode, NotFound, PortalError
 
 DOWNLOAD_PATH = "/downloads"
@@ -76,6 +76,12 @@ async def prepare_download(
             ],
             missing,
         )
-    ticket = await issue_ticket(session=session, principal=principal, document_ids=wanted, ttl=ttl)
+    ticket = await issue_ticket(
+        session=session,
+        principal=principal,
+        object_ids=wanted,
+        ttl=ttl,
+        kind=TicketKind.DOCUMENTS,
+    )
     await session.commit()
     return PreparedDownload(url=download_url(public_url, ticket.token), ticket=ticket)

@@ -1,30 +1,48 @@
-"""Redeeming a download URL: claim the ticket, check access again, merge, audit.
+"""Redeeming a download URL: who may still use it, and what each kind of ticket downloads.
 
-Access is checked again at redemption, with the visibility rules of ``documents(filter:)``, so a
-document retracted, archived or unsubscribed between preparing and downloading is refused."""
+A ticket's URL is its own credential, so at redemption the preparer is read again from the
+database as a request's bearer token would be (active user, live sign-in session), and access to
+every object is checked again with the visibility rules of the lists, so a document retracted,
+archived or unsubscribed between preparing and downloading is refused.
+
+What a ticket produces depends on its kind: a ``DownloadProducer`` turns a claimed ticket into a
+``DownloadJob`` (the files to merge, staged into a folder, and the audit entries written once the
+PDF has been delivered). New kinds register a producer beside ``documents_job``."""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC
+from functools import partial
+from pathlib import Path
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from portal.auth.principal import Principal
-from portal.models import Document, Employee, ReportType
+from portal.auth.principal import Principal, PrincipalKind
+from portal.auth.resolve import principal_from_claims
+from portal.auth.scopes import EMPLOYER_SCOPES
+from portal.auth.tokens import InvalidTokenError, TokenClaims
+from portal.models import Document, Employee, ReportType, Visit
 from portal.models.enums import AuditResult
 from portal.resolvers.audit import AuditEntry
-from portal.resolvers.downloads.merge import MergedPdf, MergePart, merge_documents
-from portal.resolvers.downloads.tickets import ClaimedTicket, claim_ticket
+from portal.resolvers.downloads.merge import MergePart, StagedPart, stage_parts
+from portal.resolvers.downloads.tickets import (
+    ClaimedTicket,
+    TicketRecord,
+    TicketRefusal,
+    TicketRefused,
+)
 from portal.storage import DocumentStorage
 
 logger = logging.getLogger(__name__)
+
+DOCUMENTS_READ_SCOPE = "documents:read"
 
 
 class AccessCheck(Protocol):
@@ -43,15 +61,49 @@ class DocumentsNoLongerAccessible(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class RedeemedDownload:
-    ticket_id: uuid.UUID
-    pdf: MergedPdf
-    # One audit entry per account the documents belong to (a TPA's download spans its clients).
-    audit_entries: tuple[AuditEntry, ...]
+class DownloadJob:
+    """What one claimed ticket produces."""
+
+    # Copies the checked input files into the folder, in order (raises before anything is sent).
+    stage: Callable[[Path], Awaitable[list[StagedPart]]]
+    # The audit entries of a delivered download, given the merged page count.
+    audit: Callable[[int], tuple[AuditEntry, ...]]
+    # The file name offered to the browser; None: the merged results' default name.
+    filename: str | None = None
 
 
-def bookmark_title(*, last_name: str, first_name: str, report_type: str, posted_on: str) -> str:
-    return f"{last_name}, {first_name} - {report_type} - {posted_on}"
+class DownloadProducer(Protocol):
+    def __call__(
+        self, *, session: AsyncSession, principal: Principal, ticket: ClaimedTicket
+    ) -> Awaitable[DownloadJob]: ...
+
+
+async def ticket_principal(*, session: AsyncSession, ticket: TicketRecord) -> Principal:
+    """The preparer as they are now; ``TicketRefused(SESSION_ENDED)`` when their sign-in session
+    has ended or they are no longer active (or their client is revoked).
+
+    ``session`` must run with the system scope; it is rolled back."""
+    claims = TokenClaims(
+        subject_kind=ticket.subject_kind,
+        subject_id=ticket.subject_id,
+        token_id=f"download:{ticket.id}",
+        issued_at=0,
+        expires_at=0,
+        # An API client keeps the scopes it holds now; the producer checks the one it needs.
+        scopes=EMPLOYER_SCOPES,
+        session_id=ticket.session_id,
+    )
+    try:
+        return await principal_from_claims(session, claims)
+    except InvalidTokenError:
+        raise TicketRefused(TicketRefusal.SESSION_ENDED, ticket.id) from None
+    finally:
+        await session.rollback()
+
+
+def bookmark_title(*, last_name: str, first_name: str, report_type: str, service_on: str) -> str:
+    """ "Last, First - report type - service date": the date of the visit, as documents name it."""
+    return f"{last_name}, {first_name} - {report_type} - {service_on}"
 
 
 async def merge_parts(
@@ -64,12 +116,13 @@ async def merge_parts(
             col(Document.account_id),
             col(Document.storage_key),
             col(Document.sha256),
-            col(Document.posted_at),
+            col(Visit.visited_at),
             col(Employee.first_name),
             col(Employee.last_name),
             col(ReportType.name).label("report_type"),
         )
         .join(Employee, col(Employee.id) == Document.employee_id)
+        .join(Visit, col(Visit.id) == Document.visit_id)
         .join(ReportType, col(ReportType.id) == Document.report_type_id)
         .where(col(Document.id).in_(list(document_ids)))
     )
@@ -86,7 +139,7 @@ async def merge_parts(
                     last_name=row.last_name,
                     first_name=row.first_name,
                     report_type=row.report_type,
-                    posted_on=row.posted_at.astimezone(UTC).date().isoformat(),
+                    service_on=row.visited_at.astimezone(UTC).date().isoformat(),
                 ),
                 storage_key=row.storage_key,
                 sha256=row.sha256,
@@ -95,42 +148,54 @@ async def merge_parts(
     return parts, accounts
 
 
-async def redeem_download(
-    *,
-    session: AsyncSession,
-    principal: Principal,
-    token: str,
-    storage: DocumentStorage,
-    accessible: AccessCheck,
-) -> RedeemedDownload:
-    """Spend the ticket and merge its documents.
-
-    Raises ``TicketRefused`` (nothing spent), ``DocumentsNoLongerAccessible`` (spent: the caller
-    must prepare again) or ``DocumentIntegrityError`` (spent; a stored file is missing or was
-    altered, and nothing is served)."""
-    ticket: ClaimedTicket = await claim_ticket(session=session, principal=principal, token=token)
-    # The ticket is spent whatever happens next: a second try needs a new prepare.
-    await session.commit()
-    allowed = set(await accessible(session=session, principal=principal, ids=ticket.document_ids))
-    refused = [document_id for document_id in ticket.document_ids if document_id not in allowed]
-    if refused:
-        await session.rollback()
-        raise DocumentsNoLongerAccessible(ticket.id, refused)
-    parts, accounts = await merge_parts(session=session, document_ids=ticket.document_ids)
-    # Everything the merge needs is read: give the connection back before the slow part.
-    await session.rollback()
-    pdf = await merge_documents(storage=storage, parts=parts)
-    by_account: dict[uuid.UUID, list[str]] = {}
-    for document_id in ticket.document_ids:
-        by_account.setdefault(accounts[document_id], []).append(str(document_id))
-    entries = tuple(
+def _document_audit(
+    ticket_id: uuid.UUID, by_account: dict[uuid.UUID, list[str]], page_count: int
+) -> tuple[AuditEntry, ...]:
+    # One entry per account the documents belong to (a TPA's download spans its clients).
+    return tuple(
         AuditEntry(
             action="document.downloaded",
             result=AuditResult.ALLOWED,
             account_id=account_id,
             object_ids=tuple(ids),
-            details={"ticket_id": str(ticket.id), "page_count": pdf.page_count},
+            details={"ticket_id": str(ticket_id), "page_count": page_count},
         )
         for account_id, ids in by_account.items()
     )
-    return RedeemedDownload(ticket_id=ticket.id, pdf=pdf, audit_entries=entries)
+
+
+async def documents_job(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    ticket: ClaimedTicket,
+    storage: DocumentStorage,
+    accessible: AccessCheck,
+) -> DownloadJob:
+    """A DOCUMENTS ticket: its documents merged in the order asked, one bookmark each.
+
+    Raises ``DocumentsNoLongerAccessible`` when any of them may no longer be seen (or an API
+    client lost ``documents:read``). ``session`` is rolled back: the merge holds no connection."""
+    document_ids = ticket.object_ids
+    if principal.kind is PrincipalKind.API_CLIENT and DOCUMENTS_READ_SCOPE not in principal.scopes:
+        raise DocumentsNoLongerAccessible(ticket.id, document_ids)
+    allowed = set(await accessible(session=session, principal=principal, ids=document_ids))
+    refused = [document_id for document_id in document_ids if document_id not in allowed]
+    if refused:
+        await session.rollback()
+        raise DocumentsNoLongerAccessible(ticket.id, refused)
+    parts, accounts = await merge_parts(session=session, document_ids=document_ids)
+    await session.rollback()
+    by_account: dict[uuid.UUID, list[str]] = {}
+    for document_id in document_ids:
+        by_account.setdefault(accounts[document_id], []).append(str(document_id))
+    return DownloadJob(
+        stage=partial(_stage, storage, parts),
+        audit=partial(_document_audit, ticket.id, by_account),
+    )
+
+
+async def _stage(
+    storage: DocumentStorage, parts: Sequence[MergePart], folder: Path
+) -> list[StagedPart]:
+    return await stage_parts(storage=storage, parts=parts, folder=folder)

@@ -1,8 +1,14 @@
 """Download tickets: a random one-time token, stored only as its SHA-256, bound to its preparer.
 
-The token travels in the download URL; the database keeps its hash, so a leaked table row cannot
-be turned back into a working URL. Redeeming claims the ticket in one ``UPDATE ... RETURNING``:
-two concurrent requests with the same URL cannot both get the PDF."""
+The token travels in the download URL and is the only credential it needs (a presigned URL); the
+database keeps its hash, so a leaked table row cannot be turned back into a working URL. A ticket
+names its kind (what it downloads), the principal who prepared it and their sign-in session.
+
+Redeeming is two steps. ``claim_ticket`` takes the ticket for a short lease in one
+``UPDATE ... RETURNING``, so two concurrent requests with the same URL cannot both produce the
+PDF; ``spend_ticket`` marks it used once the PDF has been delivered. ``release_claim`` gives it
+back when the delivery failed, and a redemption that died without releasing (a killed process)
+loses its claim when the lease runs out."""
 
 from __future__ import annotations
 
@@ -19,10 +25,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from portal.auth.principal import Principal, PrincipalKind
+from portal.auth.tokens import SubjectKind
 from portal.models.downloads import MAX_DOCUMENTS_PER_DOWNLOAD, DownloadTicket
 
 # 256 bits: the URL is the secret, so it must not be guessable.
 TOKEN_BYTES = 32
+
+
+class TicketKind(StrEnum):
+    """What a ticket downloads; each kind has its own producer (``portal.download_app``)."""
+
+    DOCUMENTS = "DOCUMENTS"
+    # One authorization's printable PDF (``object_ids`` holds its id).
+    AUTHORIZATION = "AUTHORIZATION"
 
 
 class TicketRefusal(StrEnum):
@@ -32,6 +47,10 @@ class TicketRefusal(StrEnum):
     FOREIGN = "FOREIGN"
     EXPIRED = "EXPIRED"
     USED = "USED"
+    # Another request is producing this download right now.
+    IN_PROGRESS = "IN_PROGRESS"
+    # The preparer's sign-in session ended, or the preparer is no longer active.
+    SESSION_ENDED = "SESSION_ENDED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +62,29 @@ class IssuedTicket:
 
 
 @dataclass(frozen=True, slots=True)
+class TicketRecord:
+    """A ticket found by its token, before it is claimed."""
+
+    id: uuid.UUID
+    kind: str
+    object_ids: tuple[uuid.UUID, ...]
+    subject_kind: SubjectKind
+    subject_id: uuid.UUID
+    session_id: uuid.UUID | None
+    used: bool
+    expired: bool
+    claimed: bool
+
+    def owned_by(self, principal: Principal) -> bool:
+        return _subject_of(principal) == (self.subject_kind, self.subject_id)
+
+
+@dataclass(frozen=True, slots=True)
 class ClaimedTicket:
     id: uuid.UUID
-    document_ids: tuple[uuid.UUID, ...]
+    claim_id: uuid.UUID
+    kind: str
+    object_ids: tuple[uuid.UUID, ...]
 
 
 class TicketRefused(Exception):
@@ -59,32 +98,43 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _subject(principal: Principal) -> tuple[str, uuid.UUID]:
-    """The ticket column naming this principal (people, staff and API clients may download)."""
-    if principal.id is None:
-        raise ValueError("an anonymous caller cannot hold a download ticket")
+_COLUMNS = {
+    SubjectKind.USER: "user_id",
+    SubjectKind.STAFF: "staff_id",
+    SubjectKind.CLIENT: "api_client_id",
+}
+
+
+def _subject_of(principal: Principal) -> tuple[SubjectKind, uuid.UUID] | None:
+    if principal.id is None or principal.provider_system:
+        return None
     match principal.kind:
         case PrincipalKind.USER:
-            return "user_id", principal.id
+            return SubjectKind.USER, principal.id
         case PrincipalKind.STAFF:
-            return "staff_id", principal.id
+            return SubjectKind.STAFF, principal.id
         case PrincipalKind.API_CLIENT:
-            return "api_client_id", principal.id
+            return SubjectKind.CLIENT, principal.id
         case _:
-            raise ValueError("an anonymous caller cannot hold a download ticket")
+            return None
 
 
 async def issue_ticket(
     *,
     session: AsyncSession,
     principal: Principal,
-    document_ids: Sequence[uuid.UUID],
+    object_ids: Sequence[uuid.UUID],
     ttl: timedelta,
+    kind: str = TicketKind.DOCUMENTS,
 ) -> IssuedTicket:
-    """Record a ticket for ``document_ids`` (in order, already checked); the caller commits."""
-    if not 1 <= len(document_ids) <= MAX_DOCUMENTS_PER_DOWNLOAD:
-        raise ValueError("a download holds 1 to 200 documents")
-    column, subject_id = _subject(principal)
+    """Record a ticket of ``kind`` for ``object_ids`` (in order, already checked), bound to the
+    principal and their sign-in session; the caller commits."""
+    if not 1 <= len(object_ids) <= MAX_DOCUMENTS_PER_DOWNLOAD:
+        raise ValueError("a download holds 1 to 200 objects")
+    subject = _subject_of(principal)
+    if subject is None:
+        raise ValueError("only a person, staff or an employer's API client may hold a ticket")
+    subject_kind, subject_id = subject
     token = secrets.token_urlsafe(TOKEN_BYTES)
     row = (
         await session.execute(
@@ -92,57 +142,148 @@ async def issue_ticket(
             .values(
                 id=uuid.uuid4(),
                 token_hash=hash_token(token),
-                document_ids=list(document_ids),
+                kind=str(kind),
+                object_ids=list(object_ids),
+                session_id=principal.session_id,
                 expires_at=sa.func.now() + ttl,
-                **{column: subject_id},
+                **{_COLUMNS[subject_kind]: subject_id},
             )
             .returning(col(DownloadTicket.id), col(DownloadTicket.expires_at))
         )
     ).one()
     return IssuedTicket(
-        id=row.id, token=token, expires_at=row.expires_at, document_count=len(document_ids)
+        id=row.id, token=token, expires_at=row.expires_at, document_count=len(object_ids)
     )
 
 
-async def claim_ticket(*, session: AsyncSession, principal: Principal, token: str) -> ClaimedTicket:
-    """Spend the ticket of ``token`` for ``principal``, or raise ``TicketRefused``.
+async def find_ticket(*, session: AsyncSession, token: str) -> TicketRecord:
+    """The ticket of ``token`` and its state; ``TicketRefused(UNKNOWN)`` when there is none."""
+    now = sa.func.now()
+    row = (
+        await session.execute(
+            sa.select(
+                col(DownloadTicket.id),
+                col(DownloadTicket.kind),
+                col(DownloadTicket.object_ids),
+                col(DownloadTicket.user_id),
+                col(DownloadTicket.staff_id),
+                col(DownloadTicket.api_client_id),
+                col(DownloadTicket.session_id),
+                col(DownloadTicket.used_at).is_not(None).label("used"),
+                (col(DownloadTicket.expires_at) <= now).label("expired"),
+                sa.func.coalesce(col(DownloadTicket.claimed_until) > now, False).label("claimed"),
+            ).where(col(DownloadTicket.token_hash) == hash_token(token))
+        )
+    ).one_or_none()
+    if row is None:
+        raise TicketRefused(TicketRefusal.UNKNOWN)
+    if row.user_id is not None:
+        subject = (SubjectKind.USER, row.user_id)
+    elif row.staff_id is not None:
+        subject = (SubjectKind.STAFF, row.staff_id)
+    else:
+        subject = (SubjectKind.CLIENT, row.api_client_id)
+    return TicketRecord(
+        id=row.id,
+        kind=row.kind,
+        object_ids=tuple(row.object_ids),
+        subject_kind=subject[0],
+        subject_id=subject[1],
+        session_id=row.session_id,
+        used=bool(row.used),
+        expired=bool(row.expired),
+        claimed=bool(row.claimed),
+    )
 
-    The claim and its conditions are one statement, so a ticket is spent at most once. A refused
-    claim changes nothing: another principal presenting the URL does not burn the owner's ticket.
-    The caller commits."""
-    token_hash = hash_token(token)
-    column, subject_id = _subject(principal)
-    subject = getattr(DownloadTicket, column)
+
+def check_claimable(ticket: TicketRecord) -> None:
+    """Raise ``TicketRefused`` when ``ticket`` cannot be claimed now (used, expired, busy)."""
+    if ticket.used:
+        raise TicketRefused(TicketRefusal.USED, ticket.id)
+    if ticket.expired:
+        raise TicketRefused(TicketRefusal.EXPIRED, ticket.id)
+    if ticket.claimed:
+        raise TicketRefused(TicketRefusal.IN_PROGRESS, ticket.id)
+
+
+async def claim_ticket(
+    *, session: AsyncSession, ticket: TicketRecord, lease: timedelta
+) -> ClaimedTicket:
+    """Take ``ticket`` for ``lease``, or raise ``TicketRefused``; the caller commits.
+
+    The claim and its conditions are one statement, so of two concurrent redemptions one wins."""
+    check_claimable(ticket)
+    claim_id = uuid.uuid4()
+    now = sa.func.now()
     claimed = (
         await session.execute(
             sa.update(DownloadTicket)
             .where(
-                col(DownloadTicket.token_hash) == token_hash,
-                col(subject) == subject_id,
+                col(DownloadTicket.id) == ticket.id,
                 col(DownloadTicket.used_at).is_(None),
-                col(DownloadTicket.expires_at) > sa.func.now(),
+                col(DownloadTicket.expires_at) > now,
+                sa.or_(
+                    col(DownloadTicket.claimed_until).is_(None),
+                    col(DownloadTicket.claimed_until) <= now,
+                ),
             )
-            .values(used_at=sa.func.now())
-            .returning(col(DownloadTicket.id), col(DownloadTicket.document_ids))
+            .values(claim_id=claim_id, claimed_until=now + lease)
+            .returning(col(DownloadTicket.id))
         )
     ).one_or_none()
-    if claimed is not None:
-        return ClaimedTicket(id=claimed.id, document_ids=tuple(claimed.document_ids))
-    # Not claimable: say why, in the order that reveals least to someone else holding the URL.
-    found = (
-        await session.execute(
-            sa.select(
-                col(DownloadTicket.id),
-                (col(subject) == subject_id).label("owned"),
-                col(DownloadTicket.used_at).is_not(None).label("used"),
-                (col(DownloadTicket.expires_at) <= sa.func.now()).label("expired"),
-            ).where(col(DownloadTicket.token_hash) == token_hash)
+    if claimed is None:
+        # Lost a race: say why, as a fresh look finds it.
+        raise TicketRefused(TicketRefusal.IN_PROGRESS, ticket.id)
+    return ClaimedTicket(
+        id=ticket.id, claim_id=claim_id, kind=ticket.kind, object_ids=ticket.object_ids
+    )
+
+
+async def renew_claim(*, session: AsyncSession, ticket: ClaimedTicket, lease: timedelta) -> bool:
+    """Extend a claim still held; commits. False when it was lost (its lease ran out and another
+    request claimed the ticket)."""
+    result = await session.execute(
+        sa.update(DownloadTicket)
+        .where(
+            col(DownloadTicket.id) == ticket.id,
+            col(DownloadTicket.claim_id) == ticket.claim_id,
+            col(DownloadTicket.used_at).is_(None),
         )
-    ).one_or_none()
-    if found is None:
-        raise TicketRefused(TicketRefusal.UNKNOWN)
-    if not found.owned:
-        raise TicketRefused(TicketRefusal.FOREIGN, found.id)
-    if found.used:
-        raise TicketRefused(TicketRefusal.USED, found.id)
-    raise TicketRefused(TicketRefusal.EXPIRED, found.id)
+        .values(claimed_until=sa.func.now() + lease)
+        .returning(col(DownloadTicket.id))
+    )
+    renewed = result.one_or_none() is not None
+    await session.commit()
+    return renewed
+
+
+async def release_claim(*, session: AsyncSession, ticket: ClaimedTicket) -> None:
+    """Give the ticket back unspent (nothing was delivered); commits."""
+    await session.execute(
+        sa.update(DownloadTicket)
+        .where(
+            col(DownloadTicket.id) == ticket.id,
+            col(DownloadTicket.claim_id) == ticket.claim_id,
+            col(DownloadTicket.used_at).is_(None),
+        )
+        .values(claim_id=None, claimed_until=None)
+    )
+    await session.commit()
+
+
+async def spend_ticket(*, session: AsyncSession, ticket: ClaimedTicket) -> bool:
+    """Mark the ticket used now that its PDF has been delivered; commits. False when the claim
+    had been lost meanwhile (the ticket was spent by someone else's redemption)."""
+    result = await session.execute(
+        sa.update(DownloadTicket)
+        .where(
+            col(DownloadTicket.id) == ticket.id,
+            col(DownloadTicket.claim_id) == ticket.claim_id,
+            col(DownloadTicket.used_at).is_(None),
+        )
+        .values(used_at=sa.func.now(), claimed_until=None)
+        .returning(col(DownloadTicket.id))
+    )
+    spent = result.one_or_none() is not None
+    await session.commit()
+    return spent

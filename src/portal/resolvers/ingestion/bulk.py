@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
+from portal.events import EventHub
 from portal.ids import global_id, parse_global_id
 from portal.models import Account, AuditEvent, Document, ReportType, Visit
 from portal.models.db import AccountScope, set_scope
@@ -202,6 +203,7 @@ async def import_rows(
     max_bytes: int,
     public_url: str,
     on_done: Callable[[ManifestRow], None] | None = None,
+    events: EventHub | None = None,
 ) -> ImportResult:
     """Post each checked row in its own transaction; rows already posted are skipped."""
     result = ImportResult()
@@ -222,6 +224,7 @@ async def import_rows(
                     max_bytes=max_bytes,
                     public_url=public_url,
                     posted_at=row.posted_at,
+                    events=events,
                 )
             except AlreadyPosted as duplicate:
                 result.skipped.append(duplicate.document_id)
@@ -345,4 +348,4 @@ async def archive_to_cold(
 
 def _has_cold_tier(storage: TieredDocumentStorage) -> bool:
     # A backend may implement the tiered interface yet be configured without a cold class.
-    return getattr(storage, "cold_root", True) is not None
+    return bool(getattr(storage, "has_cold_tier", True))

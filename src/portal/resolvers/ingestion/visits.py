@@ -36,6 +36,7 @@ NEXT_STATUS: dict[VisitStatus, VisitStatus] = {
     VisitStatus.RESULTS_PENDING: VisitStatus.COMPLETE,
 }
 CLAIM_NUMBER_MAX = 40
+AUTHORIZATION_NUMBER_MAX = 20
 
 
 # Longest account number, employee number and name accepted in an employee reference.
@@ -119,12 +120,21 @@ async def record_visit(
     visit_type: VisitType,
     claim_number: str | None = None,
     authorization_id: uuid.UUID | None = None,
+    authorization_number: str | None = None,
 ) -> Visit:
     """Record a visit; the account and location come from the employee, never from the caller.
 
-    An authorization must belong to the same employee, be ACTIVE and cover the visit's date; it
-    becomes USED, with a USED row in its history.
+    An authorization (by id, or by the number the front desk scans) must belong to the same
+    employee, be ACTIVE and cover the visit's date; it becomes USED, with a USED row in its
+    history.
     """
+    number = (authorization_number or "").strip().upper() or None
+    if number is not None and authorization_id is not None:
+        raise BadUserInput(
+            "Give the authorization's id or its number, not both.", field="authorizationNumber"
+        )
+    if number is not None and len(number) > AUTHORIZATION_NUMBER_MAX:
+        raise BadUserInput("This is not an authorization number.", field="authorizationNumber")
     if visited_at.tzinfo is None:
         raise BadUserInput("Give the visit time with its time zone.", field="visitedAt")
     claim = (claim_number or "").strip() or None
@@ -150,11 +160,12 @@ async def record_visit(
         raise BadUserInput("This medical center is closed.", field="medicalCenterId")
 
     authorization: Authorization | None = None
-    if authorization_id is not None:
+    if authorization_id is not None or number is not None:
         authorization = await _usable_authorization(
             session=session,
             scope=scope,
             authorization_id=authorization_id,
+            number=number,
             employee=employee,
             visited_at=visited_at,
         )
@@ -191,15 +202,22 @@ async def _usable_authorization(
     *,
     session: AsyncSession,
     scope: AccountScope,
-    authorization_id: uuid.UUID,
+    authorization_id: uuid.UUID | None,
+    number: str | None,
     employee: Employee,
     visited_at: datetime,
 ) -> Authorization:
+    field = "authorizationId" if authorization_id is not None else "authorizationNumber"
+    which = (
+        col(Authorization.id) == authorization_id
+        if authorization_id is not None
+        else col(Authorization.number) == number
+    )
     # Locked so that two visits recorded at once cannot both use the same authorization.
     authorization = await session.scalar(
         sa.select(Authorization)
         .where(
-            col(Authorization.id) == authorization_id,
+            which,
             col(Authorization.deleted_at).is_(None),
             scope.filter(col(Authorization.account_id)),
         )
@@ -207,17 +225,19 @@ async def _usable_authorization(
     )
     # Another employee's authorization answers like an unknown one: it is not this visit's.
     if authorization is None or authorization.employee_id != employee.id:
-        raise NotFound("No authorization of this employee has this id.", field="authorizationId")
+        raise NotFound(
+            f"No authorization of this employee has this {field[13:].lower()}.", field=field
+        )
     if authorization.state is not AuthorizationState.ACTIVE:
         raise BadUserInput(
             f"This authorization is {authorization.state.value.lower()}, not active.",
-            field="authorizationId",
+            field=field,
         )
     visit_day = visited_at.date()
     if visit_day > authorization.valid_until or visit_day < authorization.valid_from:
         raise BadUserInput(
             "This authorization is not valid on the visit's date (it is expired or not yet valid).",
-            field="authorizationId",
+            field=field,
         )
     return authorization
 

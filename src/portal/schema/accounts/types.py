@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from portal.schema.accounts.access_requests import AccessRequest
 from portal.schema.webhooks import MANAGE_WEBHOOKS, Webhook
 
+if TYPE_CHECKING:
+    from portal.schema.service_packages import ServicePackage
+
 # Declared in portal.schema.users, which this module imports before its own types exist.
 strawberry_role = users_schema.strawberry_role
 strawberry_user_status = users_schema.strawberry_user_status
@@ -227,6 +230,13 @@ class Account(PortalNode):
     retention_days: int = strawberry.field(
         description="Days after posting before results are archived out of employer views."
     )
+    authorization_validity_days: int = strawberry.field(
+        description="How long a new authorization is valid when no end date is given."
+    )
+    email_domains: list[str] = strawberry.field(
+        description="The account's own email domains: authorizations may be emailed to "
+        "addresses there, to the employee and to the account's contacts, nowhere else."
+    )
     parent_account_id: strawberry.Private[uuid.UUID | None]
 
     @classmethod
@@ -251,6 +261,8 @@ class Account(PortalNode):
             main_phone=row.main_phone,
             fax=row.fax,
             retention_days=row.retention_days,
+            authorization_validity_days=row.authorization_validity_days,
+            email_domains=list(row.email_domains),
             parent_account_id=row.parent_account_id,
         )
 
@@ -264,6 +276,17 @@ class Account(PortalNode):
             return None
         row = await info.context.loaders.account.load(self.parent_account_id)
         return Account.from_row(row) if row else None
+
+    @strawberry.field(
+        description="The account's service packages (custom bundles of services), active first."
+    )
+    async def service_packages(
+        self, info: Info
+    ) -> list[Annotated[ServicePackage, strawberry.lazy("portal.schema.service_packages")]]:
+        from portal.schema.service_packages import ServicePackage
+
+        rows = await info.context.loaders.service_packages_by_account.load(self.id)
+        return [ServicePackage.from_row(row) for row in rows]
 
     @strawberry.field(description="The account's locations, by name.")
     async def locations(

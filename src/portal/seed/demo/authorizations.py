@@ -117,6 +117,7 @@ class AuthorizationBuilder(OrganisationBuilder):
             self._recipients(authorization)
             result.append(authorization)
         result.extend(self._onboarding_batch())
+        result.extend(self._acme_showcase())
         result.sort(key=lambda a: (a.created_at, a.employee.number))
         for number, authorization in enumerate(result, start=1):
             authorization.number = f"AUTH-{number:06d}"
@@ -164,6 +165,79 @@ class AuthorizationBuilder(OrganisationBuilder):
             self._recipients(authorization)
             batch.append(authorization)
         return batch
+
+    def _acme_showcase(self) -> list[AuthorizationPlan]:
+        """Acme's walk-through set, without the random generator (the rest stays as it was):
+        ACTIVE and EXPIRED ones by the Basic user, a telemedicine one, a CANCELLED one, an
+        extended one, and a template (the "DOT driver new hire" package) with three made from
+        it. USED ones come from the random set's check-ins."""
+        dallas = [e for e in self.employees["acme"] if e.location.key == "dallas"][:9]
+        center = next(c for c in self.centers_by_state["TX"] if c.city == "Dallas")
+        basic, admin = "basic@acme.example", "admin@acme.example"
+
+        def make(
+            index: int, days_ago: int, creator: str, *, valid_days: int = 30, **changes: object
+        ) -> AuthorizationPlan:
+            employee = dallas[index]
+            created_at = self.day_at(days_ago, 15 * 60 + index)
+            plan = AuthorizationPlan(
+                account="acme",
+                employee=employee,
+                modality=Modality.IN_CENTER,
+                center=center,
+                services=("DRUG_SCREEN",),
+                created_at=created_at,
+                valid_from=created_at.date(),
+                valid_until=created_at.date() + timedelta(days=valid_days),
+                creator=creator,
+            )
+            for name, value in changes.items():
+                setattr(plan, name, value)
+            if employee.email:
+                plan.recipients.append((RecipientKind.EMPLOYEE, employee.name, employee.email))
+            return plan
+
+        template = make(
+            5,
+            10,
+            admin,
+            services=("DOT_PHYSICAL", "DRUG_SCREEN"),
+            package="DOT driver new hire",
+            instructions="Commercial driver applicant: DOT physical and drug screen.",
+        )
+        extended = make(4, 20, admin, valid_days=14)
+        extended.extended_at = extended.created_at + timedelta(days=10)
+        extended.previous_valid_until = extended.valid_until
+        extended.valid_until = extended.valid_until + timedelta(days=30)
+        showcase = [
+            make(0, 2, basic, instructions="Please call ahead: the employee needs an interpreter."),
+            make(1, 40, basic),
+            make(
+                2, 1, admin, modality=Modality.TELEMEDICINE, center=None, services=("INJURY_CARE",)
+            ),
+            make(
+                3,
+                5,
+                admin,
+                state=AuthorizationState.CANCELLED,
+                cancelled_at=self.day_at(4, 16 * 60),
+            ),
+            extended,
+            template,
+        ]
+        for index in (6, 7, 8):
+            showcase.append(
+                make(
+                    index,
+                    9,
+                    admin,
+                    services=template.services,
+                    package=template.package,
+                    instructions=template.instructions,
+                    template=template,
+                )
+            )
+        return showcase
 
     def _authorization_rows(self, authorizations: list[AuthorizationPlan]) -> None:
         for auth in authorizations:

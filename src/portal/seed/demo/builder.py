@@ -27,7 +27,8 @@ class _SupportSpec:
     description: str
     ref: str | None = None  # "retracted", "pending", "visit", "document"
     days_ago: int = 30
-    comments: tuple[tuple[str, str, int], ...] = ()  # (author: "user" | "staff", body, hours after)
+    # (author: "user" | "staff" | "note" (an internal staff note), body, hours after opening)
+    comments: tuple[tuple[str, str, int], ...] = ()
 
 
 def _support(
@@ -62,6 +63,7 @@ SUPPORT_REQUESTS: tuple[_SupportSpec, ...] = (
         "A result posted to our portal is for a person we do not employ. Please remove it.",
         ref="retracted",
         comments=(
+            ("note", "Urgent: privacy office informed; retracting the document now.", 2),
             (
                 "staff",
                 "Thank you for telling us. The document was posted to your account in error "
@@ -82,7 +84,10 @@ SUPPORT_REQUESTS: tuple[_SupportSpec, ...] = (
         "Results still pending",
         "This visit has shown results pending for several days. Can you check on the lab results?",
         ref="pending",
-        comments=(("staff", "We asked the medical center to post the outstanding results.", 5),),
+        comments=(
+            ("note", "Lab interface shows the specimen received; chasing the center.", 3),
+            ("staff", "We asked the medical center to post the outstanding results.", 5),
+        ),
     ),
     _support(
         "acme | basic@acme.example | ACCOUNT_UPDATE | NOTIFICATIONS | RESOLVED",
@@ -159,7 +164,10 @@ SUPPORT_REQUESTS: tuple[_SupportSpec, ...] = (
         "Billed twice for one injury visit",
         "We received two invoices for this visit.",
         ref="visit",
-        comments=(("staff", "We are checking with the billing office.", 2),),
+        comments=(
+            ("staff", "We are checking with the billing office.", 2),
+            ("note", "Billing ticket BL-2291 opened.", 3),
+        ),
     ),
     _support(
         "contoso | admin@contoso.example | TREATMENT_RESULT | SERVICES_QUESTION | RESOLVED",
@@ -280,47 +288,129 @@ class DemoBuilder(VisitBuilder):
             drafts.append((created_at, spec, visit, doc))
         drafts.sort(key=lambda item: (item[0], item[1].subject))
         for number, (created_at, spec, visit, doc) in enumerate(drafts, start=1):
-            request_number = f"SR-{number:06d}"
-            request_id = demo_id("support_request", request_number)
-            account_id = demo_id("account", spec.account)
-            requester_user = None if spec.requester == "staff" else demo_id("user", spec.requester)
-            last_activity = created_at
-            for index, (author, body, hours) in enumerate(spec.comments):
-                at = min(created_at + timedelta(hours=hours), self.anchor - timedelta(minutes=10))
-                last_activity = max(last_activity, at)
-                by_staff = author == "staff"
-                self.plan.add(
-                    "support_comments",
-                    {
-                        "id": demo_id("support_comment", request_number, index),
-                        "support_request_id": request_id,
-                        "account_id": account_id,
-                        "author_user_id": None if by_staff else requester_user,
-                        "author_staff_id": self.staff_id if by_staff else None,
-                        "body": body,
-                        "created_at": at,
-                        "updated_at": at,
-                    },
-                )
+            self._support_request(number, created_at, spec, visit, doc)
+
+    def _support_request(
+        self,
+        number: int,
+        created_at: datetime,
+        spec: _SupportSpec,
+        visit: VisitPlan | None,
+        doc: DocumentPlan | None,
+    ) -> None:
+        request_number = f"SR-{number:06d}"
+        request_id = demo_id("support_request", request_number)
+        account_id = demo_id("account", spec.account)
+        requester_user = None if spec.requester == "staff" else demo_id("user", spec.requester)
+        latest = self.anchor - timedelta(minutes=10)
+        last_activity = created_at
+        staff_times: list[datetime] = []
+        for index, (author, body, hours) in enumerate(spec.comments):
+            at = min(created_at + timedelta(hours=hours), latest)
+            last_activity = max(last_activity, at)
+            by_staff = author in ("staff", "note")
+            if by_staff:
+                staff_times.append(at)
             self.plan.add(
-                "support_requests",
+                "support_comments",
                 {
-                    "id": request_id,
+                    "id": demo_id("support_comment", request_number, index),
+                    "support_request_id": request_id,
                     "account_id": account_id,
-                    "number": request_number,
-                    "request_type": spec.request_type,
-                    "topic": spec.topic,
-                    "status": spec.status,
-                    "requester_user_id": requester_user,
-                    "requester_staff_id": self.staff_id if requester_user is None else None,
-                    "assigned_staff_id": (
-                        self.staff_id if spec.status is not SupportRequestStatus.NEW else None
-                    ),
-                    "document_id": doc.id if doc else None,
-                    "visit_id": visit.id if visit else None,
-                    "subject": spec.subject,
-                    "description": spec.description,
-                    "created_at": created_at,
-                    "updated_at": last_activity,
+                    "author_user_id": None if by_staff else requester_user,
+                    "author_staff_id": self.staff_id if by_staff else None,
+                    "body": body,
+                    "internal": author == "note",
+                    "created_at": at,
+                    "updated_at": at,
                 },
             )
+        history = self._status_history(spec, created_at, staff_times, last_activity)
+        resolved_at = next(
+            (at for _, to, _, at in reversed(history) if to is SupportRequestStatus.RESOLVED), None
+        )
+        for index, (from_status, to_status, by_requester, at) in enumerate(history):
+            self.plan.add(
+                "support_request_status_changes",
+                {
+                    "id": demo_id("support_status_change", request_number, index),
+                    "support_request_id": request_id,
+                    "account_id": account_id,
+                    "from_status": from_status,
+                    "to_status": to_status,
+                    "changed_by_user_id": requester_user if by_requester else None,
+                    "changed_by_staff_id": None if by_requester else self.staff_id,
+                    "changed_at": at,
+                },
+            )
+            last_activity = max(last_activity, at)
+        retracted = spec.ref == "retracted" and doc is not None
+        if retracted and doc is not None:
+            # The privacy path: the document was retracted from this request.
+            for row in self.plan.rows["documents"]:
+                if row["id"] == doc.id:
+                    row["retraction_reason"] = f"Support request {request_number}"
+        self.plan.add(
+            "support_requests",
+            {
+                "id": request_id,
+                "account_id": account_id,
+                "number": request_number,
+                "request_type": spec.request_type,
+                "topic": spec.topic,
+                "status": spec.status,
+                "requester_user_id": requester_user,
+                "requester_staff_id": self.staff_id if requester_user is None else None,
+                "assigned_staff_id": (
+                    self.staff_id if spec.status is not SupportRequestStatus.NEW else None
+                ),
+                "document_id": doc.id if doc else None,
+                "visit_id": visit.id if visit else None,
+                "subject": spec.subject,
+                "description": spec.description,
+                "visit_status": (
+                    visit.status
+                    if visit is not None and spec.topic is SupportTopic.MISSING_RESULTS
+                    else None
+                ),
+                "resolved_at": resolved_at,
+                "resolution": "Removed from your view." if retracted else None,
+                "created_at": created_at,
+                "updated_at": last_activity,
+            },
+        )
+
+    def _status_history(
+        self,
+        spec: _SupportSpec,
+        created_at: datetime,
+        staff_times: list[datetime],
+        last_activity: datetime,
+    ) -> list[tuple[SupportRequestStatus | None, SupportRequestStatus, bool, datetime]]:
+        """(from, to, by the requester, when) for each step up to the request's status."""
+        latest = self.anchor - timedelta(minutes=5)
+        steps: list[tuple[SupportRequestStatus | None, SupportRequestStatus, bool, datetime]] = [
+            (None, SupportRequestStatus.NEW, spec.requester != "staff", created_at)
+        ]
+        chain = (
+            SupportRequestStatus.IN_PROGRESS,
+            SupportRequestStatus.RESOLVED,
+            SupportRequestStatus.CLOSED,
+        )
+        order = (SupportRequestStatus.NEW, *chain)
+        wanted = order.index(spec.status)
+        taken = min(staff_times[0] if staff_times else created_at + timedelta(hours=1), latest)
+        resolved = min(max(staff_times[-1] if staff_times else taken, taken), latest)
+        times = {
+            SupportRequestStatus.IN_PROGRESS: min(taken, resolved),
+            SupportRequestStatus.RESOLVED: resolved,
+            SupportRequestStatus.CLOSED: min(
+                max(last_activity, resolved) + timedelta(days=2), latest
+            ),
+        }
+        previous = SupportRequestStatus.NEW
+        for status in chain[:wanted]:
+            by_requester = status is SupportRequestStatus.CLOSED and spec.requester != "staff"
+            steps.append((previous, status, by_requester, times[status]))
+            previous = status
+        return steps

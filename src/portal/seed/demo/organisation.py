@@ -81,6 +81,8 @@ class OrganisationBuilder:
                     "main_phone": f"{spec.area_code}-555-0100",
                     "fax": f"{spec.area_code}-555-0199",
                     "retention_days": ARCHIVE_AFTER_DAYS,
+                    # Authorizations may be emailed to addresses at the account's own domain.
+                    "email_domains": [f"{spec.key}.example"],
                     "created_at": created,
                     "updated_at": created,
                 },

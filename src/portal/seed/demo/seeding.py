@@ -21,6 +21,7 @@ from portal.models import (
     SQLModel,
 )
 from portal.models.db import ACCOUNT_IDS_SETTING, ALL_ACCOUNTS_SETTING, AccountScope, set_scope
+from portal.resolvers.support.requests import continue_request_numbers
 from portal.seed.demo.facts import ARCHIVE_AFTER_DAYS, MARKER_ACCOUNT_ID, DemoSummary, Row
 from portal.seed.pdfs import render_document_pdf
 from portal.seed.reference import seed_reference_data
@@ -57,6 +58,7 @@ INSERT_ORDER = (
     "documents",
     "support_requests",
     "support_comments",
+    "support_request_status_changes",
 )
 
 
@@ -114,6 +116,7 @@ async def insert_demo_data(
 
     for table in INSERT_ORDER:
         await _insert(session, table, plan.rows.get(table, []))
+    await continue_request_numbers(session=session)
 
 
 async def demo_summary(session: AsyncSession, *, today: date) -> DemoSummary:

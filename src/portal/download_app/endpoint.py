@@ -1,0 +1,359 @@
+"""The GET /downloads/{token} endpoint: redeem, stage, merge in a worker process, stream."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO
+
+import anyio
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from portal.auth.bearer import authenticate_bearer, bearer_token
+from portal.auth.principal import Principal
+from portal.auth.tokens import InvalidTokenError, TokenService
+from portal.download_app.refusals import Refusal, attachment_name, error_response, refusal_for
+from portal.middleware import request_id_of
+from portal.models.db import AccountScope, set_scope
+from portal.models.enums import AuditResult
+from portal.observability.access import PRINCIPAL_KEY
+from portal.resolvers.audit import AuditEntry, RequestMeta, write_events
+from portal.resolvers.downloads import (
+    PDF_PREFIX,
+    STREAM_CHUNK_BYTES,
+    ClaimedTicket,
+    DocumentIntegrityError,
+    DocumentsNoLongerAccessible,
+    DownloadJob,
+    DownloadProducer,
+    MergeFailedError,
+    MergePool,
+    StagedPart,
+    TicketRefusal,
+    TicketRefused,
+    check_claimable,
+    claim_ticket,
+    find_ticket,
+    release_claim,
+    renew_claim,
+    spend_ticket,
+    ticket_principal,
+)
+from portal.resolvers.errors import ErrorCode
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Redemption:
+    principal: Principal
+    ticket: ClaimedTicket
+    job: DownloadJob
+
+
+def _read_prefix(file: IO[bytes]) -> bytes:
+    return file.read(len(PDF_PREFIX))
+
+
+class DownloadEndpoint:
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        tokens: TokenService,
+        producers: Mapping[str, DownloadProducer],
+        merges: MergePool,
+        claim_lease: timedelta,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.tokens = tokens
+        self.producers = dict(producers)
+        self.merges = merges
+        self.claim_lease = claim_lease
+        # Downloads being streamed now (for metrics and a graceful shutdown).
+        self.in_flight = 0
+
+    async def _audit(
+        self, *, principal: Principal, meta: RequestMeta, entries: Sequence[AuditEntry]
+    ) -> None:
+        await write_events(
+            sessionmaker=self.sessionmaker, principal=principal, meta=meta, entries=entries
+        )
+
+    async def endpoint(self, request: Request) -> Response:
+        request_id = request_id_of(request.scope)
+        meta = RequestMeta(
+            ip_address=request.client.host if request.client else None,
+            request_id=request_id,
+            operation_name=None,
+        )
+        # One session for the whole request: it holds a connection only while it reads or
+        # writes the ticket, never during the merge or the streaming.
+        session = self.sessionmaker()
+        streaming = False
+        principal = Principal.anonymous()
+        try:
+            try:
+                bearer = await self._bearer(session=session, request=request, meta=meta)
+            except InvalidTokenError:
+                return error_response(
+                    401,
+                    ErrorCode.UNAUTHENTICATED,
+                    "The access token is invalid or expired; sign in again, or open the link "
+                    "without an Authorization header.",
+                    request_id,
+                )
+            principal = bearer or principal
+            outcome = await self._redeem(
+                session=session, bearer=bearer, token=request.path_params["token"]
+            )
+            if isinstance(outcome, Redemption):
+                principal = outcome.principal
+                request.scope.setdefault("state", {})[PRINCIPAL_KEY] = principal
+                staged = await self._stage(session=session, redemption=outcome)
+                if isinstance(staged, Refusal):
+                    outcome = staged
+                else:
+                    folder, parts = staged
+                    streaming = True
+                    return self._response(
+                        session=session,
+                        redemption=outcome,
+                        meta=meta,
+                        folder=folder,
+                        parts=parts,
+                    )
+        finally:
+            if not streaming:
+                await session.close()
+        await self._audit(
+            principal=principal,
+            meta=meta,
+            entries=[
+                AuditEntry(
+                    action="document.download_refused",
+                    result=AuditResult.DENIED,
+                    object_ids=outcome.object_ids,
+                    details={"reason": outcome.reason},
+                )
+            ],
+        )
+        return error_response(
+            outcome.status_code,
+            outcome.code,
+            outcome.message,
+            request_id,
+            **({"requestId": request_id} if outcome.code is ErrorCode.INTERNAL else {}),
+        )
+
+    async def _bearer(
+        self, *, session: AsyncSession, request: Request, meta: RequestMeta
+    ) -> Principal | None:
+        """The principal of an Authorization header, when one is sent (it must then be valid)."""
+        token = bearer_token(request.headers)
+        if token is None:
+            return None
+        return await authenticate_bearer(
+            session=session,
+            sessionmaker=self.sessionmaker,
+            tokens=self.tokens,
+            token=token,
+            meta=meta,
+        )
+
+    async def _redeem(
+        self, *, session: AsyncSession, bearer: Principal | None, token: str
+    ) -> Redemption | Refusal:
+        set_scope(session, AccountScope.everything())
+        claimed: ClaimedTicket | None = None
+        try:
+            ticket = await find_ticket(session=session, token=token)
+            if bearer is not None and not ticket.owned_by(bearer):
+                raise TicketRefused(TicketRefusal.FOREIGN, ticket.id)
+            check_claimable(ticket)
+            principal = await ticket_principal(session=session, ticket=ticket)
+            producer = self.producers.get(ticket.kind)
+            if producer is None:
+                logger.error("download ticket %s has an unknown kind %r", ticket.id, ticket.kind)
+                raise TicketRefused(TicketRefusal.UNKNOWN)
+            claimed = await claim_ticket(session=session, ticket=ticket, lease=self.claim_lease)
+            await session.commit()
+            set_scope(session, principal.scope)
+            job = await producer(session=session, principal=principal, ticket=claimed)
+        except TicketRefused as refused:
+            await session.rollback()
+            return refusal_for(refused)
+        except DocumentsNoLongerAccessible as gone:
+            await session.rollback()
+            if claimed is not None:
+                await self._release(session, claimed)
+            return Refusal(
+                403,
+                ErrorCode.FORBIDDEN,
+                "Some documents of this download are no longer available to you; "
+                "prepare a new download.",
+                reason="DOCUMENTS_NO_LONGER_ACCESSIBLE",
+                object_ids=(str(gone.ticket_id), *(str(i) for i in gone.document_ids)),
+            )
+        except BaseException:
+            if claimed is not None:
+                with anyio.CancelScope(shield=True):
+                    await session.rollback()
+                    await self._release(session, claimed)
+            raise
+        return Redemption(principal=principal, ticket=claimed, job=job)
+
+    async def _release(self, session: AsyncSession, ticket: ClaimedTicket) -> None:
+        set_scope(session, AccountScope.everything())
+        try:
+            await release_claim(session=session, ticket=ticket)
+        except Exception as error:  # the lease runs out by itself; never fail the answer for it
+            logger.warning("could not release download ticket %s: %s", ticket.id, error)
+
+    async def _stage(
+        self, *, session: AsyncSession, redemption: Redemption
+    ) -> tuple[Path, list[StagedPart]] | Refusal:
+        folder = Path(tempfile.mkdtemp(prefix="portal-download-"))
+        try:
+            return folder, await redemption.job.stage(folder)
+        except DocumentIntegrityError as broken:
+            shutil.rmtree(folder, ignore_errors=True)
+            await self._release(session, redemption.ticket)
+            # Never serve bytes that differ from what was posted: alert, audit, refuse.
+            logger.error("download refused: integrity check failed for %s", broken)
+            return Refusal(
+                500,
+                ErrorCode.INTERNAL,
+                "A document of this download could not be read intact. Quote the request id "
+                "to support.",
+                reason="INTEGRITY_CHECK_FAILED",
+                object_ids=(str(broken.document_id),),
+            )
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            with anyio.CancelScope(shield=True):
+                await self._release(session, redemption.ticket)
+            raise
+
+    def _response(
+        self,
+        *,
+        session: AsyncSession,
+        redemption: Redemption,
+        meta: RequestMeta,
+        folder: Path,
+        parts: list[StagedPart],
+    ) -> Response:
+        filename = redemption.job.filename or attachment_name(datetime.now(UTC))
+        return StreamingResponse(
+            self._stream(
+                session=session, redemption=redemption, meta=meta, folder=folder, parts=parts
+            ),
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="{filename}"',
+                "Cache-Control": "no-store",
+                "X-Request-ID": meta.request_id or "-",
+            },
+        )
+
+    async def _keep_claim(self, session: AsyncSession, ticket: ClaimedTicket) -> None:
+        """Renew the claim while the merge and the streaming run."""
+        interval = self.claim_lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                if not await renew_claim(session=session, ticket=ticket, lease=self.claim_lease):
+                    logger.warning("download ticket %s: claim lost while producing", ticket.id)
+                    return
+            except Exception as error:  # a hiccup: the next renewal may succeed
+                await session.rollback()
+                logger.warning("download ticket %s: claim not renewed: %s", ticket.id, error)
+
+    async def _stream(
+        self,
+        *,
+        session: AsyncSession,
+        redemption: Redemption,
+        meta: RequestMeta,
+        folder: Path,
+        parts: list[StagedPart],
+    ) -> AsyncIterator[bytes]:
+        ticket = redemption.ticket
+        set_scope(session, AccountScope.everything())
+        keeper = asyncio.create_task(self._keep_claim(session, ticket))
+        delivered = False
+        page_count = 0
+        self.in_flight += 1
+        try:
+            # Every merged PDF starts with the same bytes: the client sees the download start
+            # (and no proxy times out) while the merge runs.
+            yield PDF_PREFIX
+            output = folder / "merged.pdf"
+            try:
+                page_count = await self.merges.merge(output, parts)
+            except MergeFailedError:
+                raise
+            except Exception as error:
+                logger.error(
+                    "download ticket %s: the merge failed: %s", ticket.id, type(error).__name__
+                )
+                raise MergeFailedError("the merge failed") from None
+            with output.open("rb") as merged:
+                if await asyncio.to_thread(_read_prefix, merged) != PDF_PREFIX:
+                    raise MergeFailedError("the merged PDF does not start as announced")
+                while chunk := await asyncio.to_thread(merged.read, STREAM_CHUNK_BYTES):
+                    yield chunk
+            delivered = True
+        finally:
+            self.in_flight -= 1
+            keeper.cancel()
+            with anyio.CancelScope(shield=True):
+                with contextlib.suppress(BaseException):
+                    await keeper
+                await self._finish(
+                    session=session,
+                    redemption=redemption,
+                    meta=meta,
+                    delivered=delivered,
+                    page_count=page_count,
+                )
+            shutil.rmtree(folder, ignore_errors=True)
+
+    async def _finish(
+        self,
+        *,
+        session: AsyncSession,
+        redemption: Redemption,
+        meta: RequestMeta,
+        delivered: bool,
+        page_count: int,
+    ) -> None:
+        ticket = redemption.ticket
+        try:
+            await session.rollback()
+            set_scope(session, AccountScope.everything())
+            if not delivered:
+                await self._release(session, ticket)
+                logger.info("download ticket %s not delivered; left usable", ticket.id)
+                return
+            if not await spend_ticket(session=session, ticket=ticket):
+                logger.warning(
+                    "download ticket %s was delivered after its claim ran out", ticket.id
+                )
+        except Exception as error:
+            logger.warning("download ticket %s: outcome not recorded: %s", ticket.id, error)
+        finally:
+            await session.close()
+        await self._audit(
+            principal=redemption.principal, meta=meta, entries=redemption.job.audit(page_count)
+        )
