@@ -287,6 +287,13 @@ class PortalGraphQL(GraphQL[Context, None]):
 
         return limited
 
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return super().decode_json(data)
+        except RecursionError as error:
+            # Nested deeper than the parser's stack ([[[[...): as unreadable as malformed JSON.
+            raise HTTPException(400, "The JSON body is nested too deeply.") from error
+
     async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
         forms = _open_forms.get()
         if forms is not None:

@@ -87,12 +87,18 @@ class Settings(BaseSettings):
         default=15 * 60, ge=60, validation_alias=AliasChoices("PORTAL_IDLE_TIMEOUT")
     )
     session_lifetime_seconds: int = Field(default=12 * 3600, ge=300)
-    # Consecutive failed sign-ins of one account: every ``login_lockout_threshold`` failures lock
-    # it, for ``login_lockout_seconds`` doubled at each further lock (capped at a day); at
-    # ``login_max_failures`` (NIST SP 800-63B: at most 100) it stays locked until reset by support.
+    # Consecutive wrong guesses at one person's password or code from one IP address: every
+    # ``login_lockout_threshold`` of them lock that person for that address only, for
+    # ``login_lockout_seconds`` doubled at each further lock (capped at a day); at
+    # ``login_max_failures`` (NIST SP 800-63B: at most 100) that address stays locked out of that
+    # person until the password is reset. Across all addresses, every
+    # ``login_global_lockout_threshold`` wrong guesses (10 times the per-address threshold) lock
+    # the person everywhere (same doubling, capped at a day, never for good), so a stranger
+    # cannot lock someone out while a guess spread over many addresses is still stopped.
     login_lockout_threshold: int = Field(default=5, ge=1)
     login_lockout_seconds: int = Field(default=15 * 60, ge=1)
     login_max_failures: int = Field(default=100, ge=1, le=100)
+    login_global_lockout_threshold: int = Field(default=50, ge=1)
     # Failed sign-ins from one IP address within the window, whatever the account.
     login_ip_max_failures: int = Field(default=50, ge=1)
     login_ip_window_seconds: int = Field(default=15 * 60, ge=1)

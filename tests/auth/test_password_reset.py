@@ -210,7 +210,7 @@ async def test_reset_clears_the_lockout(
     )
     await db.commit()
     assert (await login(anonymous_client, ADMIN, PASSWORD))["userErrors"][0]["code"] == (
-        "RATE_LIMITED"
+        "UNAUTHENTICATED"
     )
     # When its owner resets the password by email
     token = await emailed_token(anonymous_client, ADMIN, sessionmaker, mail_settings, inbox)

@@ -17,6 +17,7 @@ A token never outlives a revocation: ``portal.auth.resolve`` re-reads the client
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import uuid
@@ -34,6 +35,7 @@ from authlib.oauth2.rfc6749 import (  # type: ignore[import-untyped]
     AuthorizationServer,
     ClientCredentialsGrant,
     ClientMixin,
+    InsecureTransportError,
     InvalidClientError,
     InvalidRequestError,
     InvalidScopeError,
@@ -169,7 +171,8 @@ class StarletteOAuth2Payload(OAuth2Payload):  # type: ignore[misc]
 class StarletteOAuth2Request(OAuth2Request):  # type: ignore[misc]
     def __init__(self, request: BufferedRequest) -> None:
         # authlib refuses a non-HTTPS URL here (loopback excepted), as RFC 6749 §2.3.1 requires
-        # for client credentials; behind a TLS proxy run uvicorn with --proxy-headers.
+        # for client credentials; ``_buffer`` has already refused plain HTTP from any peer not on
+        # this machine (behind a TLS proxy, name it in PORTAL_TRUSTED_PROXIES).
         super().__init__(method=request.method, uri=request.url, headers=request.headers)
         self._request = request
         # Token endpoint parameters come from the form body only, never from the query string.
@@ -309,7 +312,22 @@ def _check_parameters(request: OAuth2Request) -> None:
         raise InvalidRequestError("Use one client authentication method, not several.")
 
 
+def _over_tls_or_loopback(request: Request) -> bool:
+    """Whether the request came over HTTPS (as the server, or a proxy in PORTAL_TRUSTED_PROXIES,
+    saw it) or from this machine. authlib decides from the URL, whose host is the client's own
+    ``Host`` header: a remote client saying ``Host: localhost`` must not pass as local."""
+    if request.url.scheme == "https":
+        return True
+    peer = request.client.host if request.client is not None else ""
+    try:
+        return ipaddress.ip_address(peer).is_loopback
+    except ValueError:
+        return False
+
+
 async def _buffer(request: Request) -> BufferedRequest:
+    if not _over_tls_or_loopback(request):
+        raise InsecureTransportError()
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != FORM_CONTENT_TYPE:
         raise InvalidRequestError(f"The body must be {FORM_CONTENT_TYPE}.")

@@ -89,6 +89,10 @@ class TokenService:
         if decoded.header.get("typ") != "at+jwt":
             raise InvalidTokenError("not an access token")
         claims = decoded.claims
+        lifetime = _number(claims["exp"]) - _number(claims["iat"])
+        if lifetime > self.ttl_seconds:
+            # Never minted here: whoever holds the signing key is not to outlive the setting.
+            raise InvalidTokenError("lifetime longer than this server issues")
         kind_text, _, id_text = str(claims["sub"]).partition(":")
         try:
             kind = SubjectKind(kind_text)
@@ -114,3 +118,9 @@ class TokenService:
             scopes=frozenset(scope_text.split()),
             session_id=session_id,
         )
+
+
+def _number(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidTokenError("malformed time claim")
+    return float(value)

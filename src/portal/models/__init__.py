@@ -34,7 +34,13 @@ from portal.models.people import (
     StaffUser,
     UserPermission,
 )
-from portal.models.sessions import AuthSession, LoginFailure, RefreshToken, SessionSubject
+from portal.models.sessions import (
+    AuthSession,
+    LoginFailure,
+    LoginLockout,
+    RefreshToken,
+    SessionSubject,
+)
 from portal.models.support import SupportComment, SupportRequest, SupportRequestStatusChange
 from portal.models.visits import Visit
 from portal.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -59,6 +65,7 @@ __all__ = [
     "IdempotencyKey",
     "Location",
     "LoginFailure",
+    "LoginLockout",
     "MedicalCenter",
     "NotificationPreference",
     "OneTimeToken",

@@ -69,3 +69,18 @@ class LoginFailure(SQLModel, table=True):
     id: uuid.UUID = uuid_pk()
     ip: str = Field(max_length=64)
     attempted_at: datetime = timestamp(default_now=True)
+
+
+class LoginLockout(SQLModel, table=True):
+    """Consecutive wrong guesses at one person's password or code from one IP address, and how
+    long that address stays locked out of that person (the person's own row keeps the count
+    across every address, the slower backstop)."""
+
+    __tablename__ = "login_lockouts"
+
+    # A portal user's or a staff member's id (both are random UUIDs, they cannot collide).
+    subject_id: uuid.UUID = Field(primary_key=True)
+    ip: str = Field(primary_key=True, max_length=64)
+    failure_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    locked_until: datetime | None = timestamp(nullable=True)
+    updated_at: datetime = timestamp(default_now=True)

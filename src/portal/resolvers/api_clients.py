@@ -22,6 +22,7 @@ from portal.models import ApiClient
 from portal.models.base import utcnow
 from portal.models.db import AccountScope
 from portal.models.enums import Permission, Role
+from portal.resolvers.display_text import check_display_text
 from portal.resolvers.errors import BadUserInput, Forbidden, NotFound
 from portal.resolvers.pagination import Page, PageRequest, SortKey, paginate
 
@@ -66,6 +67,7 @@ async def create_client(
     clean_name = name.strip()
     if not clean_name or len(clean_name) > MAX_NAME_LENGTH:
         raise BadUserInput(f"Give a name of 1 to {MAX_NAME_LENGTH} characters.", field="name")
+    check_display_text(clean_name, field="name", what="A name")
     wanted = frozenset(scope.strip() for scope in scopes)
     if not wanted:
         raise BadUserInput("Give at least one scope.", field="scopes")

@@ -32,7 +32,7 @@ from portal.models import PortalUser, StaffUser
 from portal.models.base import utcnow
 from portal.models.credentials import RecoveryCode
 from portal.resolvers.errors import BadUserInput, Forbidden, Unauthenticated
-from portal.resolvers.lockout import LOCKED, RateLimited, count_failure, system_scope
+from portal.resolvers.lockout import LOCKED, RateLimited, count_failure, is_locked, system_scope
 from portal.settings import Settings
 
 ISSUER = "Employer Health Portal"
@@ -189,8 +189,10 @@ async def _guessed_wrong(
         await session.commit()
 
 
-def _refuse_if_locked(person: PortalUser | StaffUser, field: str) -> None:
-    if person.locked_until is not None and person.locked_until > utcnow():
+async def _refuse_if_locked(
+    session: AsyncSession, person: PortalUser | StaffUser, ip: str | None, field: str
+) -> None:
+    if await is_locked(session, person, ip or "unknown", utcnow()):
         raise RateLimited(LOCKED, field=field)
 
 
@@ -205,7 +207,7 @@ async def regenerate_recovery_codes(
     person = await _person(session, principal)
     if person.totp_secret is None or person.totp_confirmed_at is None:
         raise BadUserInput(NOT_ENROLLED)
-    _refuse_if_locked(person, "code")
+    await _refuse_if_locked(session, person, ip, "code")
     try:
         _check_code(person, code)
     except BadUserInput:
@@ -230,7 +232,7 @@ async def disable(
         raise BadUserInput(NOT_ENROLLED)
     if settings.require_mfa_for_admins and principal.is_administrator:
         raise Forbidden(MANDATORY)
-    _refuse_if_locked(person, "password")
+    await _refuse_if_locked(session, person, ip, "password")
     if person.password_hash is None or not verify_password(person.password_hash, password):
         await _guessed_wrong(session, settings, person, ip)
         raise BadUserInput(WRONG_PASSWORD, field="password")

@@ -31,7 +31,14 @@ from portal.models.enums import UserStatus
 from portal.models.sessions import SessionSubject
 from portal.resolvers import one_time_tokens
 from portal.resolvers.errors import ErrorCode, PortalError
-from portal.resolvers.lockout import LOCKED, RateLimited, count_failure, system_scope
+from portal.resolvers.lockout import (
+    LOCKED,
+    RateLimited,
+    count_failure,
+    forget_failures,
+    is_locked,
+    system_scope,
+)
 from portal.resolvers.outbox import enqueue_email
 from portal.resolvers.sessions import revoke_sessions
 from portal.settings import Settings
@@ -192,8 +199,6 @@ async def request_password_reset(
 def _set_password(person: Person, password: str) -> None:
     row = person.row
     row.password_hash = hash_password(password)
-    row.failed_login_count = 0
-    row.locked_until = None
     if isinstance(row, PortalUser):
         row.password_changed_at = utcnow()
 
@@ -213,7 +218,7 @@ async def reset_password(
         # The policy passed: only now spend the token (a refused password leaves it usable).
         await one_time_tokens.claim(session, token_id=found.id, now=now)
         _set_password(person, password)
-        session.add(person.row)
+        await forget_failures(session, person.row)
         ended = await revoke_sessions(
             session, kind=person.kind, subject_id=person.id, reason="password_reset"
         )
@@ -238,7 +243,7 @@ async def change_password(
             raise PortalError("Only people have passwords.")
         row = person.row
         now = utcnow()
-        if row.locked_until is not None and row.locked_until > now:
+        if await is_locked(session, row, ip or "unknown", now):
             raise RateLimited(LOCKED, field="currentPassword")
         if row.password_hash is None or not verify_password(row.password_hash, current_password):
             # Counts toward the lockout like a failed sign-in, so a stolen access token cannot
@@ -253,7 +258,7 @@ async def change_password(
             field="newPassword",
         )
         _set_password(person, new_password)
-        session.add(row)
+        await forget_failures(session, row)
         ended = await revoke_sessions(
             session,
             kind=person.kind,

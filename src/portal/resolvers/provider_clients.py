@@ -19,6 +19,7 @@ from portal.ids import parse_global_id
 from portal.models import ProviderClient
 from portal.models.base import utcnow
 from portal.resolvers.api_clients import MAX_NAME_LENGTH
+from portal.resolvers.display_text import check_display_text
 from portal.resolvers.errors import BadUserInput, NotFound
 
 CLIENT_ID_PREFIX = "ehp-provider-"
@@ -36,6 +37,7 @@ async def create_provider_client(
     clean_name = name.strip()
     if not clean_name or len(clean_name) > MAX_NAME_LENGTH:
         raise BadUserInput(f"Give a name of 1 to {MAX_NAME_LENGTH} characters.", field="name")
+    check_display_text(clean_name, field="name", what="A name")
     wanted = frozenset(scope.strip() for scope in scopes)
     unknown = sorted(wanted - PROVIDER_SCOPES)
     if not wanted or unknown:

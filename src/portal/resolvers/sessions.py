@@ -34,10 +34,12 @@ from portal.resolvers import mfa
 from portal.resolvers.errors import BadUserInput, ErrorCode, PortalError, Unauthenticated
 from portal.resolvers.lockout import (
     IP_THROTTLED,
-    LOCKED,
+    LockedOut,
     RateLimited,
     count_failure,
+    forget_failures,
     ip_failures,
+    is_locked,
     record_ip_failure,
     system_scope,
 )
@@ -150,11 +152,12 @@ async def _login(
     attempt.kind = subject.kind
     attempt.subject_id = row.id
     attempt.account_id = row.account_id if isinstance(row, PortalUser) else None
-    if row.locked_until is not None and row.locked_until > now:
-        # Same work as any attempt, and the same answer whether the password is right or not.
+    if await is_locked(session, row, ip_key, now):
+        # Exactly what an unknown email answers, after the same work: a lockout must not tell
+        # that the email has an account (nor whether the password was right).
         verify_password(_DUMMY_HASH, password)
         await record_ip_failure(session, ip_key, now)
-        raise RateLimited(LOCKED)
+        raise LockedOut(BAD_CREDENTIALS)
 
     password_ok = row.password_hash is not None and verify_password(row.password_hash, password)
     if not password_ok:
@@ -181,8 +184,7 @@ async def _login(
             await count_failure(session, settings, row, ip_key, now)
             raise Unauthenticated("The authenticator code is incorrect.", field="totp")
 
-    row.failed_login_count = 0
-    row.locked_until = None
+    await forget_failures(session, row, ip_key=ip_key)
     row.last_login_at = now
     session.add(row)
     return await open_session(

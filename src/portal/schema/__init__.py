@@ -20,6 +20,7 @@ from portal.schema.accounts.staff import StaffAccountMutations
 from portal.schema.api_clients import ApiClient, ApiClientMutations
 from portal.schema.authorizations import Authorization, AuthorizationMutations
 from portal.schema.catalog import MedicalCenter, ReportType, Service
+from portal.schema.directive_errors import OneDirectiveError
 from portal.schema.documents import Document
 from portal.schema.downloads import DownloadMutations
 from portal.schema.employees import Employee
@@ -35,6 +36,7 @@ from portal.schema.passwords import PasswordMutations
 from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.permissions import document_rules
 from portal.schema.query import Query
+from portal.schema.repeated_fields import RepeatedFieldLimit
 from portal.schema.scalars import SCALAR_OVERRIDES
 from portal.schema.service_packages import ServicePackage, ServicePackageMutations
 from portal.schema.sessions import SessionMutations
@@ -109,10 +111,14 @@ def build_schema(
         lambda: ParserCache(maxsize=512),
         # Before validation: who may read the schema itself.
         IntrospectionPolicy,
+        # Before the measurement: one field selected over and over in one place.
+        RepeatedFieldLimit,
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         # Depth, aliases and fields of the expanded operation, then the cached validation, then
         # every input bounded (schema/limits).
         operation_limits.extension,
+        # After it: its hook has validated before this one starts; merges the directive errors.
+        OneDirectiveError,
     ]
     if tracing is not None:
         # OpenTelemetry spans when an OTLP endpoint is configured (portal.observability).

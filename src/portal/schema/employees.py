@@ -53,6 +53,15 @@ VISITS_READ = rule(
     permission=Permission.VIEW_VISIT_ACTIVITY,
     scope="visits:read",
 )
+# Minimum necessary: an employee's date of birth, email and phone are for User Admins, staff and
+# Basic users granted VIEW_VISIT_ACTIVITY; a Basic user without it sees the employee's name (and
+# their results) only. API clients see them wherever their scope shows the employee.
+EMPLOYEE_DETAILS_READ = rule(
+    ViewerRole.USER_ADMIN,
+    ViewerRole.STAFF,
+    permission=Permission.VIEW_VISIT_ACTIVITY,
+    scopes=("visits:read", "documents:read", "ingestion:write"),
+)
 
 # Support requests: a requester their own, a User Admin all of the account's, staff all (the rows
 # are filtered in SQL, resolvers/support); API clients none.
@@ -67,10 +76,10 @@ class Employee(PhiNode):
     first_name: str
     last_name: str
     # PHI beyond the minimum necessary is nullable, so a field-level denial can null it alone.
-    date_of_birth: date | None
+    date_of_birth: date | None = strawberry.field(extensions=[requires(EMPLOYEE_DETAILS_READ)])
     employee_number: str | None
-    email: str | None
-    phone: str | None
+    email: str | None = strawberry.field(extensions=[requires(EMPLOYEE_DETAILS_READ)])
+    phone: str | None = strawberry.field(extensions=[requires(EMPLOYEE_DETAILS_READ)])
     location_id: strawberry.Private[uuid.UUID]
     account_id: strawberry.Private[uuid.UUID]
 

@@ -23,9 +23,11 @@ from portal.schema.introspection import may_introspect, without_suggestions
 
 logger = logging.getLogger("portal.graphql")
 
-# Messages of the rules that limit query size (strawberry's depth, alias and token limiters).
+# Messages of the rules that limit query size (strawberry's depth, alias and token limiters,
+# graphql-core's introspection depth rule).
 _COMPLEXITY_PATTERN = re.compile(
     r"exceeds maximum operation depth|aliases found\. Allowed|contains more than \d+ tokens"
+    r"|Maximum introspection depth exceeded"
 )
 
 KNOWN_CODES = frozenset(code.value for code in ErrorCode)

@@ -47,8 +47,8 @@ strawberry_permission = strawberry.enum(
     name="requires",
     description=(
         "Who may read this field or call this mutation: a listed role, a user holding the "
-        "permission, an API client holding the scope, or a person in `ownRecordRoles` reading "
-        "their own record. No arguments: any signed-in caller."
+        "permission, an API client holding the scope (or any of `scopes`), or a person in "
+        "`ownRecordRoles` reading their own record. No arguments: any signed-in caller."
     ),
 )
 class RequiresDirective:
@@ -56,6 +56,7 @@ class RequiresDirective:
     permission: Permission | None = strawberry.UNSET
     scope: str | None = strawberry.UNSET
     own_record_roles: list[ViewerRole] | None = strawberry.UNSET
+    scopes: list[str] | None = strawberry.UNSET
 
 
 @runtime_checkable
@@ -75,6 +76,8 @@ class Rule:
     during_mfa_enrollment: bool = False
     # Roles admitted to the field of their own record only (e.g. a Basic user's own contact).
     own_record_roles: frozenset[ViewerRole] = frozenset()
+    # API clients holding any one of these (a field of an object several scopes reach).
+    scopes: frozenset[str] = frozenset()
 
     @property
     def any_authenticated(self) -> bool:
@@ -83,6 +86,7 @@ class Rule:
             and self.permission is None
             and self.scope is None
             and not self.own_record_roles
+            and not self.scopes
         )
 
     def allows(self, principal: Principal) -> bool:
@@ -92,7 +96,9 @@ class Rule:
             return True
         role = principal.role
         if principal.kind is PrincipalKind.API_CLIENT:
-            return self.scope is not None and self.scope in principal.scopes
+            return (
+                self.scope is not None and self.scope in principal.scopes
+            ) or not self.scopes.isdisjoint(principal.scopes)
         if role is not None and role in self.roles:
             return True
         return (
@@ -130,6 +136,7 @@ class Requires(BasePermission):
             own_record_roles=(
                 sorted(rule.own_record_roles) if rule.own_record_roles else strawberry.UNSET
             ),
+            scopes=sorted(rule.scopes) if rule.scopes else strawberry.UNSET,
         )
 
     @property
@@ -173,6 +180,7 @@ def rule(
     scope: str | None = None,
     during_mfa_enrollment: bool = False,
     own_record_roles: tuple[ViewerRole, ...] = (),
+    scopes: tuple[str, ...] = (),
 ) -> Rule:
     return Rule(
         roles=frozenset(roles),
@@ -180,6 +188,7 @@ def rule(
         scope=scope,
         during_mfa_enrollment=during_mfa_enrollment,
         own_record_roles=frozenset(own_record_roles),
+        scopes=frozenset(scopes),
     )
 
 
@@ -202,7 +211,11 @@ def describe(access: Rule) -> str:
         who = " or ".join(people)
     else:
         who = people[0] if people else "no person"
-    clients = f"scope {access.scope}" if access.scope is not None else "not allowed"
+    held = sorted({access.scope} if access.scope is not None else set()) + sorted(access.scopes)
+    if len(held) > 1:
+        clients = "any scope of " + ", ".join(held[:-1]) + " or " + held[-1]
+    else:
+        clients = f"scope {held[0]}" if held else "not allowed"
     return f"Requires: {who}; API clients: {clients}."
 
 

@@ -12,6 +12,7 @@ from portal.models.sessions import SessionSubject
 from portal.resolvers import sessions
 from portal.resolvers.audit import AuditEntry
 from portal.resolvers.errors import ErrorCode, PortalError
+from portal.resolvers.lockout import LockedOut
 from portal.schema.context import Info
 from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.permissions import requires, rule
@@ -95,7 +96,8 @@ class LogoutEverywherePayload(MutationPayload):
 class SessionMutations:
     @strawberry.mutation(
         description="Sign in: a short-lived access token and a rotating refresh token. Wrong "
-        "credentials answer one generic error; repeated failures lock the account for a while."
+        "credentials, an unknown email and a locked account answer one generic error; repeated "
+        "failures from one address lock the account for that address for a while."
     )
     async def login(self, info: Info, input: LoginInput) -> LoginPayload:
         context = info.context
@@ -114,7 +116,8 @@ class SessionMutations:
                 attempt=attempt,
             )
         except PortalError as error:
-            locked = error.code is ErrorCode.RATE_LIMITED
+            # The caller cannot tell a lockout from a wrong password; the audit trail can.
+            locked = isinstance(error, LockedOut) or error.code is ErrorCode.RATE_LIMITED
             context.audit(
                 AuditEntry(
                     action="login.locked" if locked else "login.failed",

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import phonenumbers
 
 from portal.resolvers.catalog import normalize_state
+from portal.resolvers.display_text import check_display_text
 from portal.resolvers.errors import BadUserInput
 
 ZIP_PATTERN = re.compile(r"^\d{5}(-\d{4})?$")
@@ -40,7 +41,7 @@ def required_text(value: str, *, field: str, limit: int, what: str) -> str:
         raise BadUserInput(f"Enter {what}.", field=field)
     if len(text) > limit:
         raise BadUserInput(f"{what.capitalize()} is at most {limit} characters.", field=field)
-    return text
+    return check_display_text(text, field=field, what=what.capitalize())
 
 
 def optional_text(value: str | None, *, field: str, limit: int, what: str) -> str | None:

@@ -30,6 +30,7 @@ from portal.models import (
 from portal.models.base import utcnow
 from portal.models.db import AccountScope
 from portal.models.enums import UserStatus
+from portal.resolvers.display_text import check_display_text
 from portal.resolvers.documents.visibility import archived_condition
 from portal.resolvers.errors import BadUserInput, ErrorCode, NotFound, PortalError
 from portal.resolvers.ingestion.isolation import validate_pdf
@@ -56,7 +57,7 @@ def clean_name(name: str) -> str:
         raise BadUserInput("Give the document a name.", field="name")
     if len(cleaned) > NAME_MAX:
         raise BadUserInput(f"A document name has at most {NAME_MAX} characters.", field="name")
-    return cleaned
+    return check_display_text(cleaned, field="name", what="A document name")
 
 
 async def find_posted(
@@ -234,6 +235,7 @@ async def retract_document(
         raise BadUserInput("Say why the document is retracted.", field="reason")
     if len(cleaned) > REASON_MAX:
         raise BadUserInput(f"A reason has at most {REASON_MAX} characters.", field="reason")
+    check_display_text(cleaned, field="reason", what="A reason", allow_line_breaks=True)
     document = await _locked_document(session=session, scope=scope, document_id=document_id)
     if document.retracted_at is not None:
         raise PortalError(

@@ -22,6 +22,7 @@ from portal.models.base import utcnow
 from portal.models.db import AccountScope
 from portal.models.enums import WebhookDisabledReason, WebhookEvent
 from portal.models.webhooks import MAX_URL_LENGTH
+from portal.resolvers.display_text import check_display_text
 from portal.resolvers.errors import BadUserInput, ErrorCode, Forbidden, NotFound, PortalError
 from portal.resolvers.pagination import Page, PageRequest, SortKey, paginate
 from portal.settings import Settings
@@ -95,6 +96,7 @@ def checked_description(description: str | None) -> str | None:
         raise BadUserInput(
             f"A description has at most {MAX_DESCRIPTION_LENGTH} characters.", field="description"
         )
+    check_display_text(cleaned, field="description", what="A description", allow_line_breaks=True)
     return cleaned or None
 
 

@@ -11,7 +11,7 @@ import strawberry
 
 from portal import models
 from portal.auth.principal import Principal, PrincipalKind, ViewerRole
-from portal.models.enums import AccessRequestStatus, Role, UserStatus
+from portal.models.enums import AccessRequestStatus, Permission, Role, UserStatus
 from portal.resolvers import accounts as account_resolvers
 from portal.resolvers import api_clients as client_resolvers
 from portal.resolvers import users as user_resolvers
@@ -47,6 +47,14 @@ strawberry_access_request_status = strawberry.enum(
 # Who receives what: User Admins and staff for every contact, anyone for their own contact.
 CONTACT_PREFERENCES_READ = rule(
     ViewerRole.USER_ADMIN, ViewerRole.STAFF, own_record_roles=(ViewerRole.BASIC,)
+)
+# Minimum necessary: when a colleague last signed in is for User Admins, staff and users granted
+# VIEW_VISIT_ACTIVITY (anyone sees their own); not for other Basic users nor API clients.
+LAST_SIGN_IN_READ = rule(
+    ViewerRole.USER_ADMIN,
+    ViewerRole.STAFF,
+    permission=Permission.VIEW_VISIT_ACTIVITY,
+    own_record_roles=(ViewerRole.BASIC,),
 )
 # Access requests: the account's User Admins decide them; staff ask and follow them.
 ACCESS_REQUESTS_READ = rule(ViewerRole.USER_ADMIN, ViewerRole.STAFF)
@@ -116,7 +124,13 @@ class Location(PortalNode):
 class PortalAccess:
     role: Role
     status: UserStatus
-    last_login_at: datetime | None
+    last_login_at: datetime | None = strawberry.field(
+        description="When this login last signed in.", extensions=[requires(LAST_SIGN_IN_READ)]
+    )
+    contact_id: strawberry.Private[uuid.UUID]
+
+    def belongs_to(self, principal: Principal) -> bool:
+        return principal.kind is PrincipalKind.USER and principal.contact_id == self.contact_id
 
 
 @strawberry.type(description="What a contact is notified of.")
@@ -190,7 +204,10 @@ class Contact(PortalNode):
         if access is None:
             return None
         return PortalAccess(
-            role=access.role, status=access.status, last_login_at=access.last_login_at
+            role=access.role,
+            status=access.status,
+            last_login_at=access.last_login_at,
+            contact_id=self.id,
         )
 
     @strawberry.field(description="The contact's portal role, if they have a login.")
