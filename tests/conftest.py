@@ -3,6 +3,7 @@ the app over HTTP, and GraphQL clients named by role."""
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -98,6 +99,24 @@ def app(settings: Settings) -> Starlette:
 def tokens(app: Starlette) -> TokenService:
     service: TokenService = app.state.tokens
     return service
+
+
+@pytest.fixture(autouse=True)
+def logging_left_as_found() -> Iterator[None]:
+    """A test that configures logging the way the `portal` commands do (one handler on the stderr
+    of that moment, which pytest later closes) must not leave it behind: records of later tests,
+    and of background threads such as the SMTP server's, would go to a closed stream."""
+    root = logging.getLogger()
+    ours = [h for h in root.handlers if not type(h).__module__.startswith("_pytest")]
+    level = root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in ours and not type(handler).__module__.startswith("_pytest"):
+            root.removeHandler(handler)
+    for handler in ours:
+        if handler not in root.handlers:
+            root.addHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture(autouse=True)
