@@ -4,7 +4,6 @@ the app over HTTP, and GraphQL clients named by role."""
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 import uuid
@@ -30,6 +29,7 @@ from portal.settings import Settings
 from portal.storage import LocalDocumentStorage
 from tests.support.database import admin_url, create_app_role, create_database, drop, drop_role
 from tests.support.graphql import GraphQLClient
+from tests.support.network import free_port
 from tests.support.world import World, build_world
 
 
@@ -273,13 +273,6 @@ def count_queries(connection: AsyncConnection) -> Iterator[StatementCounter]:
     event.remove(sync_connection, "before_cursor_execute", before_cursor_execute)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def live_app(settings: Settings) -> Starlette:
     """The app ``live_server`` serves (its event hub, its settings)."""
@@ -289,7 +282,7 @@ def live_app(settings: Settings) -> Starlette:
 @pytest.fixture(scope="session")
 def live_server(live_app: Starlette, world: World) -> Iterator[str]:
     """The whole app on a real port, over the committed test world (for browser tests)."""
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
             live_app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio"

@@ -25,7 +25,8 @@ from portal.models.db import AccountScope, create_engine, create_sessionmaker, s
 from portal.models.enums import OutboxStatus
 from portal.resolvers.outbox import enqueue_email, enqueue_webhook_event
 from portal.settings import Settings
-from tests.support.mail import Inbox, body_of, free_port, serve_inbox, smtp_settings
+from tests.support.mail import Inbox, body_of, serve_inbox, smtp_settings
+from tests.support.network import free_port
 from tests.support.world import World
 
 LINK = "http://127.0.0.1:8000/reset-password#token=abc123"

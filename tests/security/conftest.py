@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,19 +19,13 @@ from starlette.applications import Starlette
 
 from portal.app import create_app
 from portal.settings import Settings
+from tests.support.network import free_port
 
 _SERVE = (
     "import uvicorn; from portal.app import create_app; from portal.settings import Settings; "
     "uvicorn.run(create_app(Settings()), host='127.0.0.1', port={port}, "
     "log_level='warning', proxy_headers=False)"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def production_like_app(settings: Settings, **changes: Any) -> Starlette:

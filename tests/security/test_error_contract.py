@@ -15,8 +15,9 @@ from starlette.applications import Starlette
 
 from portal.auth.tokens import SubjectKind, TokenService
 from portal.settings import Settings
-from tests.security.conftest import free_port, production_like_app
+from tests.security.conftest import production_like_app
 from tests.support.graphql import GraphQLClient
+from tests.support.network import free_port
 from tests.support.world import World
 
 SEARCH = '{ documents(first: 5, filter: {employeeName: "martinez"}) { nodes { id name } } }'

@@ -6,7 +6,6 @@ execution, QUERY_TOO_COMPLEX over the per-operation maximum, a leaky-bucket budg
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from portal.schema import build_schema
 from portal.schema.limits.measure import measure_operations
 from portal.settings import Settings
 from tests.support.graphql import GraphQLClient
+from tests.support.network import free_port
 from tests.support.world import World
 
 PAGE = """
@@ -191,13 +191,6 @@ async def test_a_bucket_drains_over_time() -> None:
 REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _healthy(url: str) -> bool:
     try:
         return httpx.get(f"{url}/healthz").status_code == 200
@@ -224,7 +217,7 @@ def two_processes(settings: Settings, database_url: str, world: World) -> Iterat
     try:
         # One after the other: each migrates and seeds reference data before it serves.
         for _ in range(2):
-            port = _free_port()
+            port = free_port()
             server = subprocess.Popen(  # noqa: S603 -- the project's own command, fixed arguments
                 [portal, "serve", "--port", str(port)],
                 env=env,
@@ -278,7 +271,7 @@ async def test_processes_sharing_redis_share_one_budget(
 
 async def test_redis_buckets_admit_when_redis_is_down() -> None:
     # Given buckets pointed at a port where no Redis listens
-    buckets = RedisBuckets(f"redis://127.0.0.1:{_free_port()}/0")
+    buckets = RedisBuckets(f"redis://127.0.0.1:{free_port()}/0")
     try:
         # When a request is charged, then it is admitted (the budget must not stop the service)
         decision = await buckets.charge(f"k-{uuid.uuid4()}", 5, BucketPolicy(10, 1.0))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,15 +15,9 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from portal.settings import Settings
+from tests.support.network import free_port
 
 LINK_TOKEN = re.compile(r"#token=([A-Za-z0-9_-]+)")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Inbox:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 import threading
 import time
 import uuid
@@ -37,6 +36,7 @@ from portal.schema.relay import global_id
 from portal.settings import Settings
 from tests.support.browser import WAIT_SECONDS, diagnostics
 from tests.support.mail import Inbox, body_of, serve_inbox, smtp_settings
+from tests.support.network import free_port
 from tests.support.world import World
 
 if TYPE_CHECKING:
@@ -54,18 +54,11 @@ class MailingApp:
     inbox: Inbox
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def mailing_app(settings: Settings, world: World) -> Iterator[MailingApp]:
     """The app on a real port whose outbox worker mails to a real SMTP server, and whose
     emailed links point at itself (PORTAL_PUBLIC_URL, no PORTAL_APP_URL)."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     with serve_inbox() as inbox:
         app_settings = smtp_settings(

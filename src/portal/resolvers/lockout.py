@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from portal.models import LoginFailure, LoginLockout, PortalUser, StaffUser
-from portal.models.db import ACCOUNT_IDS_SETTING, ALL_ACCOUNTS_SETTING, AccountScope, set_scope
+from portal.models.db import AccountScope, rescope, set_scope
 from portal.models.db import current_scope as session_scope
 from portal.resolvers.errors import ErrorCode, PortalError, Unauthenticated
 from portal.settings import Settings
@@ -54,13 +54,8 @@ async def system_scope(session: AsyncSession) -> AsyncIterator[None]:
     """Run with every account visible (a lookup by email, before any principal is known), and
     restore the caller's scope for the transactions after this one."""
     previous = session_scope(session.sync_session)
-    set_scope(session, AccountScope.everything())
-    if session.in_transaction():
-        # Scopes are applied when a transaction begins: re-scope the one already open.
-        await session.execute(
-            sa.text("SELECT set_config(:ids_key, '', true), set_config(:all_key, 'on', true)"),
-            {"ids_key": ACCOUNT_IDS_SETTING, "all_key": ALL_ACCOUNTS_SETTING},
-        )
+    # Scopes are applied when a transaction begins: an open one is re-scoped too.
+    await rescope(session, AccountScope.everything())
     try:
         yield
     finally:

@@ -15,7 +15,12 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult as StrawberryExecutionResult
 from strawberry.types.graphql import OperationType
 
-from portal.failures import RETRY_AFTER_SECONDS, log_failure
+from portal.failures import (
+    INTERNAL_MESSAGE,
+    RETRY_AFTER_SECONDS,
+    UNAVAILABLE_MESSAGE,
+    log_failure,
+)
 from portal.models.db import database_unavailable
 from portal.resolvers.audit import AuditEntry, append_events, write_events
 from portal.resolvers.errors import ErrorCode, PortalError, ServiceUnavailable
@@ -73,8 +78,8 @@ def label_document_errors(errors: list[GraphQLError], context: object = None) ->
 
 
 _MASKED_MESSAGES = {
-    ErrorCode.SERVICE_UNAVAILABLE: "The service is briefly unavailable; retry in a few seconds.",
-    ErrorCode.INTERNAL: "Internal server error. Quote the request id to support.",
+    ErrorCode.SERVICE_UNAVAILABLE: UNAVAILABLE_MESSAGE,
+    ErrorCode.INTERNAL: INTERNAL_MESSAGE,
 }
 
 
@@ -178,9 +183,7 @@ class AuditTrail(SchemaExtension):
         except Exception as error:  # any failure to record PHI access fails the request
             code = log_failure(error, request_id=context.request_id, where="the audit trail")
             if code is ErrorCode.SERVICE_UNAVAILABLE:
-                raise ServiceUnavailable(
-                    "The service is briefly unavailable; retry in a few seconds."
-                ) from None
+                raise ServiceUnavailable(UNAVAILABLE_MESSAGE) from None
             raise AuditNotWritten(
                 "The request could not be recorded in the audit trail, so nothing of it is "
                 "answered. Quote the request id to support."
