@@ -13,7 +13,7 @@ from portal.models import MedicalCenter, PortalLink, ReportType, Service
 from portal.models.enums import ServiceCategory
 from portal.resolvers.accounts import escape_like
 from portal.resolvers.errors import BadUserInput
-from portal.resolvers.loading import in_key_order
+from portal.resolvers.loading import RowsById, equals_any, in_key_order
 from portal.resolvers.pagination import Page, PageRequest, SortKey, paginate
 
 _STATES = (
@@ -33,11 +33,19 @@ def normalize_state(state: str | None, *, field: str = "state") -> str | None:
     return code
 
 
+MEDICAL_CENTERS_BY_ID = RowsById(
+    MedicalCenter,
+    lambda ids: sa.select(MedicalCenter).where(equals_any(col(MedicalCenter.id), ids)),
+)
+REPORT_TYPES_BY_ID = RowsById(
+    ReportType, lambda ids: sa.select(ReportType).where(equals_any(col(ReportType.id), ids))
+)
+
+
 async def load_medical_centers(
     *, session: AsyncSession, ids: Sequence[uuid.UUID]
 ) -> list[MedicalCenter | None]:
-    rows = await session.scalars(sa.select(MedicalCenter).where(col(MedicalCenter.id).in_(ids)))
-    return in_key_order(ids, rows, lambda center: center.id)
+    return await MEDICAL_CENTERS_BY_ID.load(session, ids)
 
 
 async def load_services(*, session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Service | None]:
@@ -48,8 +56,7 @@ async def load_services(*, session: AsyncSession, ids: Sequence[uuid.UUID]) -> l
 async def load_report_types(
     *, session: AsyncSession, ids: Sequence[uuid.UUID]
 ) -> list[ReportType | None]:
-    rows = await session.scalars(sa.select(ReportType).where(col(ReportType.id).in_(ids)))
-    return in_key_order(ids, rows, lambda report_type: report_type.id)
+    return await REPORT_TYPES_BY_ID.load(session, ids)
 
 
 async def list_medical_centers(

@@ -14,20 +14,24 @@ from sqlmodel import col
 
 from portal.models import Employee
 from portal.models.db import AccountScope
-from portal.resolvers.loading import equals_any, in_key_order
+from portal.resolvers.loading import RowsById, equals_any
 from portal.resolvers.names import employee_name_matches
 from portal.resolvers.pagination import Page, PageRequest, SortKey, paginate
+
+
+def employees_by_id(scope: AccountScope) -> RowsById[Employee]:
+    return RowsById(
+        Employee,
+        lambda ids: sa.select(Employee).where(
+            equals_any(col(Employee.id), ids), scope.filter(col(Employee.account_id))
+        ),
+    )
 
 
 async def load_employees(
     *, session: AsyncSession, scope: AccountScope, ids: Sequence[uuid.UUID]
 ) -> list[Employee | None]:
-    rows = await session.scalars(
-        sa.select(Employee).where(
-            equals_any(col(Employee.id), ids), scope.filter(col(Employee.account_id))
-        )
-    )
-    return in_key_order(ids, rows, lambda employee: employee.id)
+    return await employees_by_id(scope).load(session, ids)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from sqlmodel import col
 from portal.models import Visit
 from portal.models.db import AccountScope
 from portal.models.enums import VisitStatus, VisitType
-from portal.resolvers.loading import equals_any, in_key_order
+from portal.resolvers.loading import RowsById, equals_any
 from portal.resolvers.pagination import Page, PageRequest, SortKey, paginate
 
 # Non-injury results are due this long after the visit (injury work-status: at check-out).
@@ -31,13 +31,19 @@ def results_expected_at(
     return checked_out_at
 
 
+def visits_by_id(scope: AccountScope) -> RowsById[Visit]:
+    return RowsById(
+        Visit,
+        lambda ids: sa.select(Visit).where(
+            equals_any(col(Visit.id), ids), scope.filter(col(Visit.account_id))
+        ),
+    )
+
+
 async def load_visits(
     *, session: AsyncSession, scope: AccountScope, ids: Sequence[uuid.UUID]
 ) -> list[Visit | None]:
-    rows = await session.scalars(
-        sa.select(Visit).where(equals_any(col(Visit.id), ids), scope.filter(col(Visit.account_id)))
-    )
-    return in_key_order(ids, rows, lambda visit: visit.id)
+    return await visits_by_id(scope).load(session, ids)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from portal.resolvers import catalog as catalog_resolvers
 from portal.schema.accounts import Address
 from portal.schema.context import Info
 from portal.schema.permissions import SIGNED_IN, requires
+from portal.schema.related import plain_target
 from portal.schema.relay import Connection, PortalNode, page_request, to_connection
 
 strawberry_service_category = strawberry.enum(
@@ -51,6 +52,9 @@ class MedicalCenter(PortalNode):
     @classmethod
     async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
         return await info.context.loaders.medical_center.load_many(ids)
+
+
+MEDICAL_CENTER = plain_target(lambda loaders: loaders.medical_center, MedicalCenter)
 
 
 @strawberry.type(description="A service that can be authorized.")
@@ -92,6 +96,9 @@ class ReportType(PortalNode):
     @classmethod
     async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
         return await info.context.loaders.report_type.load_many(ids)
+
+
+REPORT_TYPE = plain_target(lambda loaders: loaders.report_type, ReportType)
 
 
 @strawberry.type(

@@ -15,13 +15,14 @@ from portal.models.enums import VisitType
 from portal.resolvers.documents import search
 from portal.resolvers.documents.records import DocumentRecord
 from portal.resolvers.names import MAX_NAME_QUERY_LENGTH, MAX_NAME_WORDS
-from portal.schema.accounts import Account, Location, account_field, account_of
-from portal.schema.catalog import MedicalCenter, ReportType
+from portal.schema.accounts import LOCATION, Account, Location, account_field
+from portal.schema.catalog import MEDICAL_CENTER, REPORT_TYPE, MedicalCenter, ReportType
 from portal.schema.context import Info
-from portal.schema.employees import DOCUMENTS_READ, SUPPORT_REQUESTS_READ, Employee
+from portal.schema.employees import DOCUMENTS_READ, EMPLOYEE, SUPPORT_REQUESTS_READ, Employee
 from portal.schema.limits import MAX_CODE_LENGTH, MAX_ID_LENGTH, max_length
 from portal.schema.permissions import requires, rule
 from portal.schema.reads import PhiNode, record_phi_read
+from portal.schema.related import related
 from portal.schema.relay import (
     Connection,
     PortalNode,
@@ -30,7 +31,7 @@ from portal.schema.relay import (
     page_request,
     to_connection,
 )
-from portal.schema.visits import Visit
+from portal.schema.visits import VISIT, Visit
 
 if TYPE_CHECKING:
     from portal.schema.support import SupportRequest
@@ -78,6 +79,21 @@ class Document(PhiNode):
     report_type_id: strawberry.Private[uuid.UUID]
     medical_center_id: strawberry.Private[uuid.UUID]
     account_id: strawberry.Private[uuid.UUID]
+    report_type: ReportType = related(
+        REPORT_TYPE, key="report_type_id", description="What kind of result this is."
+    )
+    employee: Employee | None = related(
+        EMPLOYEE, key="employee_id", description="The employee the result is about."
+    )
+    visit: Visit | None = related(
+        VISIT, key="visit_id", description="The visit the result comes from."
+    )
+    medical_center: MedicalCenter | None = related(
+        MEDICAL_CENTER, key="medical_center_id", description="Where the employee was seen."
+    )
+    location: Location | None = related(
+        LOCATION, key="location_id", description="The employee's location the result is for."
+    )
 
     @classmethod
     def from_row(cls, row: DocumentRecord) -> Self:
@@ -105,36 +121,7 @@ class Document(PhiNode):
     async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
         return cls.audited(info, await info.context.loaders.document.load_many(ids))
 
-    @strawberry.field(description="What kind of result this is.")
-    async def report_type(self, info: Info) -> ReportType:
-        row = await info.context.loaders.report_type.load(self.report_type_id)
-        if row is None:  # report types are a shared catalog referenced by a foreign key
-            raise LookupError("a document's report type is missing")
-        return ReportType.from_row(row)
-
-    @strawberry.field(description="The employee the result is about.")
-    async def employee(self, info: Info) -> Employee | None:
-        row = await info.context.loaders.employee.load(self.employee_id)
-        return Employee.read(info, row) if row else None
-
-    @strawberry.field(description="The visit the result comes from.")
-    async def visit(self, info: Info) -> Visit | None:
-        row = await info.context.loaders.visit.load(self.visit_id)
-        return Visit.read(info, row) if row else None
-
-    @strawberry.field(description="Where the employee was seen.")
-    async def medical_center(self, info: Info) -> MedicalCenter | None:
-        row = await info.context.loaders.medical_center.load(self.medical_center_id)
-        return MedicalCenter.from_row(row) if row else None
-
-    @strawberry.field(description="The employee's location the result is for.")
-    async def location(self, info: Info) -> Location | None:
-        row = await info.context.loaders.location.load(self.location_id)
-        return Location.from_row(row) if row else None
-
-    @account_field()
-    async def account(self, info: Info) -> Account | None:
-        return await account_of(info, self.account_id)
+    account: Account | None = account_field()
 
     @strawberry.field(
         description="Support requests about this document that you may see (a requester their "

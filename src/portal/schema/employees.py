@@ -14,11 +14,12 @@ from portal.auth.principal import ViewerRole
 from portal.models.enums import Permission
 from portal.resolvers import employees as employee_resolvers
 from portal.resolvers.names import MAX_NAME_QUERY_LENGTH, MAX_NAME_WORDS
-from portal.schema.accounts import Account, Location, account_field, account_of
+from portal.schema.accounts import LOCATION, Account, Location, account_field
 from portal.schema.context import Info
 from portal.schema.limits import MAX_CODE_LENGTH, MAX_ID_LENGTH, max_length
 from portal.schema.permissions import requires, rule
 from portal.schema.reads import PhiNode, record_phi_read
+from portal.schema.related import audited_target, related
 from portal.schema.relay import (
     Connection,
     decode_global_id,
@@ -101,14 +102,11 @@ class Employee(PhiNode):
     async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
         return cls.audited(info, await info.context.loaders.employee.load_many(ids))
 
-    @strawberry.field(description="The location the employee works at.")
-    async def location(self, info: Info) -> Location | None:
-        row = await info.context.loaders.location.load(self.location_id)
-        return Location.from_row(row) if row else None
+    location: Location | None = related(
+        LOCATION, key="location_id", description="The location the employee works at."
+    )
 
-    @account_field()
-    async def account(self, info: Info) -> Account | None:
-        return await account_of(info, self.account_id)
+    account: Account | None = account_field()
 
     @strawberry.field(
         description="The employee's results you may see, newest first.",
@@ -146,6 +144,9 @@ class Employee(PhiNode):
 
         rows = await info.context.loaders.authorizations_by_employee.load(self.id)
         return [Authorization.read(info, row) for row in rows]
+
+
+EMPLOYEE = audited_target(lambda loaders: loaders.employee, Employee)
 
 
 @strawberry.input(description="Narrow the employees list; every criterion is optional.")

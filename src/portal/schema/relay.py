@@ -14,6 +14,7 @@ from portal.resolvers.errors import BadUserInput
 from portal.resolvers.pagination import MAX_PAGE_SIZE, Page, PageRequest
 from portal.schema.context import Info
 from portal.schema.permissions import Rule, decide
+from portal.schema.related import preload, selections_under
 
 NodeT = TypeVar("NodeT")
 RowT = TypeVar("RowT")
@@ -48,7 +49,10 @@ class PortalNode(relay.Node):
         if not decide(info, cls.node_rule):
             return [None] * len(ids)
         rows = await cls.fetch_rows(info, ids)
-        return [cls.from_row(row) if row is not None else None for row in rows]
+        nodes = [cls.from_row(row) if row is not None else None for row in rows]
+        # What the caller selected below ``node``/``nodes`` is loaded ahead (schema/related.py).
+        await preload(info, nodes, selections_under(info))
+        return nodes
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
@@ -128,16 +132,24 @@ class Edge(Generic[NodeT]):
 @strawberry.type(description="One page of a list, with cursors to the next and previous pages.")
 class Connection(Generic[NodeT]):
     page_info: PageInfo
-    edges: list[Edge[NodeT]]
+    page_edges: strawberry.Private[list[Edge[NodeT]]]
     _count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field
+    async def edges(self, info: Info) -> list[Edge[NodeT]]:
+        # The nested objects of the whole page are loaded here, ahead (schema/related.py).
+        await preload(info, [edge.node for edge in self.page_edges], selections_under(info, "node"))
+        return self.page_edges
 
     @strawberry.field(description="How many items the whole list holds (every page).")
     async def total_count(self) -> int:
         return await self._count()
 
     @strawberry.field(description="The nodes of this page, for clients that need no cursors.")
-    def nodes(self) -> list[NodeT]:
-        return [edge.node for edge in self.edges]
+    async def nodes(self, info: Info) -> list[NodeT]:
+        nodes = [edge.node for edge in self.page_edges]
+        await preload(info, nodes, selections_under(info))
+        return nodes
 
 
 def asks_total_count(info: Info) -> bool:
@@ -168,7 +180,7 @@ def to_connection(page: Page[RowT], convert: Callable[[RowT], NodeT]) -> Connect
             start_cursor=page.cursors[0] if page.cursors else None,
             end_cursor=page.cursors[-1] if page.cursors else None,
         ),
-        edges=edges,
+        page_edges=edges,
         _count=page.count,
     )
 

@@ -13,14 +13,21 @@ from portal import models
 from portal.models.enums import VisitStatus, VisitType
 from portal.resolvers import visits as visit_resolvers
 from portal.resolvers.visits import results_expected_at
-from portal.schema.accounts import Account, Location, account_field, account_of
+from portal.schema.accounts import LOCATION, Account, Location, account_field
 from portal.schema.authorizations.types import Authorization
-from portal.schema.catalog import MedicalCenter
+from portal.schema.catalog import MEDICAL_CENTER, MedicalCenter
 from portal.schema.context import Info
-from portal.schema.employees import DOCUMENTS_READ, SUPPORT_REQUESTS_READ, VISITS_READ, Employee
+from portal.schema.employees import (
+    DOCUMENTS_READ,
+    EMPLOYEE,
+    SUPPORT_REQUESTS_READ,
+    VISITS_READ,
+    Employee,
+)
 from portal.schema.limits import MAX_CODE_LENGTH, MAX_ID_LENGTH, max_length
 from portal.schema.permissions import requires
 from portal.schema.reads import PhiNode, record_phi_read
+from portal.schema.related import audited_target, related
 from portal.schema.relay import (
     Connection,
     decode_global_id,
@@ -85,24 +92,17 @@ class Visit(PhiNode):
     async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
         return cls.audited(info, await info.context.loaders.visit.load_many(ids))
 
-    @strawberry.field(description="The employee seen.")
-    async def employee(self, info: Info) -> Employee | None:
-        row = await info.context.loaders.employee.load(self.employee_id)
-        return Employee.read(info, row) if row else None
+    employee: Employee | None = related(
+        EMPLOYEE, key="employee_id", description="The employee seen."
+    )
+    medical_center: MedicalCenter | None = related(
+        MEDICAL_CENTER, key="medical_center_id", description="Where the employee was seen."
+    )
+    location: Location | None = related(
+        LOCATION, key="location_id", description="The employee's location the visit is for."
+    )
 
-    @strawberry.field(description="Where the employee was seen.")
-    async def medical_center(self, info: Info) -> MedicalCenter | None:
-        row = await info.context.loaders.medical_center.load(self.medical_center_id)
-        return MedicalCenter.from_row(row) if row else None
-
-    @strawberry.field(description="The employee's location the visit is for.")
-    async def location(self, info: Info) -> Location | None:
-        row = await info.context.loaders.location.load(self.location_id)
-        return Location.from_row(row) if row else None
-
-    @account_field()
-    async def account(self, info: Info) -> Account | None:
-        return await account_of(info, self.account_id)
+    account: Account | None = account_field()
 
     @strawberry.field(
         description="The authorization the visit used (a Basic user sees only their own).",
@@ -137,6 +137,9 @@ class Visit(PhiNode):
         from portal.schema.support import to_nodes
 
         return to_nodes(info, await info.context.loaders.support_requests_by_visit.load(self.id))
+
+
+VISIT = audited_target(lambda loaders: loaders.visit, Visit)
 
 
 @strawberry.input(description="Narrow the visits list; every criterion is optional.")

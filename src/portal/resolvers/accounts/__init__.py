@@ -14,7 +14,7 @@ from sqlmodel import col
 from portal.models import Account, Contact, Location, PortalUser
 from portal.models.db import AccountScope
 from portal.models.enums import Role, UserStatus
-from portal.resolvers.loading import in_key_order
+from portal.resolvers.loading import RowsById, equals_any, in_key_order
 from portal.resolvers.pagination import Page, PageRequest, SortKey, paginate
 
 
@@ -38,13 +38,19 @@ async def load_accounts(
     return in_key_order(ids, rows, lambda account: account.id)
 
 
+def locations_by_id(scope: AccountScope) -> RowsById[Location]:
+    return RowsById(
+        Location,
+        lambda ids: sa.select(Location).where(
+            equals_any(col(Location.id), ids), scope.filter(col(Location.account_id))
+        ),
+    )
+
+
 async def load_locations(
     *, session: AsyncSession, scope: AccountScope, ids: Sequence[uuid.UUID]
 ) -> list[Location | None]:
-    rows = await session.scalars(
-        sa.select(Location).where(col(Location.id).in_(ids), scope.filter(col(Location.account_id)))
-    )
-    return in_key_order(ids, rows, lambda location: location.id)
+    return await locations_by_id(scope).load(session, ids)
 
 
 async def load_contacts(

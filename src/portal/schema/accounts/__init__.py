@@ -8,6 +8,7 @@ from __future__ import annotations
 from portal.schema.accounts.types import (
     ACCESS_REQUESTS_READ,
     CONTACT_PREFERENCES_READ,
+    LOCATION,
     Account,
     AccountQueries,
     Address,
@@ -24,6 +25,7 @@ from portal.schema.accounts.types import (
 __all__ = [
     "ACCESS_REQUESTS_READ",
     "CONTACT_PREFERENCES_READ",
+    "LOCATION",
     "Account",
     "AccountQueries",
     "Address",

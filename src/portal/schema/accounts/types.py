@@ -21,6 +21,7 @@ from portal.schema import users as users_schema
 from portal.schema.api_clients import MANAGE_API_CLIENTS, ApiClient
 from portal.schema.context import Info
 from portal.schema.permissions import ACCOUNT_READ, requires, rule
+from portal.schema.related import Related, plain_target, related
 from portal.schema.relay import (
     Connection,
     PortalNode,
@@ -70,10 +71,21 @@ async def account_of(info: Info, account_id: uuid.UUID) -> Account | None:
     return Account.from_row(row) if row else None
 
 
+# The account of a tenant object (``Account`` is declared below the types that use it).
+ACCOUNT: Related[models.Account, Account] = Related(
+    loader=lambda loaders: loaders.account,
+    build=lambda _info, row: Account.from_row(row),
+    plain=lambda row: Account.from_row(row),
+)
+
+
 def account_field() -> Any:
     """``account { id name }`` on every tenant object: which of the caller's accounts it is of
-    (a third-party administrator and staff see several). Needs the right to read accounts."""
-    return strawberry.field(
+    (a third-party administrator and staff see several). Needs the right to read accounts.
+    Declare it as ``account: Account | None = account_field()`` (``account_id`` holds the id)."""
+    return related(
+        ACCOUNT,
+        key="account_id",
         description="The account this belongs to (a third-party administrator and staff see "
         "several accounts).",
         extensions=[requires(ACCOUNT_READ)],
@@ -115,9 +127,10 @@ class Location(PortalNode):
     async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
         return await info.context.loaders.location.load_many(ids)
 
-    @account_field()
-    async def account(self, info: Info) -> Account | None:
-        return await account_of(info, self.account_id)
+    account: Account | None = account_field()
+
+
+LOCATION = plain_target(lambda loaders: loaders.location, Location)
 
 
 @strawberry.type(description="A contact's portal login: role and status.")
@@ -168,9 +181,7 @@ class Contact(PortalNode):
     def belongs_to(self, principal: Principal) -> bool:
         return principal.kind is PrincipalKind.USER and principal.contact_id == self.id
 
-    @account_field()
-    async def account(self, info: Info) -> Account | None:
-        return await account_of(info, self.account_id)
+    account: Account | None = account_field()
 
     @strawberry.field(
         description="The (report type, location) pairs whose results this contact receives and "

@@ -19,12 +19,13 @@ from portal.models.enums import (
     RecipientKind,
 )
 from portal.resolvers.authorizations.records import ActorName, AuthorizationRecord
-from portal.schema.accounts import Account, Location, account_field, account_of
-from portal.schema.catalog import MedicalCenter, Service
+from portal.schema.accounts import LOCATION, Account, Location, account_field
+from portal.schema.catalog import MEDICAL_CENTER, MedicalCenter, Service
 from portal.schema.context import Info
-from portal.schema.employees import AUTHORIZATIONS_READ, VISITS_READ, Employee
+from portal.schema.employees import AUTHORIZATIONS_READ, EMPLOYEE, VISITS_READ, Employee
 from portal.schema.permissions import requires, rule
 from portal.schema.reads import PhiNode
+from portal.schema.related import related
 from portal.schema.service_packages import ServicePackage
 
 if TYPE_CHECKING:
@@ -197,26 +198,19 @@ class Authorization(PhiNode):
     async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
         return cls.audited(info, await info.context.loaders.authorization.load_many(ids))
 
-    @account_field()
-    async def account(self, info: Info) -> Account | None:
-        return await account_of(info, self.account_id)
+    account: Account | None = account_field()
 
-    @strawberry.field(description="The employee authorized.")
-    async def employee(self, info: Info) -> Employee | None:
-        row = await info.context.loaders.employee.load(self.employee_id)
-        return Employee.read(info, row) if row else None
-
-    @strawberry.field(description="The employee's location it is for.")
-    async def location(self, info: Info) -> Location | None:
-        row = await info.context.loaders.location.load(self.location_id)
-        return Location.from_row(row) if row else None
-
-    @strawberry.field(description="Where to go (null for telemedicine and telerehab).")
-    async def medical_center(self, info: Info) -> MedicalCenter | None:
-        if self.medical_center_id is None:
-            return None
-        row = await info.context.loaders.medical_center.load(self.medical_center_id)
-        return MedicalCenter.from_row(row) if row else None
+    employee: Employee | None = related(
+        EMPLOYEE, key="employee_id", description="The employee authorized."
+    )
+    location: Location | None = related(
+        LOCATION, key="location_id", description="The employee's location it is for."
+    )
+    medical_center: MedicalCenter | None = related(
+        MEDICAL_CENTER,
+        key="medical_center_id",
+        description="Where to go (null for telemedicine and telerehab).",
+    )
 
     @strawberry.field(description="The services authorized, by name.")
     async def services(self, info: Info) -> list[Service]:

@@ -1,0 +1,234 @@
+"""Objects reached from another object by its foreign key, loaded ahead for a whole page.
+
+A field declared with ``related(...)`` (a document's ``employee``, a visit's ``location``) names
+the request loader that reads the target by id and the parent attribute holding that id. Its
+resolver is synchronous: it answers from the rows already loaded, so a page of 50 documents with
+five nested objects costs no coroutine, no task and no loader round per nested object.
+
+The loading happens ahead, once per list: whoever hands graphql-core a list of objects (a
+connection's ``edges`` and ``nodes``, ``node``/``nodes``) calls ``preload`` with the selection
+below it. ``preload`` walks that selection (fragments included), gathers the ids every selected
+``related`` field needs over the whole list, loads each target type in one batch (the loaders
+apply the caller's scope and visibility rules, exactly as a field-by-field read would) and
+descends into the targets' own ``related`` fields, level by level. When nothing was loaded ahead
+(a path no list preloaded), the field falls back to the loader and graphql-core awaits it.
+
+What the caller reads is decided as before: the field's ``@requires`` extension runs before the
+resolver, and the PHI audit is recorded when a row becomes a node (``build``), not when it is
+loaded ahead."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from graphql import GraphQLObjectType, is_abstract_type
+from strawberry.types.base import has_object_definition
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
+
+from portal.resolvers.loaders import Loaders
+from portal.resolvers.loading import BatchLoader, load_together
+from portal.schema.context import Info
+
+__all__ = ["Related", "audited_target", "plain_target", "preload", "related"]
+
+RowT = TypeVar("RowT")
+NodeT = TypeVar("NodeT")
+
+# How deep ``preload`` follows related objects (a document's visit's employee's location is 3).
+MAX_DEPTH = 4
+
+
+@dataclass(frozen=True, eq=False)
+class Related(Generic[RowT, NodeT]):
+    """A target type reached by id: the loader that reads it (an attribute of ``Loaders``), the
+    node a row becomes (with its read audited, for PHI) and the plain node ``preload`` reads the
+    target's own foreign keys from (no audit: nothing is answered yet)."""
+
+    loader: Callable[[Loaders], BatchLoader[uuid.UUID, RowT | None]]
+    build: Callable[[Info, RowT], NodeT]
+    plain: Callable[[RowT], NodeT]
+
+    def resolve(self, info: Info, key: uuid.UUID | None) -> NodeT | Awaitable[NodeT | None] | None:
+        if key is None:
+            return None
+        loader = self.loader(info.context.loaders)
+        found, row = loader.peek(key)
+        if found:
+            return self.build(info, row) if row is not None else None
+        return self._load(info, loader, key)
+
+    async def _load(
+        self, info: Info, loader: BatchLoader[uuid.UUID, RowT | None], key: uuid.UUID
+    ) -> NodeT | None:
+        row = await loader.load(key)
+        return self.build(info, row) if row is not None else None
+
+
+def plain_target(
+    loader: Callable[[Loaders], BatchLoader[uuid.UUID, RowT | None]], node: Any
+) -> Related[RowT, Any]:
+    """A target holding no PHI (a catalog entry, a location): its node is built from the row."""
+    return Related(loader=loader, build=lambda _info, row: node.from_row(row), plain=node.from_row)
+
+
+def audited_target(
+    loader: Callable[[Loaders], BatchLoader[uuid.UUID, RowT | None]], node: Any
+) -> Related[RowT, Any]:
+    """A target holding PHI: answering it records the read (``PhiNode.read``)."""
+    return Related(loader=loader, build=node.read, plain=node.from_row)
+
+
+@dataclass(frozen=True)
+class _Link:
+    target: Related[Any, Any]
+    key: str
+
+
+# The ``related`` fields by strawberry type and GraphQL field name, filled as types are read.
+_LINKS: dict[type, dict[str, _Link]] = {}
+
+
+def related(target: Related[Any, Any], *, key: str, **field_options: Any) -> Any:
+    """A field answering ``target`` by the id in the parent's attribute ``key``; declare it as
+    ``employee: Employee | None = related(EMPLOYEE, key="employee_id", description=...)``.
+    ``field_options`` go to ``strawberry.field`` (description, extensions)."""
+
+    def resolve(root: Any, info: Info) -> Any:
+        return target.resolve(info, getattr(root, key))
+
+    resolve.__portal_link__ = _Link(target=target, key=key)  # type: ignore[attr-defined]
+    return strawberry.field(resolver=resolve, **field_options)
+
+
+def _links_of(info: Info, owner: type) -> dict[str, _Link]:
+    links = _LINKS.get(owner)
+    if links is None:
+        links = {}
+        if has_object_definition(owner):
+            convert = info.schema.config.name_converter
+            for field in owner.__strawberry_definition__.fields:
+                resolver = field.base_resolver
+                link = getattr(resolver.wrapped_func, "__portal_link__", None) if resolver else None
+                if isinstance(link, _Link):
+                    links[convert.get_graphql_name(field)] = link
+        _LINKS[owner] = links
+    return links
+
+
+def _type_matches(info: Info, owner: type, condition: str | None) -> bool:
+    if condition is None or not has_object_definition(owner):
+        return True
+    name = owner.__strawberry_definition__.name
+    if condition == name:
+        return True
+    schema = info._raw_info.schema
+    abstract = schema.get_type(condition)
+    concrete = schema.get_type(name)
+    return (
+        abstract is not None
+        and is_abstract_type(abstract)
+        and isinstance(concrete, GraphQLObjectType)
+        and schema.is_sub_type(abstract, concrete)
+    )
+
+
+def _fields_of(info: Info, owner: type, selections: Iterable[Selection]) -> list[SelectedField]:
+    """The fields selected on objects of type ``owner`` (fragments that apply to it expanded)."""
+    fields: list[SelectedField] = []
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            fields.append(selection)
+        elif isinstance(selection, (InlineFragment, FragmentSpread)) and _type_matches(
+            info, owner, selection.type_condition
+        ):
+            fields.extend(_fields_of(info, owner, selection.selections))
+    return fields
+
+
+def selections_under(info: Info, *path: str) -> list[Selection]:
+    """The selections below ``path`` inside the field being resolved (``"node"`` below a
+    connection's ``edges``), merged across aliases."""
+    level: list[Selection] = [
+        selection for field in info.selected_fields for selection in field.selections
+    ]
+    for name in path:
+        level = [
+            selection
+            for field in level
+            if isinstance(field, SelectedField) and field.name == name
+            for selection in field.selections
+        ]
+    return level
+
+
+async def preload(info: Info, parents: Sequence[Any], selections: Sequence[Selection]) -> None:
+    """Load, in one batch per target type and level, every object the ``related`` fields in
+    ``selections`` will answer for ``parents`` (objects of one or several strawberry types)."""
+    level: list[tuple[Sequence[Any], Sequence[Selection]]] = [(parents, selections)]
+    for _ in range(MAX_DEPTH):
+        wanted: dict[int, tuple[Related[Any, Any], set[uuid.UUID], list[Selection]]] = {}
+        for objects, selected in level:
+            for owner, group in _by_type(objects).items():
+                links = _links_of(info, owner)
+                if not links:
+                    continue
+                for field in _fields_of(info, owner, selected):
+                    link = links.get(field.name)
+                    if link is None:
+                        continue
+                    _, keys, below = wanted.setdefault(id(link.target), (link.target, set(), []))
+                    keys.update(
+                        key for key in (getattr(obj, link.key) for obj in group) if key is not None
+                    )
+                    below.extend(field.selections)
+        if not wanted:
+            return
+        targets = list(wanted.values())
+        loaders = info.context.loaders
+        await _load(info, [(target.loader(loaders), keys) for target, keys, _ in targets])
+        level = []
+        for target, keys, below in targets:
+            if below:
+                loader = target.loader(info.context.loaders)
+                rows = (loader.peek(key)[1] for key in keys)
+                level.append(([target.plain(row) for row in rows if row is not None], below))
+
+
+async def _load(
+    info: Info, wanted: Sequence[tuple[BatchLoader[uuid.UUID, Any], set[uuid.UUID]]]
+) -> None:
+    """Load what is not loaded yet: the loaders that have a statement form together, in one
+    round trip (``load_together``), the others each in one batch, concurrently."""
+    together: list[tuple[BatchLoader[uuid.UUID, Any], list[uuid.UUID]]] = []
+    apart: list[Awaitable[Any]] = []
+    for loader, keys in wanted:
+        missing = sorted(key for key in keys if not loader.peek(key)[0])
+        if not missing:
+            continue
+        if loader.rows is not None:
+            together.append((loader, missing))
+        else:
+            apart.append(loader.load_many(missing))
+    if len(together) == 1:
+        apart.append(together[0][0].load_many(together[0][1]))
+    elif together:
+        found = await load_together(
+            info.context.session, [(loader.rows, ids) for loader, ids in together if loader.rows]
+        )
+        for (loader, ids), values in zip(together, found, strict=True):
+            loader.prime(ids, values)
+    if apart:
+        await asyncio.gather(*apart)
+
+
+def _by_type(objects: Iterable[Any]) -> dict[type, list[Any]]:
+    groups: dict[type, list[Any]] = {}
+    for obj in objects:
+        if obj is not None:
+            groups.setdefault(type(obj), []).append(obj)
+    return groups
