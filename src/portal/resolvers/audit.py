@@ -84,6 +84,9 @@ def to_row(*, principal: Principal, meta: RequestMeta, entry: AuditEntry) -> dic
     }
 
 
+_INSERT = sa.insert(AuditEvent.__table__)  # type: ignore[attr-defined]
+
+
 async def append_events(
     *,
     session: AsyncSession,
@@ -94,9 +97,9 @@ async def append_events(
     """Add ``entries`` in ``session``'s transaction (the caller commits). Appending is allowed
     in any scope: the trail's row-level security admits every insert."""
     if entries:
+        # A Core insert into the table (one multi-row statement), not the ORM's bulk path.
         await session.execute(
-            sa.insert(AuditEvent),
-            [to_row(principal=principal, meta=meta, entry=entry) for entry in entries],
+            _INSERT, [to_row(principal=principal, meta=meta, entry=entry) for entry in entries]
         )
 
 

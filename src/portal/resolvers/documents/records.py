@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -72,8 +73,10 @@ def to_record(row: Any) -> DocumentRecord:
     return DocumentRecord(*row)
 
 
+@cache
 def document_records() -> sa.Select[Any]:
-    """Every document as records, before any visibility rule."""
+    """Every document as records, before any visibility rule (built once: statements are
+    immutable, each caller's ``where`` makes a new one)."""
     return (
         sa.select(*record_columns())
         .select_from(Document)

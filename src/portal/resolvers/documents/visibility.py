@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,6 +33,9 @@ from portal.models.enums import Role
 DOCUMENTS_READ_SCOPE = "documents:read"
 
 
+# The expressions below depend on nothing per request: built once and shared (SQLAlchemy
+# expressions are immutable), so a page does not pay for their construction every time.
+@cache
 def retention_days_of_document_account() -> sa.ScalarSelect[int]:
     """The retention of the document's own account (a correlated scalar subquery)."""
     return (
@@ -42,6 +46,7 @@ def retention_days_of_document_account() -> sa.ScalarSelect[int]:
     )
 
 
+@cache
 def archives_at_expression() -> sa.ColumnElement[datetime]:
     """When the document leaves employer views: ``posted_at`` plus the account's retention."""
     return col(Document.posted_at) + sa.func.make_interval(
@@ -49,6 +54,7 @@ def archives_at_expression() -> sa.ColumnElement[datetime]:
     )
 
 
+@cache
 def archived_condition() -> sa.ColumnElement[bool]:
     """The document is archived now: its retention has passed and staff have not restored it."""
     return sa.and_(
