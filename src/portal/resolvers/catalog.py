@@ -10,10 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from portal.models import MedicalCenter, PortalLink, ReportType, Service
+from portal.models.db import AccountScope
 from portal.models.enums import ServiceCategory
 from portal.resolvers.accounts import escape_like
 from portal.resolvers.errors import BadUserInput
-from portal.resolvers.loading import RowsById, equals_any, in_key_order
+from portal.resolvers.loading import RowsById, in_key_order
 from portal.resolvers.pagination import Page, PageRequest, SortKey, paginate
 
 _STATES = (
@@ -33,19 +34,17 @@ def normalize_state(state: str | None, *, field: str = "state") -> str | None:
     return code
 
 
+# The catalog is shared by every account: no scope.
 MEDICAL_CENTERS_BY_ID = RowsById(
-    MedicalCenter,
-    lambda ids: sa.select(MedicalCenter).where(equals_any(col(MedicalCenter.id), ids)),
+    MedicalCenter, lambda ids, _: [col(MedicalCenter.id) == sa.any_(ids)]
 )
-REPORT_TYPES_BY_ID = RowsById(
-    ReportType, lambda ids: sa.select(ReportType).where(equals_any(col(ReportType.id), ids))
-)
+REPORT_TYPES_BY_ID = RowsById(ReportType, lambda ids, _: [col(ReportType.id) == sa.any_(ids)])
 
 
 async def load_medical_centers(
     *, session: AsyncSession, ids: Sequence[uuid.UUID]
 ) -> list[MedicalCenter | None]:
-    return await MEDICAL_CENTERS_BY_ID.load(session, ids)
+    return await MEDICAL_CENTERS_BY_ID.scoped(AccountScope.everything()).load(session, ids)
 
 
 async def load_services(*, session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Service | None]:
@@ -56,7 +55,7 @@ async def load_services(*, session: AsyncSession, ids: Sequence[uuid.UUID]) -> l
 async def load_report_types(
     *, session: AsyncSession, ids: Sequence[uuid.UUID]
 ) -> list[ReportType | None]:
-    return await REPORT_TYPES_BY_ID.load(session, ids)
+    return await REPORT_TYPES_BY_ID.scoped(AccountScope.everything()).load(session, ids)
 
 
 async def list_medical_centers(

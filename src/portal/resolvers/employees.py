@@ -14,24 +14,20 @@ from sqlmodel import col
 
 from portal.models import Employee
 from portal.models.db import AccountScope
-from portal.resolvers.loading import RowsById, equals_any
+from portal.resolvers.loading import RowsById
 from portal.resolvers.names import employee_name_matches
 from portal.resolvers.pagination import Page, PageRequest, SortKey, paginate
 
-
-def employees_by_id(scope: AccountScope) -> RowsById[Employee]:
-    return RowsById(
-        Employee,
-        lambda ids: sa.select(Employee).where(
-            equals_any(col(Employee.id), ids), scope.filter(col(Employee.account_id))
-        ),
-    )
+EMPLOYEES_BY_ID = RowsById(
+    Employee,
+    lambda ids, scope: [col(Employee.id) == sa.any_(ids), scope.allows(col(Employee.account_id))],
+)
 
 
 async def load_employees(
     *, session: AsyncSession, scope: AccountScope, ids: Sequence[uuid.UUID]
 ) -> list[Employee | None]:
-    return await employees_by_id(scope).load(session, ids)
+    return await EMPLOYEES_BY_ID.scoped(scope).load(session, ids)
 
 
 @dataclass(frozen=True, slots=True)

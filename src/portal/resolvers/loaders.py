@@ -57,11 +57,12 @@ class Loaders:
         # Documents and authorizations are filtered per person, not only per account.
         viewer = principal if principal is not None else Principal.anonymous()
         self.account: BatchLoader[uuid.UUID, Account | None] = BatchLoader(
-            lambda ids: accounts.load_accounts(session=session, scope=scope, ids=ids)
+            lambda ids: accounts.load_accounts(session=session, scope=scope, ids=ids),
+            rows=accounts.ACCOUNTS_BY_ID.scoped(scope),
         )
         self.location: BatchLoader[uuid.UUID, Location | None] = BatchLoader(
             lambda ids: accounts.load_locations(session=session, scope=scope, ids=ids),
-            rows=accounts.locations_by_id(scope),
+            rows=accounts.LOCATIONS_BY_ID.scoped(scope),
         )
         self.contact: BatchLoader[uuid.UUID, Contact | None] = BatchLoader(
             lambda ids: accounts.load_contacts(session=session, scope=scope, ids=ids)
@@ -84,25 +85,25 @@ class Loaders:
         )
         self.medical_center: BatchLoader[uuid.UUID, MedicalCenter | None] = BatchLoader(
             lambda ids: catalog.load_medical_centers(session=session, ids=ids),
-            rows=catalog.MEDICAL_CENTERS_BY_ID,
+            rows=catalog.MEDICAL_CENTERS_BY_ID.scoped(AccountScope.everything()),
         )
         self.service: BatchLoader[uuid.UUID, Service | None] = BatchLoader(
             lambda ids: catalog.load_services(session=session, ids=ids)
         )
         self.report_type: BatchLoader[uuid.UUID, ReportType | None] = BatchLoader(
             lambda ids: catalog.load_report_types(session=session, ids=ids),
-            rows=catalog.REPORT_TYPES_BY_ID,
+            rows=catalog.REPORT_TYPES_BY_ID.scoped(AccountScope.everything()),
         )
         # The provider's own systems read nothing of an employee (they name employees by
         # account and employee number, and get only the id back).
         employee_scope = AccountScope.nothing() if viewer.provider_system else scope
         self.employee: BatchLoader[uuid.UUID, Employee | None] = BatchLoader(
             lambda ids: employees.load_employees(session=session, scope=employee_scope, ids=ids),
-            rows=employees.employees_by_id(employee_scope),
+            rows=employees.EMPLOYEES_BY_ID.scoped(employee_scope),
         )
         self.visit: BatchLoader[uuid.UUID, Visit | None] = BatchLoader(
             lambda ids: visits.load_visits(session=session, scope=scope, ids=ids),
-            rows=visits.visits_by_id(scope),
+            rows=visits.VISITS_BY_ID.scoped(scope),
         )
         self.authorization: BatchLoader[uuid.UUID, AuthorizationRecord | None] = BatchLoader(
             lambda ids: authorizations.load_authorizations(

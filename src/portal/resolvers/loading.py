@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
@@ -14,6 +15,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Uuid
+
+from portal.models.db import AccountScope
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -27,34 +30,45 @@ class BatchLoader(Generic[K, V]):
         self,
         batch: Callable[[Sequence[K]], Awaitable[Sequence[V]]],
         *,
-        rows: RowsById[Any] | None = None,
+        rows: ScopedRows[Any] | None = None,
     ) -> None:
         # The statement form of ``batch`` when it reads rows by id, so that ``preload`` can read
         # several loaders' rows in one round trip (``load_together``).
         self.rows = rows
-        loaded = self._loaded = dict[K, V]()
+        self._batch = batch
+        self._loaded: dict[K, V] = {}
+
+    @cached_property
+    def _loader(self) -> Any:
+        # Made on first use: a request uses few of its loaders.
+        loaded = self._loaded
+        batch = self._batch
 
         async def load_fn(keys: list[K]) -> list[V]:
             values = list(await batch(keys))
             loaded.update(zip(keys, values, strict=True))
             return values
 
-        self._loader: Any = DataLoader(load_fn)
+        return DataLoader(load_fn)
 
     async def load(self, key: K) -> V:
+        if key in self._loaded:
+            return self._loaded[key]
         value: V = await self._loader.load(key)
         return value
 
     async def load_many(self, keys: Iterable[K]) -> list[V]:
-        values: list[V] = await self._loader.load_many(list(keys))
-        return values
+        wanted = list(keys)
+        missing = [key for key in wanted if key not in self._loaded]
+        if missing:
+            await self._loader.load_many(missing)
+        return [self._loaded[key] for key in wanted]
 
     def prime(self, keys: Sequence[K], values: Sequence[V]) -> None:
-        """Remember values loaded by another way (``load_together``) as if this loader had."""
+        """Remember values loaded by another way (``load_together``) as if this loader had (a
+        later ``load`` of these keys answers from memory)."""
         for key, value in zip(keys, values, strict=True):
-            if key not in self._loaded:
-                self._loaded[key] = value
-                self._loader.prime(key, value)
+            self._loaded.setdefault(key, value)
 
     def peek(self, key: K) -> tuple[bool, V | None]:
         """``(True, value)`` when ``key`` was loaded already, else ``(False, None)``."""
@@ -80,17 +94,53 @@ def equals_any(column: Any, ids: Iterable[uuid.UUID]) -> Any:
 E = TypeVar("E")
 
 
+@dataclass(frozen=True)
+class ScopeParameters:
+    """The caller's account scope as bound parameters of a statement built once."""
+
+    account_ids: sa.BindParameter[Any]
+    all_accounts: sa.BindParameter[Any]
+
+    @classmethod
+    def named(cls, suffix: str) -> ScopeParameters:
+        return cls(
+            account_ids=sa.bindparam(f"scope_ids{suffix}", type_=ARRAY(Uuid())),
+            all_accounts=sa.bindparam(f"scope_all{suffix}", type_=sa.Boolean()),
+        )
+
+    def allows(self, column: Any) -> sa.ColumnElement[bool]:
+        """``column`` (an account id) is in the scope: ``AccountScope.filter`` as parameters."""
+        return sa.or_(self.all_accounts, column == any_(self.account_ids))
+
+    def values(self, scope: AccountScope) -> dict[str, Any]:
+        return {
+            self.account_ids.key: sorted(scope.account_ids),
+            self.all_accounts.key: scope.all_accounts,
+        }
+
+
 @dataclass(frozen=True, eq=False)
 class RowsById(Generic[E]):
-    """One ORM entity's rows for a set of ids as one statement (the caller's scope and any
-    visibility rule inside it), so that several can share one round trip (``load_together``)."""
+    """How one ORM entity's rows are read by id: the conditions, given the ids and the caller's
+    scope as bound parameters. The statement is built once per process (no construction, cache
+    key or compilation per request), and several can share one round trip (``load_together``)."""
 
     entity: type[E]
-    statement: Callable[[Sequence[uuid.UUID]], sa.Select[Any]]
+    conditions: Callable[[sa.BindParameter[Any], ScopeParameters], Sequence[Any]]
 
-    async def load(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[E | None]:
-        rows = await session.scalars(self.statement(ids))
-        return in_key_order(ids, rows, _id_of)
+    def statement(
+        self, suffix: str = ""
+    ) -> tuple[sa.Select[Any], sa.BindParameter[Any], ScopeParameters]:
+        ids = sa.bindparam(f"ids{suffix}", type_=ARRAY(Uuid()))
+        scope = ScopeParameters.named(suffix)
+        return sa.select(self.entity).where(*self.conditions(ids, scope)), ids, scope
+
+    @cached_property
+    def _prebuilt(self) -> tuple[sa.Select[Any], sa.BindParameter[Any], ScopeParameters]:
+        return self.statement()
+
+    def scoped(self, scope: AccountScope) -> ScopedRows[E]:
+        return ScopedRows(rows=self, scope=scope)
 
     def _decoder(self, dialect: Dialect, columns: Sequence[Any]) -> Callable[[Sequence[Any]], E]:
         """Turns one aggregated record into an entity, as the ORM would load it (each column
@@ -115,32 +165,74 @@ class RowsById(Generic[E]):
         return decode
 
 
+@dataclass(frozen=True)
+class ScopedRows(Generic[E]):
+    """``RowsById`` for one request's scope: what a ``BatchLoader`` reads by."""
+
+    rows: RowsById[E]
+    scope: AccountScope
+
+    async def load(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[E | None]:
+        statement, ids_parameter, scope = self.rows._prebuilt
+        found = await session.scalars(
+            statement, {ids_parameter.key: list(ids), **scope.values(self.scope)}
+        )
+        return in_key_order(ids, found, _id_of)
+
+
 def _id_of(row: Any) -> uuid.UUID:
     key: uuid.UUID = row.id
     return key
 
 
-async def load_together(
-    session: AsyncSession, wanted: Sequence[tuple[RowsById[Any], Sequence[uuid.UUID]]]
-) -> list[list[Any | None]]:
-    """Several ``RowsById`` in one round trip: one SELECT whose columns are each statement's
-    rows aggregated into an array of records (``array_agg``), decoded back into entities.
-    Answers one list per request, in its ids' order, None where no row matched."""
-    parts = []
-    subqueries = []
-    for index, (rows, ids) in enumerate(wanted):
-        subquery = rows.statement(ids).subquery(f"part_{index}")
-        subqueries.append(subquery)
-        parts.append(
+@dataclass
+class _Together:
+    """One combined statement for a given list of ``RowsById``, built once."""
+
+    statement: sa.Select[Any]
+    parameters: list[tuple[sa.BindParameter[Any], ScopeParameters]]
+    columns: list[list[Any]]
+    decoders: list[Callable[[Sequence[Any]], Any]] | None = None
+
+
+@lru_cache(maxsize=256)
+def _together(parts: tuple[RowsById[Any], ...]) -> _Together:
+    columns = []
+    parameters = []
+    selected = []
+    for index, rows in enumerate(parts):
+        statement, ids, scope = rows.statement(f"_{index}")
+        subquery = statement.subquery(f"part_{index}")
+        columns.append(list(subquery.c))
+        parameters.append((ids, scope))
+        selected.append(
             sa.select(sa.func.array_agg(sa.literal_column(subquery.name)))
             .select_from(subquery)
             .scalar_subquery()
             .label(subquery.name)
         )
-    found = (await session.execute(sa.select(*parts))).one()
-    dialect = session.sync_session.get_bind().dialect
+    return _Together(statement=sa.select(*selected), parameters=parameters, columns=columns)
+
+
+async def load_together(
+    session: AsyncSession, wanted: Sequence[tuple[ScopedRows[Any], Sequence[uuid.UUID]]]
+) -> list[list[Any | None]]:
+    """Several ``ScopedRows`` in one round trip: one SELECT whose columns are each statement's
+    rows aggregated into an array of records (``array_agg``), decoded back into entities.
+    Answers one list per request, in its ids' order, None where no row matched."""
+    together = _together(tuple(scoped.rows for scoped, _ in wanted))
+    values: dict[str, Any] = {}
+    for (scoped, ids), (ids_parameter, scope) in zip(wanted, together.parameters, strict=True):
+        values[ids_parameter.key] = list(ids)
+        values.update(scope.values(scoped.scope))
+    found = (await session.execute(together.statement, values)).one()
+    if together.decoders is None:
+        dialect = session.sync_session.get_bind().dialect
+        together.decoders = [
+            scoped.rows._decoder(dialect, columns)
+            for (scoped, _), columns in zip(wanted, together.columns, strict=True)
+        ]
     answers: list[list[Any | None]] = []
-    for (rows, ids), subquery, records in zip(wanted, subqueries, found, strict=True):
-        decode = rows._decoder(dialect, list(subquery.c))
+    for (_, ids), decode, records in zip(wanted, together.decoders, found, strict=True):
         answers.append(in_key_order(ids, (decode(record) for record in records or ()), _id_of))
     return answers

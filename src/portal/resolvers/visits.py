@@ -31,19 +31,15 @@ def results_expected_at(
     return checked_out_at
 
 
-def visits_by_id(scope: AccountScope) -> RowsById[Visit]:
-    return RowsById(
-        Visit,
-        lambda ids: sa.select(Visit).where(
-            equals_any(col(Visit.id), ids), scope.filter(col(Visit.account_id))
-        ),
-    )
+VISITS_BY_ID = RowsById(
+    Visit, lambda ids, scope: [col(Visit.id) == sa.any_(ids), scope.allows(col(Visit.account_id))]
+)
 
 
 async def load_visits(
     *, session: AsyncSession, scope: AccountScope, ids: Sequence[uuid.UUID]
 ) -> list[Visit | None]:
-    return await visits_by_id(scope).load(session, ids)
+    return await VISITS_BY_ID.scoped(scope).load(session, ids)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from sqlmodel import col
 from portal.models import Account, Contact, Location, PortalUser
 from portal.models.db import AccountScope
 from portal.models.enums import Role, UserStatus
-from portal.resolvers.loading import RowsById, equals_any, in_key_order
+from portal.resolvers.loading import RowsById, in_key_order
 from portal.resolvers.pagination import Page, PageRequest, SortKey, paginate
 
 
@@ -32,25 +32,23 @@ class ContactAccess:
 async def load_accounts(
     *, session: AsyncSession, scope: AccountScope, ids: Sequence[uuid.UUID]
 ) -> list[Account | None]:
-    rows = await session.scalars(
-        sa.select(Account).where(col(Account.id).in_(ids), scope.filter(col(Account.id)))
-    )
-    return in_key_order(ids, rows, lambda account: account.id)
+    return await ACCOUNTS_BY_ID.scoped(scope).load(session, ids)
 
 
-def locations_by_id(scope: AccountScope) -> RowsById[Location]:
-    return RowsById(
-        Location,
-        lambda ids: sa.select(Location).where(
-            equals_any(col(Location.id), ids), scope.filter(col(Location.account_id))
-        ),
-    )
+LOCATIONS_BY_ID = RowsById(
+    Location,
+    lambda ids, scope: [col(Location.id) == sa.any_(ids), scope.allows(col(Location.account_id))],
+)
+# An account is in scope by its own id.
+ACCOUNTS_BY_ID = RowsById(
+    Account, lambda ids, scope: [col(Account.id) == sa.any_(ids), scope.allows(col(Account.id))]
+)
 
 
 async def load_locations(
     *, session: AsyncSession, scope: AccountScope, ids: Sequence[uuid.UUID]
 ) -> list[Location | None]:
-    return await locations_by_id(scope).load(session, ids)
+    return await LOCATIONS_BY_ID.scoped(scope).load(session, ids)
 
 
 async def load_contacts(
