@@ -184,6 +184,9 @@ async def serving(
         "PORTAL_WEBHOOK_WORKER_ENABLED": "false",
         # The bench's tokens last the whole run; the app refuses any longer than it issues.
         "PORTAL_ACCESS_TOKEN_TTL_SECONDS": str(TOKEN_TTL_SECONDS),
+        # Query budgets off: one caller sending as fast as it can would exhaust its budget in
+        # seconds and be answered 429 (the raw endpoint has none).
+        "PORTAL_RATE_LIMIT_POINTS": "0",
     }
     servers: dict[str, Server] = {}
     try:

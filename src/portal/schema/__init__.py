@@ -25,6 +25,7 @@ from portal.schema.documents import Document
 from portal.schema.downloads import DownloadMutations
 from portal.schema.employees import Employee
 from portal.schema.errors import AuditTrail, ErrorCodes, label_document_errors
+from portal.schema.execution import PortalExecutionContext, mark_plain_fields
 from portal.schema.ingestion import IngestionMutations
 from portal.schema.introspection import IntrospectionPolicy
 from portal.schema.invitations import InvitationMutations
@@ -152,8 +153,10 @@ def build_schema(
         config=StrawberryConfig(auto_camel_case=True),
         extensions=extensions,
         scalar_overrides=SCALAR_OVERRIDES,
+        execution_context_class=PortalExecutionContext,
     )
     document_rules(schema._schema)
+    mark_plain_fields(schema._schema)
     schema.operation_limits = operation_limits
     return schema
 

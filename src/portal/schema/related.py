@@ -23,10 +23,10 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import strawberry
-from graphql import GraphQLObjectType, is_abstract_type
+from graphql import GraphQLObjectType, GraphQLResolveInfo, is_abstract_type
 from strawberry.types.base import has_object_definition
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
@@ -52,6 +52,8 @@ class Related(Generic[RowT, NodeT]):
     loader: Callable[[Loaders], BatchLoader[uuid.UUID, RowT | None]]
     build: Callable[[Info, RowT], NodeT]
     plain: Callable[[RowT], NodeT]
+    # The node type (its own ``related`` fields are loaded ahead too); None when it has none.
+    node: type | None = None
 
     def resolve(self, info: Info, key: uuid.UUID | None) -> NodeT | Awaitable[NodeT | None] | None:
         if key is None:
@@ -73,14 +75,16 @@ def plain_target(
     loader: Callable[[Loaders], BatchLoader[uuid.UUID, RowT | None]], node: Any
 ) -> Related[RowT, Any]:
     """A target holding no PHI (a catalog entry, a location): its node is built from the row."""
-    return Related(loader=loader, build=lambda _info, row: node.from_row(row), plain=node.from_row)
+    return Related(
+        loader=loader, build=lambda _info, row: node.from_row(row), plain=node.from_row, node=node
+    )
 
 
 def audited_target(
     loader: Callable[[Loaders], BatchLoader[uuid.UUID, RowT | None]], node: Any
 ) -> Related[RowT, Any]:
     """A target holding PHI: answering it records the read (``PhiNode.read``)."""
-    return Related(loader=loader, build=node.read, plain=node.from_row)
+    return Related(loader=loader, build=node.read, plain=node.from_row, node=node)
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,24 @@ def related(target: Related[Any, Any], *, key: str, **field_options: Any) -> Any
     return strawberry.field(resolver=resolve, **field_options)
 
 
+def link_of(resolver: object) -> _Link | None:
+    """The link a ``related`` field's resolver answers, if it is one."""
+    link = getattr(resolver, "__portal_link__", None)
+    return link if isinstance(link, _Link) else None
+
+
+def direct_resolver(link: _Link) -> Callable[[Any, GraphQLResolveInfo[Any]], Any]:
+    """A graphql-core resolver for a ``related`` field without extensions: the target reads
+    only ``info.context`` (its loaders, the audit), which graphql-core's resolve info carries,
+    so no Strawberry ``Info`` nor wrapper is built per field."""
+    target, key = link.target, link.key
+
+    def resolve(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
+        return target.resolve(cast("Info", info), getattr(source, key))
+
+    return resolve
+
+
 def _links_of(info: Info, owner: type) -> dict[str, _Link]:
     links = _LINKS.get(owner)
     if links is None:
@@ -113,8 +135,8 @@ def _links_of(info: Info, owner: type) -> dict[str, _Link]:
             convert = info.schema.config.name_converter
             for field in owner.__strawberry_definition__.fields:
                 resolver = field.base_resolver
-                link = getattr(resolver.wrapped_func, "__portal_link__", None) if resolver else None
-                if isinstance(link, _Link):
+                link = link_of(resolver.wrapped_func) if resolver else None
+                if link is not None:
                     links[convert.get_graphql_name(field)] = link
         _LINKS[owner] = links
     return links
@@ -193,7 +215,7 @@ async def preload(info: Info, parents: Sequence[Any], selections: Sequence[Selec
         await _load(info, [(target.loader(loaders), keys) for target, keys, _ in targets])
         level = []
         for target, keys, below in targets:
-            if below:
+            if below and (target.node is None or _links_of(info, target.node)):
                 loader = target.loader(info.context.loaders)
                 rows = (loader.peek(key)[1] for key in keys)
                 level.append(([target.plain(row) for row in rows if row is not None], below))

@@ -76,7 +76,7 @@ ACCOUNT: Related[models.Account, Account] = Related(
     loader=lambda loaders: loaders.account,
     build=lambda _info, row: Account.from_row(row),
     plain=lambda row: Account.from_row(row),
-)
+)  # Account has no related fields of its own: nothing below it is loaded ahead
 
 
 def account_field() -> Any:
