@@ -29,8 +29,8 @@ ONE = """query One($id: ID!) { node(id: $id) { ... on Document { id name postedA
 # Where the counts stand (they were 23 and 22 with a pre-ping per checkout and three
 # transactions per request, and the page's totalCount was a statement of its own); the targets
 # are 8 for the page and 5 for one document.
-MAX_PAGE_ROUND_TRIPS = 12
-MAX_NODE_ROUND_TRIPS = 12
+MAX_PAGE_ROUND_TRIPS = 10
+MAX_NODE_ROUND_TRIPS = 10
 
 
 class RoundTrips:
