@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.auth.principal import Principal
 from portal.auth.rejections import REJECTED_TOKENS, RejectedTokens
-from portal.auth.resolve import principal_from_claims
+from portal.auth.resolve import resolve_principal
 from portal.auth.tokens import InvalidTokenError, TokenService
-from portal.models.db import AccountScope, rescope, set_scope
+from portal.models.db import rescope, set_scope
 from portal.models.enums import AuditResult
 from portal.resolvers.audit import AuditEntry, RequestMeta, write_events
 
@@ -48,21 +48,19 @@ async def authenticate_bearer(
 
     Raises ``InvalidTokenError`` for a malformed, invalid or expired token, or one whose subject
     is no longer active, after auditing the rejection in its own transaction (at most once per
-    client address and minute: see ``portal.auth.rejections``). The lookup runs in
-    ``session`` with the system scope; the same transaction is then scoped to the principal for
-    the rest of the request."""
+    client address and minute: see ``portal.auth.rejections``). The lookup runs in ``session``:
+    one round trip reads the subject with the system scope and leaves the transaction scoped to
+    the principal, in which the rest of the request goes on."""
     if token is None:
         return Principal.anonymous()
-    # The subject is named by a verified token; its row is read before any tenant scope is known,
-    # so this one lookup runs with the system scope.
-    set_scope(session, AccountScope.everything())
     try:
         if not token:
             raise InvalidTokenError("malformed Authorization header")
         claims = tokens.verify(token)
-        principal = await principal_from_claims(session, claims)
+        resolved = await resolve_principal(session, claims)
     except InvalidTokenError as error:
         logger.info("rejected bearer token: %s", error)
+        # The lookup left the transaction scoped to nothing; the rollback ends it.
         await session.rollback()
         verdict = rejections.note(meta.ip_address)
         if verdict.record:
@@ -78,7 +76,11 @@ async def authenticate_bearer(
                 ],
             )
         raise
-    # The principal lookup ran unscoped; the request goes on in the same transaction, in the
-    # principal's scope (it read plain rows only, nothing that could outlive the re-scoping).
-    await rescope(session, principal.scope)
+    principal = resolved.principal
+    if resolved.applied == principal.scope:
+        # The lookup already scoped the open transaction to the principal: later transactions
+        # of this session begin in the same scope, and this one needs no round trip.
+        set_scope(session, principal.scope)
+    else:
+        await rescope(session, principal.scope)
     return principal

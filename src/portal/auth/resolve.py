@@ -1,11 +1,17 @@
 """Turn verified token claims into a Principal, reading the live state of the subject.
 
 Reading the database on every request makes a deactivation, a role change or a revoked
-permission take effect on the very next request instead of when the token expires."""
+permission take effect on the very next request instead of when the token expires.
+
+Each kind of caller is read by a database function of its own (migration 0017) that, in one
+round trip, sets the system scope, reads the caller and scopes the transaction to the caller
+(``Principal.scope``; to nothing when the caller may not go on), and answers the scope it left
+the transaction in, so the request needs no ``set_config`` round trip of its own."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,22 +21,26 @@ from sqlmodel import col
 from portal.auth.principal import Principal, PrincipalKind
 from portal.auth.scopes import EMPLOYER_SCOPES, PROVIDER_SCOPES
 from portal.auth.tokens import InvalidTokenError, SubjectKind, TokenClaims
-from portal.models import (
-    Account,
-    ApiClient,
-    AuthSession,
-    Contact,
-    PortalUser,
-    ProviderClient,
-    StaffUser,
-    UserPermission,
-)
-from portal.models.enums import Permission, UserStatus
+from portal.models import Account
+from portal.models.db import AccountScope, execute_self_scoped
+from portal.models.enums import Permission, Role, UserStatus
 
 
-async def principal_from_claims(session: AsyncSession, claims: TokenClaims) -> Principal:
-    """The principal a verified token names, read in one statement (its sign-in session, the
-    subject's live state, its permissions and its account family together)."""
+@dataclass(frozen=True, slots=True)
+class ResolvedPrincipal:
+    principal: Principal
+    # The scope the lookup left the open transaction in, as the row-level security policies read
+    # it (``portal_scope_ids()``, ``portal_scope_all()``).
+    applied: AccountScope
+
+
+async def resolve_principal(session: AsyncSession, claims: TokenClaims) -> ResolvedPrincipal:
+    """The principal a verified token names, read in one round trip (its sign-in session, the
+    subject's live state, its permissions and its account family together), and the scope that
+    round trip left the open transaction in: the principal's, when it may go on.
+
+    Raises ``InvalidTokenError`` when the subject is unknown, inactive or revoked, or its sign-in
+    session has ended; the transaction is then scoped to nothing, and the caller rolls it back."""
     match claims.subject_kind:
         case SubjectKind.USER:
             return await _user_principal(session, claims)
@@ -42,31 +52,78 @@ async def principal_from_claims(session: AsyncSession, claims: TokenClaims) -> P
             return await _provider_client_principal(session, claims)
 
 
-def _session_alive(claims: TokenClaims) -> sa.ColumnElement[bool]:
-    """A token issued for a sign-in session dies with it: logout, revocation, absolute expiry."""
-    if claims.session_id is None:
-        return sa.true()
-    subject = (
-        col(AuthSession.user_id)
-        if claims.subject_kind is SubjectKind.USER
-        else col(AuthSession.staff_id)
-    )
-    return sa.exists(
-        sa.select(sa.literal(1)).where(
-            col(AuthSession.id) == claims.session_id,
-            subject == claims.subject_id,
-            col(AuthSession.revoked_at).is_(None),
-            col(AuthSession.absolute_expires_at) > sa.func.now(),
-        )
-    )
+async def principal_from_claims(session: AsyncSession, claims: TokenClaims) -> Principal:
+    """``resolve_principal``'s principal. The open transaction is left scoped to it: roll the
+    transaction back, or re-scope it, before reading anything else in it."""
+    return (await resolve_principal(session, claims)).principal
 
 
-def _family_of(account_id: Any) -> sa.ScalarSelect[Any]:
-    """The account and the employer clients it administers, as one array."""
+def _uuid_arg(name: str) -> sa.BindParameter[uuid.UUID]:
+    return sa.bindparam(name, type_=sa.Uuid)
+
+
+def _scope_columns() -> tuple[sa.ColumnClause[Any], ...]:
+    return (sa.column("scope_ids", sa.ARRAY(sa.Uuid)), sa.column("scope_all", sa.Boolean))
+
+
+def _user_columns() -> tuple[sa.ColumnClause[Any], ...]:
     return (
-        sa.select(sa.func.array_agg(col(Account.id)))
-        .where(sa.or_(col(Account.id) == account_id, col(Account.parent_account_id) == account_id))
-        .scalar_subquery()
+        sa.column("id", sa.Uuid),
+        sa.column("email", sa.Text),
+        sa.column("account_id", sa.Uuid),
+        sa.column("role", sa.Text),
+        sa.column("status", sa.Text),
+        sa.column("totp_confirmed_at", sa.DateTime(timezone=True)),
+        sa.column("contact_id", sa.Uuid),
+        sa.column("contact_active", sa.Boolean),
+        sa.column("permissions", sa.ARRAY(sa.Text)),
+        sa.column("family", sa.ARRAY(sa.Uuid)),
+        sa.column("alive", sa.Boolean),
+    )
+
+
+def _call(function: sa.Function[Any], *columns: sa.ColumnClause[Any]) -> sa.Select[Any]:
+    return sa.select(function.table_valued(*columns, name="principal"))
+
+
+USER_ROW = _call(sa.func.portal_user_principal_row(_uuid_arg("user_id"), None), *_user_columns())
+USER = _call(
+    sa.func.portal_user_principal(_uuid_arg("user_id"), _uuid_arg("session_id")),
+    *_user_columns(),
+    *_scope_columns(),
+)
+STAFF = _call(
+    sa.func.portal_staff_principal(_uuid_arg("staff_id"), _uuid_arg("session_id")),
+    sa.column("id", sa.Uuid),
+    sa.column("email", sa.Text),
+    sa.column("totp_confirmed_at", sa.DateTime(timezone=True)),
+    sa.column("alive", sa.Boolean),
+    *_scope_columns(),
+)
+API_CLIENT = _call(
+    sa.func.portal_api_client_principal(_uuid_arg("client_id")),
+    sa.column("id", sa.Uuid),
+    sa.column("client_id", sa.Text),
+    sa.column("account_id", sa.Uuid),
+    sa.column("scopes", sa.ARRAY(sa.Text)),
+    sa.column("family", sa.ARRAY(sa.Uuid)),
+    sa.column("name", sa.Text),
+    sa.column("allowed_operations", sa.ARRAY(sa.Text)),
+    *_scope_columns(),
+)
+PROVIDER_CLIENT = _call(
+    sa.func.portal_provider_client_principal(_uuid_arg("client_id")),
+    sa.column("id", sa.Uuid),
+    sa.column("client_id", sa.Text),
+    sa.column("scopes", sa.ARRAY(sa.Text)),
+    sa.column("name", sa.Text),
+    *_scope_columns(),
+)
+
+
+def _applied(row: Any) -> AccountScope:
+    return AccountScope(
+        account_ids=frozenset(row.scope_ids or ()), all_accounts=bool(row.scope_all)
     )
 
 
@@ -77,60 +134,49 @@ def _check_alive(alive: bool) -> None:
 
 async def account_family(session: AsyncSession, account_id: uuid.UUID) -> frozenset[uuid.UUID]:
     """The account and the employer clients it administers."""
-    family = await session.scalar(sa.select(_family_of(sa.literal(account_id, sa.Uuid))))
+    family = await session.scalar(
+        sa.select(sa.func.array_agg(col(Account.id))).where(
+            sa.or_(col(Account.id) == account_id, col(Account.parent_account_id) == account_id)
+        )
+    )
     return frozenset(family or ())
 
 
-async def _user_principal(session: AsyncSession, claims: TokenClaims) -> Principal:
-    found = await user_principal(session, claims.subject_id, claims=claims)
-    if found is None or not found[1]:
+async def _user_principal(session: AsyncSession, claims: TokenClaims) -> ResolvedPrincipal:
+    row = await execute_self_scoped(
+        session, USER, {"user_id": claims.subject_id, "session_id": claims.session_id}
+    )
+    if row is None:
         raise InvalidTokenError("the user is not active")
-    return found[0]
+    principal, may_sign_in = _user_from_row(row, claims)
+    if not may_sign_in:
+        raise InvalidTokenError("the user is not active")
+    _check_alive(row.alive)
+    return ResolvedPrincipal(principal, _applied(row))
 
 
 async def user_principal(
-    session: AsyncSession, user_id: uuid.UUID, *, claims: TokenClaims | None = None
+    session: AsyncSession, user_id: uuid.UUID
 ) -> tuple[Principal, bool] | None:
     """The principal a portal user signs in as, and whether they may sign in now (an ACTIVE login
-    of an active contact); None for an unknown user. Read in one statement (with the token's
-    sign-in session when ``claims`` are given). Support's access explanations judge a user
-    through exactly this principal."""
-    permissions = (
-        sa.select(sa.func.array_agg(sa.cast(col(UserPermission.permission), sa.Text)))
-        .where(col(UserPermission.user_id) == col(PortalUser.id))
-        .scalar_subquery()
-    )
-    row = (
-        await session.execute(
-            sa.select(
-                col(PortalUser.id),
-                col(PortalUser.email),
-                col(PortalUser.account_id),
-                col(PortalUser.role),
-                col(PortalUser.status),
-                col(PortalUser.totp_confirmed_at),
-                col(PortalUser.contact_id),
-                col(Contact.is_active),
-                permissions.label("permissions"),
-                _family_of(col(PortalUser.account_id)).label("family"),
-                (_session_alive(claims) if claims is not None else sa.true()).label("alive"),
-            )
-            .join(Contact, col(Contact.id) == PortalUser.contact_id)
-            .where(col(PortalUser.id) == user_id)
-        )
-    ).one_or_none()
+    of an active contact); None for an unknown user. Read under the caller's scope, which it
+    leaves as it is, by the very read a request's sign-in runs (``portal_user_principal_row``):
+    support's access explanations judge a user through exactly this principal."""
+    row = (await session.execute(USER_ROW, {"user_id": user_id})).one_or_none()
     if row is None:
         return None
-    may_sign_in = row.status is UserStatus.ACTIVE and bool(row.is_active)
-    if may_sign_in:
-        _check_alive(row.alive)
+    return _user_from_row(row, None)
+
+
+def _user_from_row(row: Any, claims: TokenClaims | None) -> tuple[Principal, bool]:
+    may_sign_in = row.status == UserStatus.ACTIVE.value and bool(row.contact_active)
     principal = Principal(
         kind=PrincipalKind.USER,
         id=row.id,
         email=row.email,
         account_id=row.account_id,
         account_ids=frozenset(row.family or ()),
-        user_role=row.role,
+        user_role=Role(row.role),
         permissions=frozenset(Permission(value) for value in row.permissions or ()),
         token_id=claims.token_id if claims is not None else None,
         session_id=claims.session_id if claims is not None else None,
@@ -140,24 +186,14 @@ async def user_principal(
     return principal, may_sign_in
 
 
-async def _staff_principal(session: AsyncSession, claims: TokenClaims) -> Principal:
-    row = (
-        await session.execute(
-            sa.select(
-                col(StaffUser.id),
-                col(StaffUser.email),
-                col(StaffUser.totp_confirmed_at),
-                _session_alive(claims).label("alive"),
-            ).where(
-                col(StaffUser.id) == claims.subject_id,
-                col(StaffUser.is_active).is_(True),
-            )
-        )
-    ).one_or_none()
+async def _staff_principal(session: AsyncSession, claims: TokenClaims) -> ResolvedPrincipal:
+    row = await execute_self_scoped(
+        session, STAFF, {"staff_id": claims.subject_id, "session_id": claims.session_id}
+    )
     if row is None:
         raise InvalidTokenError("the staff user is not active")
     _check_alive(row.alive)
-    return Principal(
+    principal = Principal(
         kind=PrincipalKind.STAFF,
         id=row.id,
         email=row.email,
@@ -165,30 +201,16 @@ async def _staff_principal(session: AsyncSession, claims: TokenClaims) -> Princi
         session_id=claims.session_id,
         second_factor_confirmed=row.totp_confirmed_at is not None,
     )
+    return ResolvedPrincipal(principal, _applied(row))
 
 
-async def _client_principal(session: AsyncSession, claims: TokenClaims) -> Principal:
-    row = (
-        await session.execute(
-            sa.select(
-                col(ApiClient.id),
-                col(ApiClient.client_id),
-                col(ApiClient.account_id),
-                col(ApiClient.scopes),
-                _family_of(col(ApiClient.account_id)).label("family"),
-                col(ApiClient.name),
-                col(ApiClient.allowed_operations),
-            ).where(
-                col(ApiClient.id) == claims.subject_id,
-                col(ApiClient.revoked_at).is_(None),
-            )
-        )
-    ).one_or_none()
+async def _client_principal(session: AsyncSession, claims: TokenClaims) -> ResolvedPrincipal:
+    row = await execute_self_scoped(session, API_CLIENT, {"client_id": claims.subject_id})
     if row is None:
         raise InvalidTokenError("the client is revoked")
     # A token never carries more than the client holds now, nor a scope no employer client may.
     scopes = claims.scopes & frozenset(row.scopes) & EMPLOYER_SCOPES
-    return Principal(
+    principal = Principal(
         kind=PrincipalKind.API_CLIENT,
         id=row.id,
         email=None,
@@ -200,25 +222,16 @@ async def _client_principal(session: AsyncSession, claims: TokenClaims) -> Princ
         client_id=row.client_id,
         allowed_operations=frozenset(row.allowed_operations) or None,
     )
+    return ResolvedPrincipal(principal, _applied(row))
 
 
-async def _provider_client_principal(session: AsyncSession, claims: TokenClaims) -> Principal:
-    row = (
-        await session.execute(
-            sa.select(
-                col(ProviderClient.id),
-                col(ProviderClient.scopes),
-                col(ProviderClient.name),
-                col(ProviderClient.client_id),
-            ).where(
-                col(ProviderClient.id) == claims.subject_id,
-                col(ProviderClient.revoked_at).is_(None),
-            )
-        )
-    ).one_or_none()
+async def _provider_client_principal(
+    session: AsyncSession, claims: TokenClaims
+) -> ResolvedPrincipal:
+    row = await execute_self_scoped(session, PROVIDER_CLIENT, {"client_id": claims.subject_id})
     if row is None:
         raise InvalidTokenError("the provider client is revoked")
-    return Principal(
+    principal = Principal(
         kind=PrincipalKind.API_CLIENT,
         id=row.id,
         scopes=claims.scopes & frozenset(row.scopes) & PROVIDER_SCOPES,
@@ -227,3 +240,4 @@ async def _provider_client_principal(session: AsyncSession, claims: TokenClaims)
         client_name=row.name,
         client_id=row.client_id,
     )
+    return ResolvedPrincipal(principal, _applied(row))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +28,8 @@ SCOPE_KEY = "account_scope"
 # Read by the row-level security policies: comma-separated account ids, and whether all are visible.
 ACCOUNT_IDS_SETTING = "portal.account_ids"
 ALL_ACCOUNTS_SETTING = "portal.all_accounts"
+# Set while a statement that scopes its own transaction runs (``execute_self_scoped``).
+_SELF_SCOPED_KEY = "self_scoped_statement"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +120,28 @@ async def rescope(session: AsyncSession, scope: AccountScope) -> None:
         await session.run_sync(lambda sync: _apply_scope(sync.connection(), scope))
 
 
+async def execute_self_scoped(
+    session: AsyncSession, statement: sa.Executable, parameters: Mapping[str, Any]
+) -> sa.Row[Any] | None:
+    """Run ``statement``, which sets the transaction's scope itself (the principal functions:
+    see ``portal.auth.resolve``), and answer its one row, or None.
+
+    When it begins the transaction, the session sends no ``set_config`` of its own first: the
+    statement's settings are the transaction's. The caller must know which scope it left, and
+    ``rescope`` unless that is the scope the session should go on with."""
+
+    def run(sync: Session) -> sa.Row[Any] | None:
+        sync.info[_SELF_SCOPED_KEY] = True
+        try:
+            return sync.execute(statement, parameters).one_or_none()
+        finally:
+            sync.info.pop(_SELF_SCOPED_KEY, None)
+
+    # One call under the session's lock: no other task begins a transaction meanwhile.
+    row: sa.Row[Any] | None = await session.run_sync(run)
+    return row
+
+
 def current_scope(session: Session) -> AccountScope:
     scope = session.info.get(SCOPE_KEY)
     return scope if isinstance(scope, AccountScope) else AccountScope.nothing()
@@ -141,6 +165,8 @@ def _scope_transaction(
 ) -> None:
     # Transaction-local settings (set_config(..., true)) vanish at commit or rollback, so a pooled
     # connection never carries one request's scope into the next.
+    if session.info.get(_SELF_SCOPED_KEY):
+        return  # the statement beginning the transaction sets the scope itself
     _apply_scope(connection, current_scope(session))
 
 
