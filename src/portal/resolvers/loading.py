@@ -126,14 +126,20 @@ class RowsById(Generic[E]):
     key or compilation per request), and several can share one round trip (``load_together``)."""
 
     entity: type[E]
-    conditions: Callable[[sa.BindParameter[Any], ScopeParameters], Sequence[Any]]
+    # ``ids``: a uuid[] expression (a bound parameter, or a subquery over other rows).
+    conditions: Callable[[Any, ScopeParameters], Sequence[Any]]
 
     def statement(
         self, suffix: str = ""
     ) -> tuple[sa.Select[Any], sa.BindParameter[Any], ScopeParameters]:
         ids = sa.bindparam(f"ids{suffix}", type_=ARRAY(Uuid()))
+        statement, scope = self.statement_over(ids, suffix)
+        return statement, ids, scope
+
+    def statement_over(self, ids: Any, suffix: str) -> tuple[sa.Select[Any], ScopeParameters]:
+        """The statement for the ids ``ids`` evaluates to (a uuid[] expression)."""
         scope = ScopeParameters.named(suffix)
-        return sa.select(self.entity).where(*self.conditions(ids, scope)), ids, scope
+        return sa.select(self.entity).where(*self.conditions(ids, scope)), scope
 
     @cached_property
     def _prebuilt(self) -> tuple[sa.Select[Any], sa.BindParameter[Any], ScopeParameters]:
@@ -236,3 +242,54 @@ async def load_together(
     for (_, ids), decode, records in zip(wanted, together.decoders, found, strict=True):
         answers.append(in_key_order(ids, (decode(record) for record in records or ()), _id_of))
     return answers
+
+
+def _aggregated(selectable: Any) -> Any:
+    """``(SELECT array_agg(name) FROM name)``: every row of ``selectable`` as one record array."""
+    return (
+        sa.select(sa.func.array_agg(sa.literal_column(selectable.name)))
+        .select_from(selectable)
+        .scalar_subquery()
+        .label(selectable.name)
+    )
+
+
+async def load_with_related(
+    session: AsyncSession,
+    statement: sa.Select[Any],
+    decode: Callable[[Sequence[Any]], Any],
+    related: Sequence[tuple[ScopedRows[Any], str]],
+) -> tuple[list[Any], list[list[Any]]]:
+    """The rows of ``statement`` and, in the same round trip, for each ``(rows, column)`` of
+    ``related`` the rows read by the ids in that column of the first rows (a document and its
+    employee, visit and location by ``node(id:)``). ``decode`` turns one row of ``statement``
+    into what the caller uses; the related rows come back as entities, each list unordered."""
+    first = statement.cte("part_0")
+    selected = [_aggregated(first)]
+    values: dict[str, Any] = {}
+    subqueries = []
+    for index, (scoped, column) in enumerate(related, start=1):
+        # ARRAY((SELECT column FROM part_0)): the ids as a uuid[], as the bound parameter is.
+        keys = sa.func.array(sa.select(first.c[column]).scalar_subquery(), type_=ARRAY(Uuid()))
+        part, scope = scoped.rows.statement_over(keys, f"_{index}")
+        subquery = part.subquery(f"part_{index}")
+        subqueries.append(subquery)
+        selected.append(_aggregated(subquery))
+        values.update(scope.values(scoped.scope))
+    found = (await session.execute(sa.select(*selected), values)).one()
+    dialect = session.sync_session.get_bind().dialect
+    processors = [column.type._cached_result_processor(dialect, None) for column in first.c]
+    rows = [
+        decode(
+            [
+                processor(value) if processor is not None and value is not None else value
+                for processor, value in zip(processors, record, strict=True)
+            ]
+        )
+        for record in found[0] or ()
+    ]
+    answers = []
+    for (scoped, _), subquery, records in zip(related, subqueries, found[1:], strict=True):
+        decode_related = scoped.rows._decoder(dialect, list(subquery.c))
+        answers.append([decode_related(record) for record in records or ()])
+    return rows, answers

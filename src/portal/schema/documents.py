@@ -12,7 +12,7 @@ import strawberry
 
 from portal.auth.principal import ViewerRole
 from portal.models.enums import VisitType
-from portal.resolvers.documents import search
+from portal.resolvers.documents import records, search
 from portal.resolvers.documents.records import DocumentRecord
 from portal.resolvers.names import MAX_NAME_QUERY_LENGTH, MAX_NAME_WORDS
 from portal.schema.accounts import LOCATION, Account, Location, account_field
@@ -22,7 +22,7 @@ from portal.schema.employees import DOCUMENTS_READ, EMPLOYEE, SUPPORT_REQUESTS_R
 from portal.schema.limits import MAX_CODE_LENGTH, MAX_ID_LENGTH, max_length
 from portal.schema.permissions import requires, rule
 from portal.schema.reads import PhiNode, record_phi_read
-from portal.schema.related import related
+from portal.schema.related import RowsStatement, related
 from portal.schema.relay import (
     Connection,
     PortalNode,
@@ -120,6 +120,14 @@ class Document(PhiNode):
     @classmethod
     async def fetch_rows(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Any | None]:
         return cls.audited(info, await info.context.loaders.document.load_many(ids))
+
+    @classmethod
+    def rows_statement(cls, info: Info, ids: Sequence[uuid.UUID]) -> RowsStatement:
+        return RowsStatement(
+            statement=records.visible_documents_by_id(info.context.principal, ids),
+            decode=records.to_record,
+            loader=info.context.loaders.document,
+        )
 
     account: Account | None = account_field()
 

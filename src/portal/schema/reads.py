@@ -44,6 +44,10 @@ class PhiNode(PortalNode):
         return rows
 
     @classmethod
+    def rows_read(cls, info: Info, rows: Sequence[Any | None]) -> Sequence[Any | None]:
+        return cls.audited(info, rows)
+
+    @classmethod
     def read(cls, info: Info, row: Any) -> Self:
         """The node for a row reached through another object, its read audited."""
         record_phi_read(info, cls.phi_read_action, [row.id])

@@ -25,13 +25,14 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
+import sqlalchemy as sa
 import strawberry
 from graphql import GraphQLObjectType, GraphQLResolveInfo, is_abstract_type
 from strawberry.types.base import has_object_definition
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from portal.resolvers.loaders import Loaders
-from portal.resolvers.loading import BatchLoader, load_together
+from portal.resolvers.loading import BatchLoader, in_key_order, load_together, load_with_related
 from portal.schema.context import Info
 
 __all__ = ["Related", "audited_target", "plain_target", "preload", "related"]
@@ -246,6 +247,52 @@ async def _load(
             loader.prime(ids, values)
     if apart:
         await asyncio.gather(*apart)
+
+
+@dataclass(frozen=True)
+class RowsStatement:
+    """A node type's ``fetch_rows`` as one statement: the rows for the ids asked, visible to the
+    caller, and how a result row becomes the row ``from_row`` takes (``loader``, when given, is
+    primed with them)."""
+
+    statement: sa.Select[Any]
+    decode: Callable[[Sequence[Any]], Any]
+    loader: BatchLoader[uuid.UUID, Any] | None = None
+
+
+async def fetch_with_related(
+    info: Info,
+    owner: type,
+    ids: Sequence[uuid.UUID],
+    rows: RowsStatement,
+    selections: Sequence[Selection],
+) -> list[Any | None]:
+    """The rows for ``ids`` (in order, None where the caller may see none) and, in the same
+    round trip, the first level of ``related`` objects selected below them: ``node(id:)`` in
+    one statement instead of two. Deeper levels are left to ``preload``."""
+    loaders = info.context.loaders
+    columns = set(rows.statement.selected_columns.keys())
+    wanted: dict[int, tuple[Related[Any, Any], str]] = {}
+    links = _links_of(info, owner)
+    for field in _fields_of(info, owner, selections):
+        link = links.get(field.name)
+        if link is not None and link.key in columns and link.target.loader(loaders).rows:
+            wanted.setdefault(id(link.target), (link.target, link.key))
+    targets = list(wanted.values())
+    found, related_rows = await load_with_related(
+        info.context.session,
+        rows.statement,
+        rows.decode,
+        [(scoped, key) for target, key in targets if (scoped := target.loader(loaders).rows)],
+    )
+    for (target, key), loaded in zip(targets, related_rows, strict=True):
+        by_id = {row.id: row for row in loaded}
+        asked = sorted({value for row in found if (value := getattr(row, key)) is not None})
+        target.loader(loaders).prime(asked, [by_id.get(value) for value in asked])
+    ordered = in_key_order(ids, found, lambda row: row.id)
+    if rows.loader is not None:
+        rows.loader.prime(ids, ordered)
+    return ordered
 
 
 def _by_type(objects: Iterable[Any]) -> dict[type, list[Any]]:

@@ -14,7 +14,12 @@ from portal.resolvers.errors import BadUserInput
 from portal.resolvers.pagination import MAX_PAGE_SIZE, Page, PageRequest
 from portal.schema.context import Info
 from portal.schema.permissions import Rule, decide
-from portal.schema.related import preload, selections_under
+from portal.schema.related import (
+    RowsStatement,
+    fetch_with_related,
+    preload,
+    selections_under,
+)
 
 NodeT = TypeVar("NodeT")
 RowT = TypeVar("RowT")
@@ -41,6 +46,17 @@ class PortalNode(relay.Node):
         raise NotImplementedError
 
     @classmethod
+    def rows_statement(cls, info: Info, ids: Sequence[uuid.UUID]) -> RowsStatement | None:
+        """``fetch_rows`` as one statement, so ``node``/``nodes`` read the rows and their first
+        level of related objects in one round trip; None (the default): ``fetch_rows``."""
+        return None
+
+    @classmethod
+    def rows_read(cls, info: Info, rows: Sequence[Any | None]) -> Sequence[Any | None]:
+        """Called with the rows ``rows_statement`` read (a PHI node records the read)."""
+        return rows
+
+    @classmethod
     def from_row(cls, row: Any) -> Self:
         raise NotImplementedError
 
@@ -48,10 +64,16 @@ class PortalNode(relay.Node):
     async def load(cls, info: Info, ids: Sequence[uuid.UUID]) -> Sequence[Self | None]:
         if not decide(info, cls.node_rule):
             return [None] * len(ids)
-        rows = await cls.fetch_rows(info, ids)
+        selections = selections_under(info)
+        statement = cls.rows_statement(info, ids)
+        if statement is not None:
+            found = await fetch_with_related(info, cls, ids, statement, selections)
+            rows = cls.rows_read(info, found)
+        else:
+            rows = await cls.fetch_rows(info, ids)
         nodes = [cls.from_row(row) if row is not None else None for row in rows]
         # What the caller selected below ``node``/``nodes`` is loaded ahead (schema/related.py).
-        await preload(info, nodes, selections_under(info))
+        await preload(info, nodes, selections)
         return nodes
 
     @classmethod

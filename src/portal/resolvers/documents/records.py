@@ -100,12 +100,15 @@ async def load_posted_document(
     return to_record(row) if row is not None else None
 
 
+def visible_documents_by_id(principal: Principal, ids: Sequence[uuid.UUID]) -> sa.Select[Any]:
+    """The documents among ``ids`` that ``principal`` may see, as records."""
+    return visible_documents(principal).where(equals_any(col(Document.id), ids))
+
+
 async def load_documents(
     *, session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
 ) -> list[DocumentRecord | None]:
-    rows = await session.execute(
-        visible_documents(principal).where(equals_any(col(Document.id), ids))
-    )
+    rows = await session.execute(visible_documents_by_id(principal, ids))
     return in_key_order(ids, (to_record(row) for row in rows), lambda record: record.id)
 
 
