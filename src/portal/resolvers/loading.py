@@ -254,31 +254,67 @@ def _aggregated(selectable: Any) -> Any:
     )
 
 
+@dataclass
+class _WithRelated:
+    """A statement and the related rows read by its rows' ids, combined once (``_with_related``)."""
+
+    statement: sa.Select[Any]
+    first: list[Any]
+    related: list[list[Any]]
+    scopes: list[ScopeParameters]
+    decoders: list[Callable[[Sequence[Any]], Any]] | None = None
+    processors: list[Any] | None = None
+
+
+@lru_cache(maxsize=256)
+def _with_related(
+    statement: sa.Select[Any], related: tuple[tuple[RowsById[Any], str], ...]
+) -> _WithRelated:
+    first = statement.cte("part_0")
+    selected = [_aggregated(first)]
+    columns = []
+    scopes = []
+    for index, (rows, column) in enumerate(related, start=1):
+        # ARRAY((SELECT column FROM part_0)): the ids as a uuid[], as the bound parameter is.
+        keys = sa.func.array(sa.select(first.c[column]).scalar_subquery(), type_=ARRAY(Uuid()))
+        part, scope = rows.statement_over(keys, f"_{index}")
+        subquery = part.subquery(f"part_{index}")
+        columns.append(list(subquery.c))
+        scopes.append(scope)
+        selected.append(_aggregated(subquery))
+    return _WithRelated(
+        statement=sa.select(*selected), first=list(first.c), related=columns, scopes=scopes
+    )
+
+
 async def load_with_related(
     session: AsyncSession,
     statement: sa.Select[Any],
+    values: dict[str, Any],
     decode: Callable[[Sequence[Any]], Any],
     related: Sequence[tuple[ScopedRows[Any], str]],
 ) -> tuple[list[Any], list[list[Any]]]:
-    """The rows of ``statement`` and, in the same round trip, for each ``(rows, column)`` of
-    ``related`` the rows read by the ids in that column of the first rows (a document and its
-    employee, visit and location by ``node(id:)``). ``decode`` turns one row of ``statement``
-    into what the caller uses; the related rows come back as entities, each list unordered."""
-    first = statement.cte("part_0")
-    selected = [_aggregated(first)]
-    values: dict[str, Any] = {}
-    subqueries = []
-    for index, (scoped, column) in enumerate(related, start=1):
-        # ARRAY((SELECT column FROM part_0)): the ids as a uuid[], as the bound parameter is.
-        keys = sa.func.array(sa.select(first.c[column]).scalar_subquery(), type_=ARRAY(Uuid()))
-        part, scope = scoped.rows.statement_over(keys, f"_{index}")
-        subquery = part.subquery(f"part_{index}")
-        subqueries.append(subquery)
-        selected.append(_aggregated(subquery))
-        values.update(scope.values(scoped.scope))
-    found = (await session.execute(sa.select(*selected), values)).one()
-    dialect = session.sync_session.get_bind().dialect
-    processors = [column.type._cached_result_processor(dialect, None) for column in first.c]
+    """The rows of ``statement`` (its bound parameters' ``values``) and, in the same round trip,
+    for each ``(rows, column)`` of ``related`` the rows read by the ids in that column of the
+    first rows (a document and its employee, visit and location by ``node(id:)``). ``decode``
+    turns one row of ``statement`` into what the caller uses; the related rows come back as
+    entities, each list unordered. The combined statement is built once per ``statement``
+    object and related set (a statement built once per form gives one per form)."""
+    combined = _with_related(statement, tuple((scoped.rows, column) for scoped, column in related))
+    parameters = dict(values)
+    for (scoped, _), scope in zip(related, combined.scopes, strict=True):
+        parameters.update(scope.values(scoped.scope))
+    found = (await session.execute(combined.statement, parameters)).one()
+    if combined.decoders is None or combined.processors is None:
+        dialect = session.sync_session.get_bind().dialect
+        combined.processors = [
+            column.type._cached_result_processor(dialect, None) for column in combined.first
+        ]
+        combined.decoders = [
+            scoped.rows._decoder(dialect, columns)
+            for (scoped, _), columns in zip(related, combined.related, strict=True)
+        ]
+    processors = combined.processors
     rows = [
         decode(
             [
@@ -288,8 +324,8 @@ async def load_with_related(
         )
         for record in found[0] or ()
     ]
-    answers = []
-    for (scoped, _), subquery, records in zip(related, subqueries, found[1:], strict=True):
-        decode_related = scoped.rows._decoder(dialect, list(subquery.c))
-        answers.append([decode_related(record) for record in records or ()])
+    answers = [
+        [decode_related(record) for record in records or ()]
+        for decode_related, records in zip(combined.decoders, found[1:], strict=True)
+    ]
     return rows, answers

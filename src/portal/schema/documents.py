@@ -123,8 +123,10 @@ class Document(PhiNode):
 
     @classmethod
     def rows_statement(cls, info: Info, ids: Sequence[uuid.UUID]) -> RowsStatement:
+        statement, values = records.visible_documents_by_id(info.context.principal, ids)
         return RowsStatement(
-            statement=records.visible_documents_by_id(info.context.principal, ids),
+            statement=statement,
+            values=values,
             decode=records.to_record,
             loader=info.context.loaders.document,
         )

@@ -256,6 +256,8 @@ class RowsStatement:
     primed with them)."""
 
     statement: sa.Select[Any]
+    # The values of the statement's bound parameters.
+    values: dict[str, Any]
     decode: Callable[[Sequence[Any]], Any]
     loader: BatchLoader[uuid.UUID, Any] | None = None
 
@@ -282,6 +284,7 @@ async def fetch_with_related(
     found, related_rows = await load_with_related(
         info.context.session,
         rows.statement,
+        rows.values,
         rows.decode,
         [(scoped, key) for target, key in targets if (scoped := target.loader(loaders).rows)],
     )

@@ -10,14 +10,19 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import Uuid
 from sqlmodel import col
 
 from portal.auth.principal import Principal
 from portal.models import Document, Visit
 from portal.resolvers.documents.visibility import (
+    Visibility,
     archived_condition,
     archives_at_expression,
+    visibility_parameters,
+    visible_condition,
     visible_documents_condition,
 )
 from portal.resolvers.loading import equals_any, in_key_order
@@ -100,15 +105,29 @@ async def load_posted_document(
     return to_record(row) if row is not None else None
 
 
-def visible_documents_by_id(principal: Principal, ids: Sequence[uuid.UUID]) -> sa.Select[Any]:
-    """The documents among ``ids`` that ``principal`` may see, as records."""
-    return visible_documents(principal).where(equals_any(col(Document.id), ids))
+_DOCUMENT_IDS = sa.bindparam("document_ids", type_=ARRAY(Uuid()))
+
+
+@cache
+def _visible_by_id(visibility: Visibility) -> sa.Select[Any]:
+    return document_records().where(
+        visible_condition(visibility), col(Document.id) == sa.any_(_DOCUMENT_IDS)
+    )
+
+
+def visible_documents_by_id(
+    principal: Principal, ids: Sequence[uuid.UUID]
+) -> tuple[sa.Select[Any], dict[str, Any]]:
+    """The documents among ``ids`` that ``principal`` may see, as records: a statement built
+    once per form of the visibility rule, and the values of its parameters."""
+    visibility, values = visibility_parameters(principal)
+    return _visible_by_id(visibility), {**values, _DOCUMENT_IDS.key: list(ids)}
 
 
 async def load_documents(
     *, session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
 ) -> list[DocumentRecord | None]:
-    rows = await session.execute(visible_documents_by_id(principal, ids))
+    rows = await session.execute(*visible_documents_by_id(principal, ids))
     return in_key_order(ids, (to_record(row) for row in rows), lambda record: record.id)
 
 

@@ -18,12 +18,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from enum import StrEnum
+from enum import Enum, StrEnum
 from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import Uuid
 from sqlmodel import col
 
 from portal.auth.principal import Principal, PrincipalKind
@@ -76,7 +78,7 @@ class Requirement(StrEnum):
     REPORT_SUBSCRIPTION = "REPORT_SUBSCRIPTION"
 
 
-def _subscribed(user_id: uuid.UUID) -> sa.ColumnElement[bool]:
+def _subscribed(user_id: Any) -> sa.ColumnElement[bool]:
     """One of the user's contact's report subscriptions names the document's pair."""
     return sa.exists(
         sa.select(sa.literal(1))
@@ -91,29 +93,58 @@ def _subscribed(user_id: uuid.UUID) -> sa.ColumnElement[bool]:
     )
 
 
-def visibility_requirements(principal: Principal) -> list[tuple[Requirement, Any]]:
-    """The conditions on ``documents`` a row must meet for ``principal`` to see it: all of them
-    (none for staff). The lists, ``node``, downloads and live delivery AND them together
-    (``visible_documents_condition``); ``accessExplanation`` evaluates each one on its own."""
+class Visibility(Enum):
+    """Which form of the rule applies to a principal (the values it needs come apart)."""
+
+    EVERYTHING = "EVERYTHING"  # staff
+    NOTHING = "NOTHING"  # no path to documents
+    EMPLOYER = "EMPLOYER"  # the account family's current documents
+    SUBSCRIBER = "SUBSCRIBER"  # those, narrowed to the user's report subscriptions
+
+
+def visibility_of(principal: Principal) -> tuple[Visibility, uuid.UUID | None]:
+    """The form of the rule for ``principal`` and, for a subscriber, the user it is read for."""
     if principal.kind is PrincipalKind.STAFF:
-        return []
+        return Visibility.EVERYTHING, None
     if not principal.account_ids:
+        return Visibility.NOTHING, None
+    match principal.kind:
+        case PrincipalKind.API_CLIENT if DOCUMENTS_READ_SCOPE in principal.scopes:
+            return Visibility.EMPLOYER, None
+        case PrincipalKind.USER if principal.user_role is Role.USER_ADMIN:
+            return Visibility.EMPLOYER, None
+        case PrincipalKind.USER if principal.user_role is Role.BASIC and principal.id is not None:
+            return Visibility.SUBSCRIBER, principal.id
+        case _:
+            return Visibility.NOTHING, None
+
+
+def _requirements(
+    visibility: Visibility, in_family: Any, user_id: Any
+) -> list[tuple[Requirement, Any]]:
+    """The rule's conditions for one form, given the same-account condition and ``user_id`` as
+    values (an explanation, a search) or bound parameters (a statement built once)."""
+    if visibility is Visibility.EVERYTHING:
+        return []
+    if visibility is Visibility.NOTHING:
         return [(Requirement.ROLE_OR_PERMISSION, sa.false())]
-    in_family = col(Document.account_id).in_(sorted(principal.account_ids))
     employer_visible = [
         (Requirement.SAME_ACCOUNT, in_family),
         (Requirement.NOT_RETRACTED, col(Document.retracted_at).is_(None)),
         (Requirement.NOT_ARCHIVED, sa.not_(archived_condition())),
     ]
-    match principal.kind:
-        case PrincipalKind.API_CLIENT if DOCUMENTS_READ_SCOPE in principal.scopes:
-            return employer_visible
-        case PrincipalKind.USER if principal.user_role is Role.USER_ADMIN:
-            return employer_visible
-        case PrincipalKind.USER if principal.user_role is Role.BASIC and principal.id is not None:
-            return [*employer_visible, (Requirement.REPORT_SUBSCRIPTION, _subscribed(principal.id))]
-        case _:
-            return [(Requirement.ROLE_OR_PERMISSION, sa.false())]
+    if visibility is Visibility.SUBSCRIBER:
+        return [*employer_visible, (Requirement.REPORT_SUBSCRIPTION, _subscribed(user_id))]
+    return employer_visible
+
+
+def visibility_requirements(principal: Principal) -> list[tuple[Requirement, Any]]:
+    """The conditions on ``documents`` a row must meet for ``principal`` to see it: all of them
+    (none for staff). The lists, ``node``, downloads and live delivery AND them together
+    (``visible_documents_condition``); ``accessExplanation`` evaluates each one on its own."""
+    visibility, user_id = visibility_of(principal)
+    in_family = col(Document.account_id).in_(sorted(principal.account_ids))
+    return _requirements(visibility, in_family, user_id)
 
 
 def visible_documents_condition(principal: Principal) -> sa.ColumnElement[bool]:
@@ -125,6 +156,31 @@ def visible_documents_condition(principal: Principal) -> sa.ColumnElement[bool]:
         condition: sa.ColumnElement[bool] = requirements[0][1]
         return condition
     return sa.and_(*(condition for _, condition in requirements))
+
+
+# The rule as bound parameters, for the statements built once per form (``visible_condition``).
+VISIBLE_ACCOUNT_IDS = sa.bindparam("visible_account_ids", type_=ARRAY(Uuid()))
+VISIBLE_USER_ID = sa.bindparam("visible_user_id", type_=Uuid())
+
+
+@cache
+def visible_condition(visibility: Visibility) -> sa.ColumnElement[bool]:
+    """``visible_documents_condition`` for one form, its values left as bound parameters
+    (``visibility_parameters``): built once, so a hot statement is not rebuilt per request."""
+    in_family = col(Document.account_id) == sa.any_(VISIBLE_ACCOUNT_IDS)
+    conditions = [c for _, c in _requirements(visibility, in_family, VISIBLE_USER_ID)]
+    return sa.and_(sa.true(), *conditions)
+
+
+def visibility_parameters(principal: Principal) -> tuple[Visibility, dict[str, Any]]:
+    """The form of the rule for ``principal`` and the values of its bound parameters."""
+    visibility, user_id = visibility_of(principal)
+    values: dict[str, Any] = {}
+    if visibility in (Visibility.EMPLOYER, Visibility.SUBSCRIBER):
+        values[VISIBLE_ACCOUNT_IDS.key] = sorted(principal.account_ids)
+    if visibility is Visibility.SUBSCRIBER:
+        values[VISIBLE_USER_ID.key] = user_id
+    return visibility, values
 
 
 async def accessible_document_ids(
