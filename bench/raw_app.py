@@ -4,8 +4,9 @@ answering the benchmark's requests would do, with nothing generic in the way.
 A bare ASGI app (no framework) over an asyncpg pool, answering ``POST /graphql`` with orjson. It
 does the app's work by hand, per request on one connection in one transaction: verify the ES256
 bearer token (joserfc, like the app), read the principal and scope the transaction for row-level
-security in one statement (the app's own database function), run the same reads
-(page, ``totalCount``, then the page's nested objects by ids), and insert the PHI audit row. It
+security in one statement (the app's own database function), run the same reads (the page
+with its ``totalCount``, then the page's nested objects in one statement; one document and its
+nested objects in one statement), and insert the PHI audit row. It
 does not parse GraphQL: it knows the benchmark's queries by their text (``bench.scenarios``).
 
 Run (the benchmark does): ``BENCH_RAW_DATABASE_URL=... BENCH_RAW_KEY_FILE=... uvicorn
@@ -66,6 +67,17 @@ AND d.employee_id IN (SELECT e.id FROM employees e
 
 COLUMNS = """d.id, d.name, d.posted_at, d.page_count, d.employee_id, d.visit_id, d.location_id,
     d.report_type_id, v.medical_center_id"""
+ONE_COLUMNS = (
+    "id",
+    "name",
+    "posted_at",
+    "page_count",
+    "employee_id",
+    "visit_id",
+    "location_id",
+    "report_type_id",
+    "medical_center_id",
+)
 
 # A page carries the whole list's count (an uncorrelated subquery, computed once), like the app.
 COUNT = f"SELECT count(*) FROM documents d WHERE {VISIBLE}"
@@ -78,14 +90,44 @@ WHERE {VISIBLE} {NAME} ORDER BY d.posted_at DESC, d.id DESC LIMIT 51"""
 ONE = f"""SELECT {COLUMNS} FROM documents d JOIN visits v ON v.id = d.visit_id
 WHERE {VISIBLE} AND d.id = $3"""
 
-REPORT_TYPES = "SELECT id, code, name, category FROM report_types WHERE id = ANY($1::uuid[])"
+# The search's employees (one nested type: one statement of its own, as in the app).
 EMPLOYEES = """SELECT id, first_name, last_name, date_of_birth FROM employees
 WHERE id = ANY($1::uuid[]) AND account_id = ANY($2::uuid[])"""
-VISITS = """SELECT id, visit_type, claim_number, status FROM visits
-WHERE id = ANY($1::uuid[]) AND account_id = ANY($2::uuid[])"""
-CENTERS = "SELECT id, name, state FROM medical_centers WHERE id = ANY($1::uuid[])"
-LOCATIONS = """SELECT id, name, state FROM locations
-WHERE id = ANY($1::uuid[]) AND account_id = ANY($2::uuid[])"""
+
+# The page's nested objects in one statement, as the app reads them (each type's rows as one
+# record array): $1 report type ids, $2 employee ids, $3 visit ids, $4 center ids, $5 location
+# ids, $6 the account family.
+NESTED_PARTS = """
+(SELECT array_agg(t) FROM (SELECT id, code, name, category FROM report_types
+    WHERE id = ANY({report_types})) t) AS report_types,
+(SELECT array_agg(t) FROM (SELECT id, first_name, last_name, date_of_birth FROM employees
+    WHERE id = ANY({employees}) AND account_id = ANY({family})) t) AS employees,
+(SELECT array_agg(t) FROM (SELECT id, visit_type, claim_number, status FROM visits
+    WHERE id = ANY({visits}) AND account_id = ANY({family})) t) AS visits,
+(SELECT array_agg(t) FROM (SELECT id, name, state FROM medical_centers
+    WHERE id = ANY({centers})) t) AS centers,
+(SELECT array_agg(t) FROM (SELECT id, name, state FROM locations
+    WHERE id = ANY({locations}) AND account_id = ANY({family})) t) AS locations"""
+NESTED = "SELECT " + NESTED_PARTS.format(
+    report_types="$1::uuid[]",
+    employees="$2::uuid[]",
+    visits="$3::uuid[]",
+    centers="$4::uuid[]",
+    locations="$5::uuid[]",
+    family="$6::uuid[]",
+)
+# One document and its nested objects in one statement, as the app reads ``node(id:)``.
+ONE_WITH_NESTED = (
+    f"WITH d AS ({ONE}) SELECT (SELECT array_agg(d) FROM d) AS documents, "
+    + NESTED_PARTS.format(
+        report_types="ARRAY(SELECT report_type_id FROM d)",
+        employees="ARRAY(SELECT employee_id FROM d)",
+        visits="ARRAY(SELECT visit_id FROM d)",
+        centers="ARRAY(SELECT medical_center_id FROM d)",
+        locations="ARRAY(SELECT location_id FROM d)",
+        family="$1::uuid[]",
+    )
+)
 
 AUDIT = """INSERT INTO audit_events (id, occurred_at, actor_type, actor_id, actor_label,
     account_id, action, object_ids, result, ip_address, request_id, details)
@@ -236,42 +278,52 @@ class RawApp:
         return principal.id if principal.role == "BASIC" else None
 
     async def _nested(
-        self, connection: asyncpg.Connection, principal: Principal, rows: list[asyncpg.Record]
+        self, connection: asyncpg.Connection, principal: Principal, rows: list[Any]
     ) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
-        family = principal.family
+        found = await connection.fetchrow(
+            NESTED,
+            list({r["report_type_id"] for r in rows}),
+            list({r["employee_id"] for r in rows}),
+            list({r["visit_id"] for r in rows}),
+            list({r["medical_center_id"] for r in rows}),
+            list({r["location_id"] for r in rows}),
+            principal.family,
+        )
+        return self._build(rows, found)
+
+    def _build(
+        self, rows: list[Any], found: Any
+    ) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+        # Records come back as tuples in their columns' order (see NESTED_PARTS).
         report_types = {
-            r["id"]: {"code": r["code"], "name": r["name"], "category": r["category"]}
-            for r in await connection.fetch(REPORT_TYPES, list({r["report_type_id"] for r in rows}))
+            r[0]: {"code": r[1], "name": r[2], "category": r[3]}
+            for r in found["report_types"] or ()
         }
         employees = {
-            r["id"]: {
-                "id": global_id("Employee", r["id"]),
-                "firstName": r["first_name"],
-                "lastName": r["last_name"],
-                "dateOfBirth": r["date_of_birth"].isoformat(),
+            r[0]: {
+                "id": global_id("Employee", r[0]),
+                "firstName": r[1],
+                "lastName": r[2],
+                "dateOfBirth": r[3].isoformat(),
             }
-            for r in await connection.fetch(
-                EMPLOYEES, list({r["employee_id"] for r in rows}), family
-            )
+            for r in found["employees"] or ()
         }
         visits = {
-            r["id"]: {
-                "id": global_id("Visit", r["id"]),
-                "visitType": r["visit_type"],
-                "claimNumber": r["claim_number"],
-                "status": r["status"],
+            r[0]: {
+                "id": global_id("Visit", r[0]),
+                "visitType": r[1],
+                "claimNumber": r[2],
+                "status": r[3],
             }
-            for r in await connection.fetch(VISITS, list({r["visit_id"] for r in rows}), family)
+            for r in found["visits"] or ()
         }
         centers = {
-            r["id"]: {"id": global_id("MedicalCenter", r["id"]), "name": r["name"], "state": r[2]}
-            for r in await connection.fetch(CENTERS, list({r["medical_center_id"] for r in rows}))
+            r[0]: {"id": global_id("MedicalCenter", r[0]), "name": r[1], "state": r[2]}
+            for r in found["centers"] or ()
         }
         locations = {
-            r["id"]: {"id": global_id("Location", r["id"]), "name": r["name"], "state": r[2]}
-            for r in await connection.fetch(
-                LOCATIONS, list({r["location_id"] for r in rows}), family
-            )
+            r[0]: {"id": global_id("Location", r[0]), "name": r[1], "state": r[2]}
+            for r in found["locations"] or ()
         }
         nodes = [
             {
@@ -313,10 +365,13 @@ class RawApp:
         self, connection: asyncpg.Connection, principal: Principal, variables: dict[str, Any]
     ) -> tuple[dict[str, Any], dict[str, list[str]]]:
         document_id = decode_id(str(variables.get("id")))
-        rows = await connection.fetch(ONE, principal.family, self._basic(principal), document_id)
+        found = await connection.fetchrow(
+            ONE_WITH_NESTED, principal.family, self._basic(principal), document_id
+        )
+        rows = [dict(zip(ONE_COLUMNS, record, strict=True)) for record in found["documents"] or ()]
         if not rows:
             return {"node": None}, {}
-        nodes, audit = await self._nested(connection, principal, rows)
+        nodes, audit = self._build(rows, found)
         return {"node": nodes[0]}, audit
 
     async def search(
