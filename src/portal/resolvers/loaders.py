@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,165 +55,274 @@ class Loaders:
         scope: AccountScope,
         principal: Principal | None = None,
     ) -> None:
+        # Each loader is made on first use: a request uses a few of them.
+        self._session = session
+        self._scope = scope
         # Documents and authorizations are filtered per person, not only per account.
-        viewer = principal if principal is not None else Principal.anonymous()
-        self.account: BatchLoader[uuid.UUID, Account | None] = BatchLoader(
-            lambda ids: accounts.load_accounts(session=session, scope=scope, ids=ids),
-            rows=accounts.ACCOUNTS_BY_ID.scoped(scope),
-        )
-        self.location: BatchLoader[uuid.UUID, Location | None] = BatchLoader(
-            lambda ids: accounts.load_locations(session=session, scope=scope, ids=ids),
-            rows=accounts.LOCATIONS_BY_ID.scoped(scope),
-        )
-        self.contact: BatchLoader[uuid.UUID, Contact | None] = BatchLoader(
-            lambda ids: accounts.load_contacts(session=session, scope=scope, ids=ids)
-        )
-        self.contact_access: BatchLoader[uuid.UUID, ContactAccess | None] = BatchLoader(
-            lambda ids: accounts.load_contact_access(session=session, scope=scope, contact_ids=ids)
-        )
-        self.subscriptions_by_contact: BatchLoader[uuid.UUID, list[SubscriptionView]] = BatchLoader(
-            lambda ids: receiving.load_subscriptions(session=session, scope=scope, contact_ids=ids)
-        )
-        self.notification_settings: BatchLoader[uuid.UUID, NotificationSettings] = BatchLoader(
-            lambda ids: receiving.load_notification_settings(
-                session=session, scope=scope, contact_ids=ids
-            )
-        )
-        self.access_request: BatchLoader[uuid.UUID, AccessRequest | None] = BatchLoader(
-            lambda ids: access_request_resolvers.load_access_requests(
-                session=session, scope=scope, ids=ids
-            )
-        )
-        self.medical_center: BatchLoader[uuid.UUID, MedicalCenter | None] = BatchLoader(
-            lambda ids: catalog.load_medical_centers(session=session, ids=ids),
-            rows=catalog.MEDICAL_CENTERS_BY_ID.scoped(AccountScope.everything()),
-        )
-        self.service: BatchLoader[uuid.UUID, Service | None] = BatchLoader(
-            lambda ids: catalog.load_services(session=session, ids=ids)
-        )
-        self.report_type: BatchLoader[uuid.UUID, ReportType | None] = BatchLoader(
-            lambda ids: catalog.load_report_types(session=session, ids=ids),
-            rows=catalog.REPORT_TYPES_BY_ID.scoped(AccountScope.everything()),
-        )
+        self._viewer = principal if principal is not None else Principal.anonymous()
         # The provider's own systems read nothing of an employee (they name employees by
         # account and employee number, and get only the id back).
-        employee_scope = AccountScope.nothing() if viewer.provider_system else scope
-        self.employee: BatchLoader[uuid.UUID, Employee | None] = BatchLoader(
-            lambda ids: employees.load_employees(session=session, scope=employee_scope, ids=ids),
-            rows=employees.EMPLOYEES_BY_ID.scoped(employee_scope),
+        self._employee_scope = AccountScope.nothing() if self._viewer.provider_system else scope
+
+    @cached_property
+    def account(self) -> BatchLoader[uuid.UUID, Account | None]:
+        return BatchLoader(
+            lambda ids: accounts.load_accounts(session=self._session, scope=self._scope, ids=ids),
+            rows=accounts.ACCOUNTS_BY_ID.scoped(self._scope),
         )
-        self.visit: BatchLoader[uuid.UUID, Visit | None] = BatchLoader(
-            lambda ids: visits.load_visits(session=session, scope=scope, ids=ids),
-            rows=visits.VISITS_BY_ID.scoped(scope),
+
+    @cached_property
+    def location(self) -> BatchLoader[uuid.UUID, Location | None]:
+        return BatchLoader(
+            lambda ids: accounts.load_locations(session=self._session, scope=self._scope, ids=ids),
+            rows=accounts.LOCATIONS_BY_ID.scoped(self._scope),
         )
-        self.authorization: BatchLoader[uuid.UUID, AuthorizationRecord | None] = BatchLoader(
+
+    @cached_property
+    def contact(self) -> BatchLoader[uuid.UUID, Contact | None]:
+        return BatchLoader(
+            lambda ids: accounts.load_contacts(session=self._session, scope=self._scope, ids=ids)
+        )
+
+    @cached_property
+    def contact_access(self) -> BatchLoader[uuid.UUID, ContactAccess | None]:
+        return BatchLoader(
+            lambda ids: accounts.load_contact_access(
+                session=self._session, scope=self._scope, contact_ids=ids
+            )
+        )
+
+    @cached_property
+    def subscriptions_by_contact(self) -> BatchLoader[uuid.UUID, list[SubscriptionView]]:
+        return BatchLoader(
+            lambda ids: receiving.load_subscriptions(
+                session=self._session, scope=self._scope, contact_ids=ids
+            )
+        )
+
+    @cached_property
+    def notification_settings(self) -> BatchLoader[uuid.UUID, NotificationSettings]:
+        return BatchLoader(
+            lambda ids: receiving.load_notification_settings(
+                session=self._session, scope=self._scope, contact_ids=ids
+            )
+        )
+
+    @cached_property
+    def access_request(self) -> BatchLoader[uuid.UUID, AccessRequest | None]:
+        return BatchLoader(
+            lambda ids: access_request_resolvers.load_access_requests(
+                session=self._session, scope=self._scope, ids=ids
+            )
+        )
+
+    @cached_property
+    def medical_center(self) -> BatchLoader[uuid.UUID, MedicalCenter | None]:
+        return BatchLoader(
+            lambda ids: catalog.load_medical_centers(session=self._session, ids=ids),
+            rows=catalog.MEDICAL_CENTERS_BY_ID.scoped(AccountScope.everything()),
+        )
+
+    @cached_property
+    def service(self) -> BatchLoader[uuid.UUID, Service | None]:
+        return BatchLoader(lambda ids: catalog.load_services(session=self._session, ids=ids))
+
+    @cached_property
+    def report_type(self) -> BatchLoader[uuid.UUID, ReportType | None]:
+        return BatchLoader(
+            lambda ids: catalog.load_report_types(session=self._session, ids=ids),
+            rows=catalog.REPORT_TYPES_BY_ID.scoped(AccountScope.everything()),
+        )
+
+    @cached_property
+    def employee(self) -> BatchLoader[uuid.UUID, Employee | None]:
+        return BatchLoader(
+            lambda ids: employees.load_employees(
+                session=self._session, scope=self._employee_scope, ids=ids
+            ),
+            rows=employees.EMPLOYEES_BY_ID.scoped(self._employee_scope),
+        )
+
+    @cached_property
+    def visit(self) -> BatchLoader[uuid.UUID, Visit | None]:
+        return BatchLoader(
+            lambda ids: visits.load_visits(session=self._session, scope=self._scope, ids=ids),
+            rows=visits.VISITS_BY_ID.scoped(self._scope),
+        )
+
+    @cached_property
+    def authorization(self) -> BatchLoader[uuid.UUID, AuthorizationRecord | None]:
+        return BatchLoader(
             lambda ids: authorizations.load_authorizations(
-                session=session, principal=viewer, ids=ids
+                session=self._session, principal=self._viewer, ids=ids
             )
         )
-        self.authorizations_by_employee: BatchLoader[uuid.UUID, list[AuthorizationRecord]] = (
-            BatchLoader(
-                lambda ids: authorizations.load_authorizations_by_employee(
-                    session=session, principal=viewer, employee_ids=ids
-                )
+
+    @cached_property
+    def authorizations_by_employee(self) -> BatchLoader[uuid.UUID, list[AuthorizationRecord]]:
+        return BatchLoader(
+            lambda ids: authorizations.load_authorizations_by_employee(
+                session=self._session, principal=self._viewer, employee_ids=ids
             )
         )
-        self.authorization_services: BatchLoader[uuid.UUID, list[Service]] = BatchLoader(
+
+    @cached_property
+    def authorization_services(self) -> BatchLoader[uuid.UUID, list[Service]]:
+        return BatchLoader(
             lambda ids: authorizations.load_services_by_authorization(
-                session=session, scope=scope, authorization_ids=ids
+                session=self._session, scope=self._scope, authorization_ids=ids
             )
         )
-        self.authorization_recipients: BatchLoader[uuid.UUID, list[AuthorizationRecipient]] = (
-            BatchLoader(
-                lambda ids: authorizations.load_recipients_by_authorization(
-                    session=session, scope=scope, authorization_ids=ids
-                )
+
+    @cached_property
+    def authorization_recipients(self) -> BatchLoader[uuid.UUID, list[AuthorizationRecipient]]:
+        return BatchLoader(
+            lambda ids: authorizations.load_recipients_by_authorization(
+                session=self._session, scope=self._scope, authorization_ids=ids
             )
         )
-        self.authorization_events: BatchLoader[uuid.UUID, list[AuthorizationEvent]] = BatchLoader(
+
+    @cached_property
+    def authorization_events(self) -> BatchLoader[uuid.UUID, list[AuthorizationEvent]]:
+        return BatchLoader(
             lambda ids: authorizations.load_events_by_authorization(
-                session=session, scope=scope, authorization_ids=ids
+                session=self._session, scope=self._scope, authorization_ids=ids
             )
         )
-        self.visit_by_authorization: BatchLoader[uuid.UUID, Visit | None] = BatchLoader(
+
+    @cached_property
+    def visit_by_authorization(self) -> BatchLoader[uuid.UUID, Visit | None]:
+        return BatchLoader(
             lambda ids: authorizations.load_visit_by_authorization(
-                session=session, scope=scope, authorization_ids=ids
+                session=self._session, scope=self._scope, authorization_ids=ids
             )
         )
-        self.user_name: BatchLoader[uuid.UUID, ActorName | None] = BatchLoader(
-            lambda ids: authorizations.load_user_names(session=session, scope=scope, ids=ids)
+
+    @cached_property
+    def user_name(self) -> BatchLoader[uuid.UUID, ActorName | None]:
+        return BatchLoader(
+            lambda ids: authorizations.load_user_names(
+                session=self._session, scope=self._scope, ids=ids
+            )
         )
-        self.api_client_name: BatchLoader[uuid.UUID, ActorName | None] = BatchLoader(
-            lambda ids: authorizations.load_api_client_names(session=session, scope=scope, ids=ids)
+
+    @cached_property
+    def api_client_name(self) -> BatchLoader[uuid.UUID, ActorName | None]:
+        return BatchLoader(
+            lambda ids: authorizations.load_api_client_names(
+                session=self._session, scope=self._scope, ids=ids
+            )
         )
-        self.service_package: BatchLoader[uuid.UUID, ServicePackage | None] = BatchLoader(
+
+    @cached_property
+    def service_package(self) -> BatchLoader[uuid.UUID, ServicePackage | None]:
+        return BatchLoader(
             lambda ids: service_packages.load_service_packages(
-                session=session, scope=scope, ids=ids
+                session=self._session, scope=self._scope, ids=ids
             )
         )
-        self.services_by_package: BatchLoader[uuid.UUID, list[Service]] = BatchLoader(
+
+    @cached_property
+    def services_by_package(self) -> BatchLoader[uuid.UUID, list[Service]]:
+        return BatchLoader(
             lambda ids: service_packages.load_services_by_package(
-                session=session, scope=scope, package_ids=ids
+                session=self._session, scope=self._scope, package_ids=ids
             )
         )
-        self.service_packages_by_account: BatchLoader[uuid.UUID, list[ServicePackage]] = (
-            BatchLoader(
-                lambda ids: service_packages.load_packages_by_account(
-                    session=session, scope=scope, account_ids=ids
-                )
+
+    @cached_property
+    def service_packages_by_account(self) -> BatchLoader[uuid.UUID, list[ServicePackage]]:
+        return BatchLoader(
+            lambda ids: service_packages.load_packages_by_account(
+                session=self._session, scope=self._scope, account_ids=ids
             )
         )
-        self.document: BatchLoader[uuid.UUID, DocumentRecord | None] = BatchLoader(
-            lambda ids: documents.load_documents(session=session, principal=viewer, ids=ids)
+
+    @cached_property
+    def document(self) -> BatchLoader[uuid.UUID, DocumentRecord | None]:
+        return BatchLoader(
+            lambda ids: documents.load_documents(
+                session=self._session, principal=self._viewer, ids=ids
+            )
         )
-        self.webhook_attempts: BatchLoader[uuid.UUID, list[WebhookAttempt]] = BatchLoader(
+
+    @cached_property
+    def webhook_attempts(self) -> BatchLoader[uuid.UUID, list[WebhookAttempt]]:
+        return BatchLoader(
             lambda ids: webhook_deliveries.load_attempts(
-                session=session, scope=scope, delivery_ids=ids
+                session=self._session, scope=self._scope, delivery_ids=ids
             )
         )
-        self.documents_by_visit: BatchLoader[uuid.UUID, list[DocumentRecord]] = BatchLoader(
+
+    @cached_property
+    def documents_by_visit(self) -> BatchLoader[uuid.UUID, list[DocumentRecord]]:
+        return BatchLoader(
             lambda ids: documents.load_documents_by_visit(
-                session=session, principal=viewer, visit_ids=ids
+                session=self._session, principal=self._viewer, visit_ids=ids
             )
         )
-        self.documents_by_employee: BatchLoader[uuid.UUID, list[DocumentRecord]] = BatchLoader(
+
+    @cached_property
+    def documents_by_employee(self) -> BatchLoader[uuid.UUID, list[DocumentRecord]]:
+        return BatchLoader(
             lambda ids: documents.load_documents_by_employee(
-                session=session, principal=viewer, employee_ids=ids
+                session=self._session, principal=self._viewer, employee_ids=ids
             )
         )
+
+    @cached_property
+    def object_type(self) -> BatchLoader[uuid.UUID, str | None]:
         # The type name of a row an audit event names (to show it as a global id).
-        self.object_type: BatchLoader[uuid.UUID, str | None] = BatchLoader(
-            lambda ids: object_ids.load_object_types(session=session, ids=ids)
-        )
-        self.visits_by_employee: BatchLoader[uuid.UUID, list[Visit]] = BatchLoader(
+        return BatchLoader(lambda ids: object_ids.load_object_types(session=self._session, ids=ids))
+
+    @cached_property
+    def visits_by_employee(self) -> BatchLoader[uuid.UUID, list[Visit]]:
+        return BatchLoader(
             lambda ids: visits.load_visits_by_employee(
-                session=session, scope=scope, employee_ids=ids
+                session=self._session, scope=self._scope, employee_ids=ids
             )
         )
-        self.support_request: BatchLoader[uuid.UUID, SupportRequest | None] = BatchLoader(
-            lambda ids: support.load_support_requests(session=session, principal=viewer, ids=ids)
-        )
-        self.support_comments: BatchLoader[uuid.UUID, list[CommentRecord]] = BatchLoader(
-            lambda ids: support.load_comments(session=session, principal=viewer, request_ids=ids)
-        )
-        self.support_history: BatchLoader[uuid.UUID, list[StatusChangeRecord]] = BatchLoader(
-            lambda ids: support.load_history(session=session, request_ids=ids)
-        )
-        self.support_requests_by_document: BatchLoader[uuid.UUID, list[SupportRequest]] = (
-            BatchLoader(
-                lambda ids: support.load_requests_by_document(
-                    session=session, principal=viewer, document_ids=ids
-                )
+
+    @cached_property
+    def support_request(self) -> BatchLoader[uuid.UUID, SupportRequest | None]:
+        return BatchLoader(
+            lambda ids: support.load_support_requests(
+                session=self._session, principal=self._viewer, ids=ids
             )
         )
-        self.support_requests_by_visit: BatchLoader[uuid.UUID, list[SupportRequest]] = BatchLoader(
+
+    @cached_property
+    def support_comments(self) -> BatchLoader[uuid.UUID, list[CommentRecord]]:
+        return BatchLoader(
+            lambda ids: support.load_comments(
+                session=self._session, principal=self._viewer, request_ids=ids
+            )
+        )
+
+    @cached_property
+    def support_history(self) -> BatchLoader[uuid.UUID, list[StatusChangeRecord]]:
+        return BatchLoader(lambda ids: support.load_history(session=self._session, request_ids=ids))
+
+    @cached_property
+    def support_requests_by_document(self) -> BatchLoader[uuid.UUID, list[SupportRequest]]:
+        return BatchLoader(
+            lambda ids: support.load_requests_by_document(
+                session=self._session, principal=self._viewer, document_ids=ids
+            )
+        )
+
+    @cached_property
+    def support_requests_by_visit(self) -> BatchLoader[uuid.UUID, list[SupportRequest]]:
+        return BatchLoader(
             lambda ids: support.load_requests_by_visit(
-                session=session, principal=viewer, visit_ids=ids
+                session=self._session, principal=self._viewer, visit_ids=ids
             )
         )
-        self.support_user: BatchLoader[uuid.UUID, Person | None] = BatchLoader(
-            lambda ids: support.load_user_names(session=session, ids=ids)
-        )
-        self.staff_name: BatchLoader[uuid.UUID, Person | None] = BatchLoader(
-            lambda ids: support.load_staff_names(session=session, ids=ids)
-        )
+
+    @cached_property
+    def support_user(self) -> BatchLoader[uuid.UUID, Person | None]:
+        return BatchLoader(lambda ids: support.load_user_names(session=self._session, ids=ids))
+
+    @cached_property
+    def staff_name(self) -> BatchLoader[uuid.UUID, Person | None]:
+        return BatchLoader(lambda ids: support.load_staff_names(session=self._session, ids=ids))

@@ -7,8 +7,10 @@ some thirty calls a field, 1,400 fields on a page of 50 documents with five nest
 
 When the schema is built, ``mark_plain_fields`` marks every field that does nothing but read an
 attribute: a leaf (scalar or enum) without a resolver, extensions (``@requires``), permission
-classes or arguments of its own, and a node's ``id`` (the global id of the node's own type); and
-it gives each unguarded ``related`` field (schema/related.py) a plain graphql-core resolver. While
+classes or arguments of its own, and a node's ``id`` (the global id of the node's own type). It
+also gives every field that reads an attribute or a ``related`` target (schema/related.py) a
+plain graphql-core resolver, behind its ``@requires`` rules when it has them (a denial still goes
+through Strawberry's permission extension, unchanged). While
 no schema extension wraps every field (tracing does), ``PortalExecutionContext`` answers those by
 reading the attribute and serialising it, exactly what the usual path computes; anything unusual
 (a null where none may be, a value that does not serialise, a missing attribute) goes the usual
@@ -31,12 +33,16 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, UndefinedType
+from strawberry.permission import PermissionExtension
 from strawberry.relay import Node
 from strawberry.relay.utils import to_base64
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 
+from portal.schema.permissions import Requires, Rule, decide
 from portal.schema.related import direct_resolver, link_of
+
+Resolver = Callable[..., Any]
 
 __all__ = ["PLAIN_FIELD", "PortalExecutionContext", "mark_plain_fields"]
 
@@ -95,10 +101,53 @@ def mark_plain_fields(schema: GraphQLSchema) -> None:
                 plain = _global_id(graphql_type.name, attribute)
             if plain is not None:
                 field.extensions[PLAIN_FIELD] = plain
-            resolver = definition.base_resolver
-            link = link_of(resolver.wrapped_func) if resolver is not None else None
-            if link is not None and not definition.extensions and not definition.permission_classes:
-                field.resolve = direct_resolver(link)
+            direct = _direct_resolver(field.resolve, definition)
+            if direct is None or definition.permission_classes:
+                continue
+            if not definition.extensions:
+                field.resolve = direct
+            elif (rules := _rules_only(definition.extensions)) is not None:
+                field.resolve = _guarded(rules, direct, field.resolve)
+
+
+def _direct_resolver(resolve: Any, definition: Any) -> Resolver | None:
+    """A graphql-core resolver doing what the field's Strawberry resolver does, without its
+    wrappers: reading an attribute, or a ``related`` field's target."""
+    if getattr(resolve, "_is_default", False):
+        return _attribute(definition.python_name)
+    resolver = definition.base_resolver
+    link = link_of(resolver.wrapped_func) if resolver is not None else None
+    return direct_resolver(link) if link is not None else None
+
+
+def _attribute(name: str) -> Resolver:
+    def resolve(source: Any, info: Any) -> Any:
+        return getattr(source, name)
+
+    return resolve
+
+
+def _rules_only(extensions: list[Any]) -> tuple[Rule, ...] | None:
+    """The rules of a field whose only extension is ``@requires``; None for anything else."""
+    if len(extensions) != 1 or not isinstance(extensions[0], PermissionExtension):
+        return None
+    rules = [p.rule for p in extensions[0].permissions if isinstance(p, Requires)]
+    if not rules or len(rules) != len(extensions[0].permissions):
+        return None
+    return tuple(rules)
+
+
+def _guarded(rules: tuple[Rule, ...], allowed: Resolver, usual: Resolver) -> Resolver:
+    """``allowed`` when every rule admits the caller (decided once per request and rule, as
+    ``@requires`` does); otherwise the usual path, which denies exactly as before (audit,
+    ``extensions.code``, a caller's own record)."""
+
+    def resolve(source: Any, info: Any, **kwargs: Any) -> Any:
+        if all(decide(info, rule) for rule in rules):
+            return allowed(source, info)
+        return usual(source, info, **kwargs)
+
+    return resolve
 
 
 def _plain_node_id(owner: StrawberryObjectDefinition) -> bool:

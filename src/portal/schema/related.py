@@ -27,9 +27,16 @@ from typing import Any, Generic, TypeVar, cast
 
 import sqlalchemy as sa
 import strawberry
-from graphql import GraphQLObjectType, GraphQLResolveInfo, is_abstract_type
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    InlineFragmentNode,
+    SelectionNode,
+    is_abstract_type,
+)
 from strawberry.types.base import has_object_definition
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from portal.resolvers.loaders import Loaders
 from portal.resolvers.loading import BatchLoader, in_key_order, load_together, load_with_related
@@ -37,6 +44,7 @@ from portal.schema.context import Info
 
 __all__ = ["Related", "audited_target", "plain_target", "preload", "related"]
 
+Selection = SelectionNode
 RowT = TypeVar("RowT")
 NodeT = TypeVar("NodeT")
 
@@ -160,31 +168,57 @@ def _type_matches(info: Info, owner: type, condition: str | None) -> bool:
     )
 
 
-def _fields_of(info: Info, owner: type, selections: Iterable[Selection]) -> list[SelectedField]:
-    """The fields selected on objects of type ``owner`` (fragments that apply to it expanded)."""
-    fields: list[SelectedField] = []
+def _fields_of(info: Info, owner: type, selections: Iterable[Selection]) -> list[FieldNode]:
+    """The fields selected on objects of type ``owner`` (fragments that apply to it expanded).
+    Read off the operation's syntax tree (cheaper than Strawberry's ``selected_fields``, which
+    converts arguments and directives too); a field skipped by ``@skip``/``@include`` may be
+    loaded ahead for nothing, never answered."""
+    fields: list[FieldNode] = []
     for selection in selections:
-        if isinstance(selection, SelectedField):
+        if isinstance(selection, FieldNode):
             fields.append(selection)
-        elif isinstance(selection, (InlineFragment, FragmentSpread)) and _type_matches(
-            info, owner, selection.type_condition
-        ):
-            fields.extend(_fields_of(info, owner, selection.selections))
+        elif isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition.name.value if selection.type_condition else None
+            if _type_matches(info, owner, condition):
+                fields.extend(_fields_of(info, owner, selection.selection_set.selections))
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = info._raw_info.fragments.get(selection.name.value)
+            if fragment is not None and _type_matches(
+                info, owner, fragment.type_condition.name.value
+            ):
+                fields.extend(_fields_of(info, owner, fragment.selection_set.selections))
     return fields
+
+
+def _below(field: FieldNode) -> Sequence[Selection]:
+    return field.selection_set.selections if field.selection_set is not None else ()
+
+
+def fields_named(info: Info, selections: Iterable[Selection], name: str) -> list[FieldNode]:
+    """The fields called ``name`` among ``selections``, through fragments of any type."""
+    found: list[FieldNode] = []
+    for selection in selections:
+        if isinstance(selection, FieldNode):
+            if selection.name.value == name:
+                found.append(selection)
+        elif isinstance(selection, InlineFragmentNode):
+            found.extend(fields_named(info, selection.selection_set.selections, name))
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = info._raw_info.fragments.get(selection.name.value)
+            if fragment is not None:
+                found.extend(fields_named(info, fragment.selection_set.selections, name))
+    return found
 
 
 def selections_under(info: Info, *path: str) -> list[Selection]:
     """The selections below ``path`` inside the field being resolved (``"node"`` below a
-    connection's ``edges``), merged across aliases."""
+    connection's ``edges``), merged across aliases and fragments."""
     level: list[Selection] = [
-        selection for field in info.selected_fields for selection in field.selections
+        selection for field in info._raw_info.field_nodes for selection in _below(field)
     ]
     for name in path:
         level = [
-            selection
-            for field in level
-            if isinstance(field, SelectedField) and field.name == name
-            for selection in field.selections
+            selection for field in fields_named(info, level, name) for selection in _below(field)
         ]
     return level
 
@@ -201,14 +235,14 @@ async def preload(info: Info, parents: Sequence[Any], selections: Sequence[Selec
                 if not links:
                     continue
                 for field in _fields_of(info, owner, selected):
-                    link = links.get(field.name)
+                    link = links.get(field.name.value)
                     if link is None:
                         continue
                     _, keys, below = wanted.setdefault(id(link.target), (link.target, set(), []))
                     keys.update(
                         key for key in (getattr(obj, link.key) for obj in group) if key is not None
                     )
-                    below.extend(field.selections)
+                    below.extend(_below(field))
         if not wanted:
             return
         targets = list(wanted.values())
@@ -277,7 +311,7 @@ async def fetch_with_related(
     wanted: dict[int, tuple[Related[Any, Any], str]] = {}
     links = _links_of(info, owner)
     for field in _fields_of(info, owner, selections):
-        link = links.get(field.name)
+        link = links.get(field.name.value)
         if link is not None and link.key in columns and link.target.loader(loaders).rows:
             wanted.setdefault(id(link.target), (link.target, link.key))
     targets = list(wanted.values())

@@ -8,7 +8,6 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import strawberry
 from strawberry import relay
-from strawberry.types.nodes import SelectedField, Selection
 
 from portal.resolvers.errors import BadUserInput
 from portal.resolvers.pagination import MAX_PAGE_SIZE, Page, PageRequest
@@ -17,6 +16,7 @@ from portal.schema.permissions import Rule, decide
 from portal.schema.related import (
     RowsStatement,
     fetch_with_related,
+    fields_named,
     preload,
     selections_under,
 )
@@ -177,17 +177,7 @@ class Connection(Generic[NodeT]):
 def asks_total_count(info: Info) -> bool:
     """Whether the connection field being resolved selects ``totalCount`` (through fragments
     too), so its resolver can count in the page's own statement."""
-    return any(_selects(field.selections, "totalCount") for field in info.selected_fields)
-
-
-def _selects(selections: Iterable[Selection], name: str) -> bool:
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            if selection.name == name:
-                return True
-        elif _selects(selection.selections, name):  # an inline fragment or a fragment spread
-            return True
-    return False
+    return bool(fields_named(info, selections_under(info), "totalCount"))
 
 
 def to_connection(page: Page[RowT], convert: Callable[[RowT], NodeT]) -> Connection[NodeT]:
