@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -143,6 +144,39 @@ def _count_of(statement: sa.Select[Any]) -> sa.ScalarSelect[Any]:
     )
 
 
+@dataclass(frozen=True)
+class _PageStatement:
+    statement: sa.Select[Any]
+    seek: tuple[sa.BindParameter[Any], ...]
+    limit: sa.BindParameter[int]
+    count: sa.Select[Any]
+
+
+@lru_cache(maxsize=256)
+def _prebuilt_page(
+    statement: sa.Select[Any], keys: tuple[SortKey, ...], forward: bool, seeks: bool, counted: bool
+) -> _PageStatement:
+    """The page statement for a statement built once (``reusable``), with the cursor's values
+    and the page size as bound parameters: built once per shape of page."""
+    seek = tuple(
+        sa.bindparam(f"_seek{index}", type_=key.column.type) for index, key in enumerate(keys)
+    )
+    limit = sa.bindparam("_limit", type_=sa.Integer())
+    page = statement
+    if seeks:
+        page = page.where(_seek(keys, seek, forward=forward))
+    page = page.add_columns(*(key.column.label(f"_k{i}") for i, key in enumerate(keys)))
+    page = page.order_by(*_order(keys, forward=forward))
+    if counted:
+        page = page.add_columns(_count_of(statement).label("_total"))
+    return _PageStatement(
+        statement=page.limit(limit),
+        seek=seek,
+        limit=limit,
+        count=sa.select(_count_of(statement)),
+    )
+
+
 async def paginate(
     *,
     session: AsyncSession,
@@ -151,31 +185,50 @@ async def paginate(
     request: PageRequest,
     convert: Callable[[Any], T],
     count_with_page: bool = False,
+    parameters: Mapping[str, Any] | None = None,
+    reusable: bool = False,
 ) -> Page[T]:
     """Run ``statement`` for one page. ``statement`` selects the rows (ORM entities or row tuples)
     with its filters applied and no ORDER BY; ``convert`` turns each row into the node.
 
     With ``count_with_page`` (the caller knows the total will be asked for) the page's statement
     also carries the whole list's count, as an uncorrelated scalar subquery PostgreSQL computes
-    once: one round trip instead of two. An empty page still counts on its own when asked."""
+    once: one round trip instead of two. An empty page still counts on its own when asked.
+
+    ``reusable``: ``statement`` is built once per process (its values as bound parameters, given
+    in ``parameters``), so the page statement around it is built once too, per shape of page."""
     forward = not request.backward
     cursor_text = request.before if request.backward else request.after
     cursor_field = "before" if request.backward else "after"
-    page_statement = statement
-    if cursor_text is not None:
-        values = decode_cursor(cursor_text, keys, field=cursor_field)
-        page_statement = page_statement.where(_seek(keys, values, forward=forward))
     size = request.size
-    key_columns = [key.column.label(f"_k{i}") for i, key in enumerate(keys)]
-    page_statement = page_statement.add_columns(*key_columns).order_by(
-        *_order(keys, forward=forward)
-    )
     counted = count_with_page and size > 0
-    if counted:
-        page_statement = page_statement.add_columns(_count_of(statement).label("_total"))
-    page_statement = page_statement.limit(size + 1)
+    values: dict[str, Any] = dict(parameters or {})
+    values_for_cursor = (
+        decode_cursor(cursor_text, keys, field=cursor_field) if cursor_text is not None else None
+    )
+    if reusable:
+        prebuilt = _prebuilt_page(
+            statement, tuple(keys), forward, values_for_cursor is not None, counted
+        )
+        page_statement = prebuilt.statement
+        count_statement = prebuilt.count
+        values[prebuilt.limit.key] = size + 1
+        for parameter, value in zip(prebuilt.seek, values_for_cursor or (), strict=False):
+            values[parameter.key] = value
+    else:
+        page_statement = statement
+        if values_for_cursor is not None:
+            page_statement = page_statement.where(_seek(keys, values_for_cursor, forward=forward))
+        key_columns = [key.column.label(f"_k{i}") for i, key in enumerate(keys)]
+        page_statement = page_statement.add_columns(*key_columns).order_by(
+            *_order(keys, forward=forward)
+        )
+        if counted:
+            page_statement = page_statement.add_columns(_count_of(statement).label("_total"))
+        page_statement = page_statement.limit(size + 1)
+        count_statement = sa.select(_count_of(statement))
 
-    rows = list((await session.execute(page_statement)).all()) if size > 0 else []
+    rows = list((await session.execute(page_statement, values)).all()) if size > 0 else []
     total: int | None = int(rows[0][-1]) if counted and rows else None
     has_more = len(rows) > size
     rows = rows[:size]
@@ -190,7 +243,7 @@ async def paginate(
     async def count() -> int:
         if total is not None:
             return total
-        found = await session.scalar(sa.select(_count_of(statement)))
+        found = await session.scalar(count_statement, dict(parameters or {}))
         return int(found or 0)
 
     return Page(

@@ -105,6 +105,18 @@ async def load_posted_document(
     return to_record(row) if row is not None else None
 
 
+@cache
+def _visible(visibility: Visibility) -> sa.Select[Any]:
+    return document_records().where(visible_condition(visibility))
+
+
+def visible_documents_prebuilt(principal: Principal) -> tuple[sa.Select[Any], dict[str, Any]]:
+    """``visible_documents`` as a statement built once per form of the visibility rule, and the
+    values of its parameters (for lists without filters, the most asked for)."""
+    visibility, values = visibility_parameters(principal)
+    return _visible(visibility), values
+
+
 _DOCUMENT_IDS = sa.bindparam("document_ids", type_=ARRAY(Uuid()))
 
 

@@ -27,7 +27,12 @@ from portal.models import Document, Employee, MedicalCenter, ReportType, Visit
 from portal.models.enums import VisitType
 from portal.resolvers.accounts import escape_like
 from portal.resolvers.catalog import normalize_state
-from portal.resolvers.documents.records import DocumentRecord, to_record, visible_documents
+from portal.resolvers.documents.records import (
+    DocumentRecord,
+    to_record,
+    visible_documents,
+    visible_documents_prebuilt,
+)
 from portal.resolvers.documents.visibility import archived_condition, may_filter_archived
 from portal.resolvers.errors import BadUserInput
 from portal.resolvers.names import employee_name_matches
@@ -151,6 +156,19 @@ async def search_documents(
 ) -> Page[DocumentRecord]:
     """The caller's documents matching ``filters``, newest first (with the total counted in the
     page's own statement when ``count_with_page``)."""
+    if filters == DocumentFilter():
+        # No criterion (the list every employer opens first): statements built once.
+        statement, values = visible_documents_prebuilt(principal)
+        return await paginate(
+            session=session,
+            statement=statement,
+            keys=DOCUMENT_ORDER,
+            request=page,
+            convert=to_record,
+            count_with_page=count_with_page,
+            parameters=values,
+            reusable=True,
+        )
     return await paginate(
         session=session,
         statement=search_statement(principal, filters),
