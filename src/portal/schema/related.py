@@ -250,10 +250,21 @@ async def preload(info: Info, parents: Sequence[Any], selections: Sequence[Selec
         await _load(info, [(target.loader(loaders), keys) for target, keys, _ in targets])
         level = []
         for target, keys, below in targets:
-            if below and (target.node is None or _links_of(info, target.node)):
+            if below and _selects_related(info, target, below):
                 loader = target.loader(info.context.loaders)
                 rows = (loader.peek(key)[1] for key in keys)
                 level.append(([target.plain(row) for row in rows if row is not None], below))
+
+
+def _selects_related(info: Info, target: Related[Any, Any], below: Sequence[Selection]) -> bool:
+    """Whether ``below`` selects any ``related`` field of the target's type (else nothing
+    further is loaded ahead, and no node is built for it here)."""
+    if target.node is None:
+        return True
+    links = _links_of(info, target.node)
+    return bool(links) and any(
+        field.name.value in links for field in _fields_of(info, target.node, below)
+    )
 
 
 async def _load(
