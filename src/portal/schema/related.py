@@ -7,11 +7,13 @@ five nested objects costs no coroutine, no task and no loader round per nested o
 
 The loading happens ahead, once per list: whoever hands graphql-core a list of objects (a
 connection's ``edges`` and ``nodes``, ``node``/``nodes``) calls ``preload`` with the selection
-below it. ``preload`` walks that selection (fragments included), gathers the ids every selected
-``related`` field needs over the whole list, loads each target type in one batch (the loaders
-apply the caller's scope and visibility rules, exactly as a field-by-field read would) and
-descends into the targets' own ``related`` fields, level by level. When nothing was loaded ahead
-(a path no list preloaded), the field falls back to the loader and graphql-core awaits it.
+below it. ``preload`` walks that selection (fragments and aliases included), gathers the ids
+every selected ``related`` field needs over the whole list and loads each level in one statement
+(``load_together``: the targets' statements, which apply the caller's scope exactly as a
+field-by-field read would, as columns of one SELECT), then descends into the targets' own
+``related`` fields. ``node``/``nodes`` of a type with a statement form read the rows and their
+first level together (``fetch_with_related``). When nothing was loaded ahead (a path no list
+preloaded), the field falls back to its loader and graphql-core awaits it.
 
 What the caller reads is decided as before: the field's ``@requires`` extension runs before the
 resolver, and the PHI audit is recorded when a row becomes a node (``build``), not when it is
