@@ -60,6 +60,9 @@ BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 MAX_SCALE = 1_000_000
+# The bench's access tokens live as long as a long run; the app must accept such a lifetime (it
+# refuses tokens longer-lived than its setting).
+TOKEN_TTL_SECONDS = 24 * 3600
 
 _APP = (
     "import uvicorn; from portal.app import create_app; from portal.settings import Settings; "
@@ -181,6 +184,7 @@ async def serving(
         "PORTAL_SIGNING_KEY_FILE": str(scratch.key_file),
         "PORTAL_MAIL_WORKER_ENABLED": "false",
         "PORTAL_WEBHOOK_WORKER_ENABLED": "false",
+        "PORTAL_ACCESS_TOKEN_TTL_SECONDS": str(TOKEN_TTL_SECONDS),
     }
     servers: dict[str, Server] = {}
     try:
@@ -584,7 +588,7 @@ async def main(args: argparse.Namespace) -> None:
             keys=load_or_create_keys(key_file=scratch.key_file, data_dir=data_dir),
             issuer="employer-health-portal",
             audience="employer-health-portal-api",
-            ttl_seconds=24 * 3600,
+            ttl_seconds=TOKEN_TTL_SECONDS,
         )
         tokens = {
             "admin": service.mint(kind=SubjectKind.USER, subject_id=data.admin_id)[0],
