@@ -1,4 +1,4 @@
-"""Where the time of a merged download goes, stage by stage (scenario (g) of ``bench.side_by_side``).
+"""Where the time of a merged download goes, stage by stage (``bench.side_by_side``'s (g)).
 
 Run: ``.venv/bin/python -m bench.download_merge [--times 20] [--profile-seconds 0]``.
 
@@ -17,19 +17,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
 import os
 import shutil
 import statistics
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
 from pypdf import PdfReader
+from sqlalchemy.engine import make_url
 
-from bench.dataset import DataSet, build, create_scratch
+from bench.dataset import DataSet, Scratch, build, create_scratch
+from bench.pgcount import RoundTripCounter
 from bench.scenarios import PREPARE_DOWNLOAD
 from bench.side_by_side import DEFAULT_ADMIN_URL, Server, _start, _wait_ready, bare_merge
 from portal.auth.keys import load_or_create_keys
@@ -45,7 +49,13 @@ _APP = (
 
 
 async def _download(
-    client: httpx.AsyncClient, server: Server, data: DataSet, token: str
+    client: httpx.AsyncClient,
+    server: Server,
+    data: DataSet,
+    token: str,
+    *,
+    counter: RoundTripCounter | None = None,
+    counts: list[tuple[int, int]] | None = None,
 ) -> dict[str, float]:
     """One download, with the time (ms) each stage ended at."""
     headers = {"Authorization": f"Bearer {token}"}
@@ -60,6 +70,7 @@ async def _download(
         )
     ).json()
     marks["prepare"] = time.perf_counter()
+    prepared_at = counter.count if counter is not None else 0
     payload = prepared["data"]["prepareDocumentDownload"]
     if payload["url"] is None:
         raise RuntimeError(f"no download prepared: {payload['userErrors']}")
@@ -76,6 +87,9 @@ async def _download(
             if body.rstrip().endswith(b"%%EOF") and "last byte" not in marks:
                 marks["last byte"] = time.perf_counter()
     marks["response end"] = time.perf_counter()
+    if counter is not None and counts is not None:
+        await asyncio.sleep(0.2)  # what the server still does after the response counts too
+        counts.append((prepared_at, counter.count - prepared_at))
     pages = len(PdfReader(io.BytesIO(bytes(body))).pages)
     marks["client parse"] = time.perf_counter()
     if pages != len(ids):
@@ -119,7 +133,7 @@ async def _pool_merge(parts: list[StagedPart], folder: Path, times: int) -> tupl
 
 
 async def _profile(server: Server, seconds: int, run: Callable[[], object]) -> None:
-    spy = shutil.which("py-spy") or str(Path(os.sys.executable).parent / "py-spy")
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     output = Path(tempfile.gettempdir()) / f"download-merge-{os.getpid()}.txt"
     process = await asyncio.create_subprocess_exec(
         spy,
@@ -142,12 +156,61 @@ async def _profile(server: Server, seconds: int, run: Callable[[], object]) -> N
     print(f"py-spy raw profile (collapsed stacks) written to {output}")
 
 
+@contextlib.asynccontextmanager
+async def _serving(
+    scratch: Scratch, database_url: str, token: str, logs: Path
+) -> AsyncIterator[Server]:
+    server = _start(
+        "app",
+        _APP,
+        {
+            "PORTAL_ENVIRONMENT": "production",
+            "PORTAL_DATABASE_URL": database_url,
+            "PORTAL_DATA_DIR": str(scratch.data_dir),
+            "PORTAL_SIGNING_KEY_FILE": str(scratch.key_file),
+            "PORTAL_MAIL_WORKER_ENABLED": "false",
+            "PORTAL_WEBHOOK_WORKER_ENABLED": "false",
+        },
+        logs,
+    )
+    try:
+        await _wait_ready(server, token)
+        yield server
+    finally:
+        # Waited for without blocking the loop: the round-trip counter's proxy runs on it.
+        server.process.terminate()
+        for _ in range(150):
+            if server.process.poll() is not None:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            server.process.kill()
+            server.process.wait()
+
+
+async def _timed_downloads(
+    args: argparse.Namespace, server: Server, data: DataSet, token: str
+) -> list[dict[str, float]]:
+    runs: list[dict[str, float]] = []
+    async with httpx.AsyncClient(timeout=120) as client:
+        for _ in range(3):  # the pool, the statements and the merge workers warm
+            await _download(client, server, data, token)
+        for _ in range(args.times):
+            runs.append(await _download(client, server, data, token))
+        if args.profile_seconds:
+            await _profile(
+                server, args.profile_seconds, lambda: _download(client, server, data, token)
+            )
+    return runs
+
+
 async def main(args: argparse.Namespace) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
     logs = data_dir / "logs"
     logs.mkdir()
-    scratch = await create_scratch(os.environ.get("PORTAL_BENCH_DATABASE_URL", DEFAULT_ADMIN_URL), data_dir)
-    server: Server | None = None
+    scratch = await create_scratch(
+        os.environ.get("PORTAL_BENCH_DATABASE_URL", DEFAULT_ADMIN_URL), data_dir
+    )
     try:
         data = await build(scratch, accounts=2, documents=200)
         service = TokenService(
@@ -157,36 +220,25 @@ async def main(args: argparse.Namespace) -> None:
             ttl_seconds=600,
         )
         token = service.mint(kind=SubjectKind.USER, subject_id=data.admin_id)[0]
-        server = _start(
-            "app",
-            _APP,
-            {
-                "PORTAL_ENVIRONMENT": "production",
-                "PORTAL_DATABASE_URL": scratch.url,
-                "PORTAL_DATA_DIR": str(scratch.data_dir),
-                "PORTAL_SIGNING_KEY_FILE": str(scratch.key_file),
-                "PORTAL_MAIL_WORKER_ENABLED": "false",
-                "PORTAL_WEBHOOK_WORKER_ENABLED": "false",
-            },
-            logs,
-        )
+        async with _serving(scratch, scratch.url, token, logs) as server:
+            runs = await _timed_downloads(args, server, data, token)
+        url = make_url(scratch.url)
+        counter = RoundTripCounter(url.host or "127.0.0.1", url.port or 5432)
+        via_proxy = url.set(host="127.0.0.1", port=await counter.start())
         try:
-            await _wait_ready(server, token)
-        except RuntimeError:
-            print("exit status", server.process.poll())
-            raise
-        runs: list[dict[str, float]] = []
-        async with httpx.AsyncClient(timeout=120) as client:
-            for _ in range(3):  # the pool, the statements and the merge workers warm
+            async with (
+                _serving(
+                    scratch, via_proxy.render_as_string(hide_password=False), token, logs
+                ) as server,
+                httpx.AsyncClient(timeout=120) as client,
+            ):
                 await _download(client, server, data, token)
-            for _ in range(args.times):
-                runs.append(await _download(client, server, data, token))
-            if args.profile_seconds:
-                await _profile(
-                    server,
-                    args.profile_seconds,
-                    lambda: _download(client, server, data, token),
-                )
+                counts: list[tuple[int, int]] = []
+                for _ in range(5):
+                    counter.count = 0
+                    await _download(client, server, data, token, counter=counter, counts=counts)
+        finally:
+            await counter.close()
         print(f"over HTTP, {args.times} downloads of {len(data.pdf_keys)} one-page documents")
         print("(median ms of each stage, from the end of the one before):")
         for name in runs[0]:
@@ -199,20 +251,21 @@ async def main(args: argparse.Namespace) -> None:
             path = folder / f"part-{index:03d}.pdf"
             path.write_bytes(scratch.storage.path_for(key).read_bytes())
             parts.append(StagedPart(path=str(path), title=f"Part {index}"))
-        counter = iter(range(10**6))
+        numbers = iter(range(10**6))
+
+        def app_merge() -> None:
+            merge_files(str(folder / f"m-{next(numbers)}.pdf"), parts)
+
+        prepare = statistics.median(count[0] for count in counts)
+        fetch = statistics.median(count[1] for count in counts)
+        print(f"SQL round trips: prepare {prepare:.0f}, GET {fetch:.0f} (median of 5)")
         print("in this process (median ms):")
         print(f"  bare merge     {_timed(lambda: bare_merge(data), args.times):7.1f}")
-        print(
-            "  merge_files    "
-            f"{_timed(lambda: merge_files(str(folder / f'm-{next(counter)}.pdf'), parts), args.times):7.1f}"
-        )
+        print(f"  merge_files    {_timed(app_merge, args.times):7.1f}")
         warm, cold = await _pool_merge(parts, folder, args.times)
         print(f"  warm MergePool {warm:7.1f}")
         print(f"  cold MergePool {cold:7.1f} (a pool's first merge: the worker starts)")
     finally:
-        if server is not None:
-            server.process.terminate()
-            server.process.wait(timeout=15)
         await scratch.drop()
         shutil.rmtree(data_dir, ignore_errors=True)
 
