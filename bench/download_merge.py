@@ -196,7 +196,13 @@ async def _timed_downloads(
         for _ in range(3):  # the pool, the statements and the merge workers warm
             await _download(client, server, data, token)
         for _ in range(args.times):
-            runs.append(await _download(client, server, data, token))
+            run = await _download(client, server, data, token)
+            # The bare merge right after each download, as side_by_side's (g) does.
+            began = time.perf_counter()
+            bare_merge(data)
+            run["bare merge"] = (time.perf_counter() - began) * 1000
+            run["ratio"] = run["total"] / run["bare merge"]
+            runs.append(run)
         if args.profile_seconds:
             await _profile(
                 server, args.profile_seconds, lambda: _download(client, server, data, token)
@@ -242,7 +248,13 @@ async def main(args: argparse.Namespace) -> None:
         print(f"over HTTP, {args.times} downloads of {len(data.pdf_keys)} one-page documents")
         print("(median ms of each stage, from the end of the one before):")
         for name in runs[0]:
-            print(f"  {name:<14} {statistics.median(run[name] for run in runs):7.1f}")
+            if name not in ("bare merge", "ratio"):
+                print(f"  {name:<14} {statistics.median(run[name] for run in runs):7.1f}")
+        print(
+            f"(g): download {statistics.median(run['total'] for run in runs):.1f} ms, bare merge "
+            f"{statistics.median(run['bare merge'] for run in runs):.1f} ms right after each; "
+            f"median ratio {statistics.median(run['ratio'] for run in runs):.2f}x"
+        )
 
         folder = data_dir / "merge"
         folder.mkdir()
