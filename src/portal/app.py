@@ -265,6 +265,11 @@ def create_app(
         if settings.webhook_worker_enabled:
             webhook_worker.start()
         try:
+            # The merge workers start now, so no download waits for one (a second or two, once).
+            await merges.start()
+        except Exception as error:  # downloads start them when first needed (and say why not)
+            logger.warning("merge worker processes not started: %s", error)
+        try:
             yield
         finally:
             PDF_CHECKER.close()

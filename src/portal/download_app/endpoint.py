@@ -23,10 +23,10 @@ from portal.auth.principal import Principal
 from portal.auth.tokens import InvalidTokenError, TokenService
 from portal.download_app.refusals import Refusal, attachment_name, error_response, refusal_for
 from portal.middleware import request_id_of
-from portal.models.db import AccountScope, set_scope
+from portal.models.db import AccountScope, rescope, set_scope
 from portal.models.enums import AuditResult
 from portal.observability.access import PRINCIPAL_KEY
-from portal.resolvers.audit import AuditEntry, RequestMeta, write_events
+from portal.resolvers.audit import AuditEntry, RequestMeta, append_events, write_events
 from portal.resolvers.downloads import (
     PDF_PREFIX,
     STREAM_CHUNK_BYTES,
@@ -173,9 +173,13 @@ class DownloadEndpoint:
     async def _redeem(
         self, *, session: AsyncSession, bearer: Principal | None, token: str
     ) -> Redemption | Refusal:
-        set_scope(session, AccountScope.everything())
-        claimed: ClaimedTicket | None = None
+        """Find the ticket, read its preparer again, claim it and check access to every object
+        again, all in one transaction: committed once every check passed, rolled back (the
+        claim with it) on any refusal."""
         try:
+            # The ticket is read with the system scope (a bearer lookup may have left the
+            # transaction open, scoped to the bearer).
+            await rescope(session, AccountScope.everything())
             ticket = await find_ticket(session=session, token=token)
             if bearer is not None and not ticket.owned_by(bearer):
                 raise TicketRefused(TicketRefusal.FOREIGN, ticket.id)
@@ -186,16 +190,14 @@ class DownloadEndpoint:
                 logger.error("download ticket %s has an unknown kind %r", ticket.id, ticket.kind)
                 raise TicketRefused(TicketRefusal.UNKNOWN)
             claimed = await claim_ticket(session=session, ticket=ticket, lease=self.claim_lease)
-            await session.commit()
-            set_scope(session, principal.scope)
+            await rescope(session, principal.scope)
             job = await producer(session=session, principal=principal, ticket=claimed)
+            await session.commit()
         except TicketRefused as refused:
             await session.rollback()
             return refusal_for(refused)
         except DocumentsNoLongerAccessible as gone:
             await session.rollback()
-            if claimed is not None:
-                await self._release(session, claimed)
             return Refusal(
                 403,
                 ErrorCode.FORBIDDEN,
@@ -205,10 +207,8 @@ class DownloadEndpoint:
                 object_ids=(str(gone.ticket_id), *(str(i) for i in gone.document_ids)),
             )
         except BaseException:
-            if claimed is not None:
-                with anyio.CancelScope(shield=True):
-                    await session.rollback()
-                    await self._release(session, claimed)
+            with anyio.CancelScope(shield=True):
+                await session.rollback()
             raise
         return Redemption(principal=principal, ticket=claimed, job=job)
 
@@ -339,6 +339,7 @@ class DownloadEndpoint:
         page_count: int,
     ) -> None:
         ticket = redemption.ticket
+        recorded = False
         try:
             await session.rollback()
             set_scope(session, AccountScope.everything())
@@ -346,7 +347,17 @@ class DownloadEndpoint:
                 await self._release(session, ticket)
                 logger.info("download ticket %s not delivered; left usable", ticket.id)
                 return
-            if not await spend_ticket(session=session, ticket=ticket):
+            # Spent and audited in one transaction: a spent ticket always has its audit rows.
+            spent = await spend_ticket(session=session, ticket=ticket)
+            await append_events(
+                session=session,
+                principal=redemption.principal,
+                meta=meta,
+                entries=redemption.job.audit(page_count),
+            )
+            await session.commit()
+            recorded = True
+            if not spent:
                 logger.warning(
                     "download ticket %s was delivered after its claim ran out", ticket.id
                 )
@@ -354,6 +365,8 @@ class DownloadEndpoint:
             logger.warning("download ticket %s: outcome not recorded: %s", ticket.id, error)
         finally:
             await session.close()
-        await self._audit(
-            principal=redemption.principal, meta=meta, entries=redemption.job.audit(page_count)
-        )
+        if not recorded:
+            # The ticket could not be spent: the delivery is still audited, on its own.
+            await self._audit(
+                principal=redemption.principal, meta=meta, entries=redemption.job.audit(page_count)
+            )

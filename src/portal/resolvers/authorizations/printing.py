@@ -60,8 +60,8 @@ async def prepare_authorization_download(
 async def authorization_job(
     *, session: AsyncSession, principal: Principal, ticket: ClaimedTicket
 ) -> DownloadJob:
-    """An AUTHORIZATION ticket: the printable PDF, if the caller may still see it. ``session``
-    is rolled back: rendering holds no connection."""
+    """An AUTHORIZATION ticket: the printable PDF, if the caller may still see it. Runs in
+    ``session``'s transaction (see ``DownloadProducer``)."""
     [authorization_id] = ticket.object_ids
     [record] = await load_authorizations(
         session=session, principal=principal, ids=[authorization_id]
@@ -71,7 +71,6 @@ async def authorization_job(
         if record is not None
         else None
     )
-    await session.rollback()
     if record is None or printable is None:
         raise DocumentsNoLongerAccessible(ticket.id, [authorization_id])
     audit = AuditEntry(

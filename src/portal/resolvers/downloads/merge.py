@@ -17,7 +17,6 @@ import concurrent.futures
 import contextlib
 import hashlib
 import logging
-import multiprocessing
 import os
 import uuid
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
 
+from portal.resolvers.worker_processes import forkserver_context
 from portal.storage import CorruptDocumentError, DocumentNotFoundError, DocumentStorage
 
 logger = logging.getLogger(__name__)
@@ -67,20 +67,9 @@ class MergeFailedError(RuntimeError):
     """The merge worker could not produce the PDF (or died)."""
 
 
-async def _verified_bytes(storage: DocumentStorage, part: MergePart) -> bytes:
-    try:
-        data = await storage.get(part.storage_key)
-    except DocumentNotFoundError:
-        raise DocumentIntegrityError(part.document_id, "not in storage") from None
-    except CorruptDocumentError:
-        raise DocumentIntegrityError(
-            part.document_id, "stored bytes do not match their key"
-        ) from None
-    # The storage checks bytes against its key; the recorded hash is checked here, so a storage
-    # backend that is not content-addressed (or a swapped key) cannot slip other bytes in.
-    if hashlib.sha256(data).hexdigest() != part.sha256:
-        raise DocumentIntegrityError(part.document_id, "SHA-256 differs from the recorded one")
-    return data
+# Parts read from storage at once while staging: an object store answers each in tens of
+# milliseconds, so they overlap, and at most this many documents are in memory at a time.
+STAGE_CONCURRENCY = 4
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -89,20 +78,56 @@ def _write_private(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
+def _check_and_write(part: MergePart, path: Path, data: bytes) -> None:
+    """Runs in a worker thread: hashing a large document would hold up the event loop."""
+    # The storage checks bytes against its key; the recorded hash is checked here, so a storage
+    # backend that is not content-addressed (or a swapped key) cannot slip other bytes in.
+    if hashlib.sha256(data).hexdigest() != part.sha256:
+        raise DocumentIntegrityError(part.document_id, "SHA-256 differs from the recorded one")
+    _write_private(path, data)
+
+
+async def _stage_part(storage: DocumentStorage, part: MergePart, path: Path) -> None:
+    try:
+        data = await storage.get(part.storage_key)
+    except DocumentNotFoundError:
+        raise DocumentIntegrityError(part.document_id, "not in storage") from None
+    except CorruptDocumentError:
+        raise DocumentIntegrityError(
+            part.document_id, "stored bytes do not match their key"
+        ) from None
+    await asyncio.to_thread(_check_and_write, part, path, data)
+
+
 async def stage_parts(
     *, storage: DocumentStorage, parts: Sequence[MergePart], folder: Path
 ) -> list[StagedPart]:
-    """Read and check every part into ``folder``, one at a time (never all in memory); raises
-    ``DocumentIntegrityError`` before anything is merged or served."""
+    """Read and check every part into ``folder``, ``STAGE_CONCURRENCY`` at a time (never all in
+    memory); raises ``DocumentIntegrityError`` before anything is merged or served."""
     if not parts:
         raise ValueError("nothing to merge")
-    staged: list[StagedPart] = []
-    for index, part in enumerate(parts):
-        data = await _verified_bytes(storage, part)
-        path = folder / f"part-{index:03d}.pdf"
-        await asyncio.to_thread(_write_private, path, data)
-        del data
-        staged.append(StagedPart(path=str(path), title=part.title))
+    slots = asyncio.Semaphore(STAGE_CONCURRENCY)
+    staged = [
+        StagedPart(path=str(folder / f"part-{index:03d}.pdf"), title=part.title)
+        for index, part in enumerate(parts)
+    ]
+
+    async def stage(part: MergePart, path: str) -> None:
+        async with slots:
+            await _stage_part(storage, part, Path(path))
+
+    tasks = [
+        asyncio.create_task(stage(part, target.path))
+        for part, target in zip(parts, staged, strict=True)
+    ]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        # The first failure (or a cancellation) stops the others before it is raised.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
     return staged
 
 
@@ -137,27 +162,62 @@ def _lower_priority() -> None:
         os.nice(MERGE_WORKER_NICENESS)
 
 
+def _ready() -> int:
+    """A worker's first task: it is up (its process id)."""
+    return os.getpid()
+
+
 class MergePool:
     """Merge worker processes of one serving process, at most ``max_merges`` merges at once.
 
-    Workers are spawned (never forked from a process running an event loop and threads) on first
-    use, and replaced if one dies."""
+    The ``max_merges`` workers are forked from the forkserver (``portal.resolvers.
+    worker_processes``) by ``start`` (at the app's start, or before the first merge), and stay
+    up between merges: a download never waits for a worker to start. A worker that dies (killed,
+    out of memory) fails its merge with ``MergeFailedError``, and the next merge gets a new set."""
 
     def __init__(self, max_merges: int) -> None:
         self.max_merges = max_merges
         self._slots = asyncio.Semaphore(max_merges)
+        self._starting = asyncio.Lock()
         self._executor: concurrent.futures.ProcessPoolExecutor | None = None
         self.running = 0
         self.waiting = 0
 
-    def _pool(self) -> concurrent.futures.ProcessPoolExecutor:
-        if self._executor is None:
-            self._executor = concurrent.futures.ProcessPoolExecutor(
-                max_workers=self.max_merges,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_lower_priority,
-            )
-        return self._executor
+    def _start_workers(self) -> concurrent.futures.ProcessPoolExecutor:
+        """Blocking: the forkserver's first start waits for its imports (a second or two)."""
+        executor = concurrent.futures.ProcessPoolExecutor(
+            max_workers=self.max_merges,
+            mp_context=forkserver_context(),
+            initializer=_lower_priority,
+        )
+        try:
+            # Submitted at once, before any can finish: each needs a worker of its own.
+            for future in [executor.submit(_ready) for _ in range(self.max_merges)]:
+                future.result()
+        except BaseException:
+            executor.shutdown(wait=False, cancel_futures=True)
+            raise
+        return executor
+
+    async def _workers(self) -> concurrent.futures.ProcessPoolExecutor:
+        async with self._starting:
+            if self._executor is None:
+                self._executor = await asyncio.to_thread(self._start_workers)
+            return self._executor
+
+    async def start(self) -> None:
+        """Start the worker processes now, off the event loop (idempotent)."""
+        await self._workers()
+
+    def _discard(self, broken: concurrent.futures.ProcessPoolExecutor) -> None:
+        if self._executor is broken:
+            self._executor = None
+        broken.shutdown(wait=False, cancel_futures=True)
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes' ids (none before ``start``)."""
+        processes = getattr(self._executor, "_processes", None) or {}
+        return sorted(processes)
 
     async def merge(self, output: Path, parts: Sequence[StagedPart]) -> int:
         """Merge ``parts`` into ``output`` in a worker process; answers the page count."""
@@ -169,15 +229,20 @@ class MergePool:
         self.running += 1
         try:
             loop = asyncio.get_running_loop()
+            executor = await self._workers()
             try:
-                return await loop.run_in_executor(
-                    self._pool(), merge_files, str(output), list(parts)
-                )
+                merged = loop.run_in_executor(executor, merge_files, str(output), list(parts))
+            except concurrent.futures.process.BrokenProcessPool:
+                # A worker died while idle: this merge had not begun. New workers take it.
+                logger.warning("a merge worker process had died; starting new ones")
+                self._discard(executor)
+                executor = await self._workers()
+                merged = loop.run_in_executor(executor, merge_files, str(output), list(parts))
+            try:
+                return await merged
             except concurrent.futures.process.BrokenProcessPool:
                 logger.error("a merge worker process died; starting new ones")
-                broken, self._executor = self._executor, None
-                if broken is not None:
-                    broken.shutdown(wait=False, cancel_futures=True)
+                self._discard(executor)
                 raise MergeFailedError("the merge worker process died") from None
         finally:
             self.running -= 1

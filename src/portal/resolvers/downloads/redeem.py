@@ -73,6 +73,10 @@ class DownloadJob:
 
 
 class DownloadProducer(Protocol):
+    """Checks access again and reads what to produce, in ``session``'s open transaction, scoped to
+    ``principal`` (the one that claims the ticket). It neither commits nor rolls back: the caller
+    commits the claim with it, or rolls both back when it raises."""
+
     def __call__(
         self, *, session: AsyncSession, principal: Principal, ticket: ClaimedTicket
     ) -> Awaitable[DownloadJob]: ...
@@ -82,7 +86,8 @@ async def ticket_principal(*, session: AsyncSession, ticket: TicketRecord) -> Pr
     """The preparer as they are now; ``TicketRefused(SESSION_ENDED)`` when their sign-in session
     has ended or they are no longer active (or their client is revoked).
 
-    ``session`` must run with the system scope; it is rolled back."""
+    ``session`` must run with the system scope; its transaction is left open (the redemption
+    claims the ticket in it), the caller commits or rolls back."""
     claims = TokenClaims(
         subject_kind=ticket.subject_kind,
         subject_id=ticket.subject_id,
@@ -97,8 +102,6 @@ async def ticket_principal(*, session: AsyncSession, ticket: TicketRecord) -> Pr
         return await principal_from_claims(session, claims)
     except InvalidTokenError:
         raise TicketRefused(TicketRefusal.SESSION_ENDED, ticket.id) from None
-    finally:
-        await session.rollback()
 
 
 def bookmark_title(*, last_name: str, first_name: str, report_type: str, service_on: str) -> str:
@@ -175,17 +178,16 @@ async def documents_job(
     """A DOCUMENTS ticket: its documents merged in the order asked, one bookmark each.
 
     Raises ``DocumentsNoLongerAccessible`` when any of them may no longer be seen (or an API
-    client lost ``documents:read``). ``session`` is rolled back: the merge holds no connection."""
+    client lost ``documents:read``). Runs in ``session``'s open transaction (see
+    ``DownloadProducer``)."""
     document_ids = ticket.object_ids
     if principal.kind is PrincipalKind.API_CLIENT and DOCUMENTS_READ_SCOPE not in principal.scopes:
         raise DocumentsNoLongerAccessible(ticket.id, document_ids)
     allowed = set(await accessible(session=session, principal=principal, ids=document_ids))
     refused = [document_id for document_id in document_ids if document_id not in allowed]
     if refused:
-        await session.rollback()
         raise DocumentsNoLongerAccessible(ticket.id, refused)
     parts, accounts = await merge_parts(session=session, document_ids=document_ids)
-    await session.rollback()
     by_account: dict[uuid.UUID, list[str]] = {}
     for document_id in document_ids:
         by_account.setdefault(accounts[document_id], []).append(str(document_id))

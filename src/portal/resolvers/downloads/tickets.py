@@ -272,8 +272,9 @@ async def release_claim(*, session: AsyncSession, ticket: ClaimedTicket) -> None
 
 
 async def spend_ticket(*, session: AsyncSession, ticket: ClaimedTicket) -> bool:
-    """Mark the ticket used now that its PDF has been delivered; commits. False when the claim
-    had been lost meanwhile (the ticket was spent by someone else's redemption)."""
+    """Mark the ticket used now that its PDF has been delivered; the caller commits (with the
+    delivery's audit rows). False when the claim had been lost meanwhile (the ticket was spent
+    by someone else's redemption)."""
     result = await session.execute(
         sa.update(DownloadTicket)
         .where(
@@ -284,6 +285,4 @@ async def spend_ticket(*, session: AsyncSession, ticket: ClaimedTicket) -> bool:
         .values(used_at=sa.func.now(), claimed_until=None)
         .returning(col(DownloadTicket.id))
     )
-    spent = result.one_or_none() is not None
-    await session.commit()
-    return spent
+    return result.one_or_none() is not None

@@ -9,7 +9,6 @@ outlasts the wall-clock bound, is refused as ``PDF_TOO_COMPLEX``; the server car
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import resource
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -22,6 +21,7 @@ from portal.resolvers.ingestion.pdf import (
     UploadRejected,
     inspect_pdf,
 )
+from portal.resolvers.worker_processes import forkserver_context
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +69,9 @@ class PdfChecker:
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["portal.resolvers.ingestion.pdf"])
             self._executor = ProcessPoolExecutor(
                 max_workers=2,
-                mp_context=context,
+                mp_context=forkserver_context(),
                 initializer=_limit_resources,
                 initargs=(self.limits.memory_bytes, self.limits.cpu_seconds),
                 # A fresh process per file: the CPU limit counts one check, and nothing of one
