@@ -5,8 +5,9 @@ A bare ASGI app (no framework) over an asyncpg pool, answering ``POST /graphql``
 does the app's work by hand, per request on one connection in one transaction: verify the ES256
 bearer token (joserfc, like the app), read the principal in one statement (the app's own
 statement), scope the transaction for row-level security (``set_config``), run the same reads
-(page, ``totalCount``, then the page's nested objects by ids), and insert the PHI audit row. It
-does not parse GraphQL: it knows the benchmark's queries by their text (``bench.scenarios``).
+(page, ``totalCount``, then the page's nested objects by ids) or the same writes
+(``createAuthorization``, ``bench.raw_authorizations``), and insert the audit rows. It does not
+parse GraphQL: it knows the benchmark's queries by their text (``bench.scenarios``).
 
 Run (the benchmark does): ``BENCH_RAW_DATABASE_URL=... BENCH_RAW_KEY_FILE=... uvicorn
 bench.raw_app:app``."""
@@ -28,6 +29,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 
+from bench.raw_authorizations import create_authorization
 from bench.scenarios import QUERIES
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -91,11 +93,16 @@ LOCATIONS = """SELECT id, name, state FROM locations
 WHERE id = ANY($1::uuid[]) AND account_id = ANY($2::uuid[])"""
 
 AUDIT = """INSERT INTO audit_events (id, occurred_at, actor_type, actor_id, actor_label,
-    account_id, action, object_ids, result, ip_address, request_id, details)
-SELECT gen_random_uuid(), now(), 'USER', $1, $2, $3, action, ids, 'ALLOWED', $4, $5, '{}'::jsonb
+    account_id, action, object_ids, result, ip_address, request_id, operation_name, details)
+SELECT gen_random_uuid(), now(), 'USER', $1, $2, $3, action, ids, 'ALLOWED', $4, $5, $8,
+       coalesce(($9::jsonb) -> action, '{}'::jsonb)
 FROM unnest($6::text[]) WITH ORDINALITY AS a(action, n)
 JOIN LATERAL (SELECT ARRAY(SELECT jsonb_array_elements_text(($7::jsonb) -> (n::int - 1)))
     AS ids) i ON true"""
+# The audit rows' details by action (the app's mutation records whether it sent).
+AUDIT_DETAILS = orjson.dumps({"authorization.created": {"sent": True}}).decode()
+# The operation names the app records (the benchmark's anonymous queries have none).
+OPERATION_NAMES = {QUERIES["one"]: "One", QUERIES["create"]: "Create"}
 
 
 def global_id(type_name: str, value: uuid.UUID) -> str:
@@ -139,6 +146,7 @@ class RawApp:
             QUERIES["one"]: self.one,
             QUERIES["search"]: self.search,
             QUERIES["viewer"]: self.viewer,
+            QUERIES["create"]: self.create,
         }
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
@@ -221,6 +229,8 @@ class RawApp:
                     str(uuid.uuid4()),
                     list(audit),
                     orjson.dumps(list(audit.values())).decode(),
+                    OPERATION_NAMES.get(request["query"]),
+                    AUDIT_DETAILS,
                 )
         return 200, {"data": data}
 
@@ -343,6 +353,17 @@ class RawApp:
             "employees.read": [str(i) for i in employees],
         }
         return {"documents": {"totalCount": total, "edges": edges}}, audit
+
+    async def create(
+        self, connection: asyncpg.Connection, principal: Principal, variables: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, list[str]]]:
+        return await create_authorization(
+            connection,
+            user_id=principal.id,
+            account_id=principal.account_id,
+            family=principal.family,
+            given=dict(variables.get("input") or {}),
+        )
 
     async def viewer(
         self, connection: asyncpg.Connection, principal: Principal, variables: dict[str, Any]
