@@ -241,6 +241,7 @@ class RawApp:
         self, connection: asyncpg.Connection, principal: Principal, rows: list[asyncpg.Record]
     ) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
         family = principal.family
+        basic = principal.role == "BASIC"
         report_types = {
             r["id"]: {"code": r["code"], "name": r["name"], "category": r["category"]}
             for r in await connection.fetch(REPORT_TYPES, list({r["report_type_id"] for r in rows}))
@@ -250,7 +251,8 @@ class RawApp:
                 "id": global_id("Employee", r["id"]),
                 "firstName": r["first_name"],
                 "lastName": r["last_name"],
-                "dateOfBirth": r["date_of_birth"].isoformat(),
+                # Minimum necessary, as the app: a Basic user gets no date of birth.
+                "dateOfBirth": None if basic else r["date_of_birth"].isoformat(),
             }
             for r in await connection.fetch(
                 EMPLOYEES, list({r["employee_id"] for r in rows}), family

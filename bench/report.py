@@ -180,7 +180,16 @@ def table(setup: Setup, figures: Figures, started: datetime) -> str:
         cells.append(figures.same_answer.get(scenario.key, "-"))
         lines.append("| " + " | ".join(cells) + " |")
     errors = sum(run.errors for runs in figures.runs.values() for run in runs)
-    lines += ["", f"Non-2xx answers and socket timeouts during the timed rounds: {errors}."]
+    where = ", ".join(
+        f"({scenario}) {server} {sum(r.errors for r in runs)}"
+        for (scenario, server), runs in figures.runs.items()
+        if any(r.errors for r in runs)
+    )
+    lines += [
+        "",
+        f"Non-2xx answers and socket timeouts during the timed rounds: {errors}"
+        + (f" ({where})." if where else "."),
+    ]
     lines += ["", *figures.notes]
     return "\n".join(lines)
 

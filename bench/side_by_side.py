@@ -82,6 +82,9 @@ AUDIENCE = "employer-health-portal-api"
 # The benchmark's tokens outlive a run at 1,000,000 documents; the app is told to accept that
 # lifetime (it refuses tokens living longer than it issues).
 TOKEN_TTL_SECONDS = 24 * 3600
+# The app's query budget stays on (its check is part of every request) but never runs dry: a
+# throttled answer is cheap and would inflate the app's requests per second.
+BUDGET_POINTS = 10**12
 
 _APP = (
     "import uvicorn; from portal.app import create_app; from portal.settings import Settings; "
@@ -187,6 +190,7 @@ async def serving(
         "PORTAL_DATA_DIR": str(scratch.data_dir),
         "PORTAL_SIGNING_KEY_FILE": str(scratch.key_file),
         "PORTAL_ACCESS_TOKEN_TTL_SECONDS": str(TOKEN_TTL_SECONDS),
+        "PORTAL_RATE_LIMIT_POINTS": str(BUDGET_POINTS),
         "PORTAL_MAIL_WORKER_ENABLED": "false",
         "PORTAL_WEBHOOK_WORKER_ENABLED": "false",
     }
@@ -341,8 +345,8 @@ async def counting_pass(
                         written[name] = {
                             t: (rows_after[t] - rows_before[t]) / requests for t in rows_after
                         }
-                    if "errors" in answer:
-                        figures.notes.append(f"{scenario.key} {name} answered errors: {answer}")
+                    if answer.get("errors"):
+                        figures.notes.append(_errors_note(scenario, name, answer["errors"]))
                     digests[name] = _digest(name, answer)
                 figures.same_answer[scenario.key] = _agreement(scenario, digests)
                 if written:
@@ -350,6 +354,16 @@ async def counting_pass(
                 _note_totals(figures, scenario, digests)
     finally:
         await counter.close()
+
+
+def _errors_note(scenario: Scenario, server: str, errors: list[dict[str, Any]]) -> str:
+    first = errors[0]
+    code = (first.get("extensions") or {}).get("code", "")
+    path = ".".join(str(p) for p in first.get("path") or [])
+    return (
+        f"({scenario.key}) {server} answered {len(errors)} error(s) beside its data, first: "
+        f"{code} {first.get('message', '')!r}" + (f" at {path}" if path else "")
+    )
 
 
 def _note_writes(figures: Figures, written: dict[str, dict[str, float]]) -> None:
@@ -506,6 +520,7 @@ async def timed_pass(
                     print(
                         f"round {round_number + 1} {scenario.key} {name}: {run.rps:.0f} req/s "
                         f"p50 {run.p50_ms:.1f} ms p99 {run.p99_ms:.1f} ms RSS {run.rss_mb:.0f} MB"
+                        f" errors {run.errors}"
                     )
             list_p99.append(figures.runs[("a", APP)][-1].p99_ms)
             app = servers[APP]
