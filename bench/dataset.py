@@ -20,7 +20,8 @@ from datetime import date
 from pathlib import Path
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncSession
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bench.document_search import generate
 from portal.auth.keys import generate_key
@@ -119,7 +120,11 @@ async def build(scratch: Scratch, *, accounts: int, documents: int) -> DataSet:
     started = time.perf_counter()
     async with admin_engine.begin() as connection:
         account_id = await generate(
-            connection, accounts=accounts, employees=employees, documents=documents
+            connection,
+            accounts=accounts,
+            employees=employees,
+            documents=documents,
+            trusted=await _superuser(connection),
         )
     await admin_engine.dispose()
     generated = time.perf_counter() - started
@@ -152,6 +157,14 @@ async def build(scratch: Scratch, *, accounts: int, documents: int) -> DataSet:
         employee_id=employee_id,
         service_id=service_id,
         center_id=center_id,
+    )
+
+
+async def _superuser(connection: AsyncConnection) -> bool:
+    return bool(
+        await connection.scalar(
+            sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        )
     )
 
 
