@@ -51,14 +51,17 @@ run: deps web
 reset-demo: deps
 	$(BIN)/portal reset-demo --yes
 
-## make bench: install what the benchmarks need (the `bench` extra, and wrk with apt-get when
-## missing and allowed) and run them; they print figures and never fail on time. They need a
+## make bench: install what the benchmarks need (the `bench` extra, wrk with apt-get when
+## missing and allowed, and PostGraphile v5 with its Node 22 from the npm registry as
+## bench/postgraphile/package-lock.json pins them) and run them; they print figures and never
+## fail on time (without wrk or PostGraphile they say so and go on). They need a
 ## PostgreSQL to make scratch databases on: PORTAL_BENCH_DATABASE_URL, default 127.0.0.1:5432.
 ## BENCH_ARGS passes options to the side-by-side run, e.g. make bench BENCH_ARGS="--scale 1000000".
 BENCH_DB_URL ?= $(or $(PORTAL_BENCH_DATABASE_URL),postgresql://postgres@127.0.0.1:5432/postgres)
 BENCH_ARGS ?=
 bench: $(STAMP)/bench-deps
 	bash scripts/ensure-wrk.sh
+	bash scripts/ensure-postgraphile.sh
 	PORTAL_BENCH_DATABASE_URL=$(BENCH_DB_URL) $(BIN)/python -m bench.side_by_side $(BENCH_ARGS)
 	PORTAL_TEST_DATABASE_URL=$(BENCH_DB_URL) $(BIN)/python -m bench.document_search --runs 10
 
@@ -86,4 +89,5 @@ pytest: test-deps web chromium node-clients
 test: lint typecheck schema-check migration-check pytest
 
 clean:
-	rm -rf $(VENV) $(STAMP) src/portal/web/node_modules src/portal/web/dist tests/node/node_modules
+	rm -rf $(VENV) $(STAMP) src/portal/web/node_modules src/portal/web/dist tests/node/node_modules \
+		bench/postgraphile/node_modules

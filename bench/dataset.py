@@ -5,7 +5,8 @@ migrations run as that role; then the data is generated as the admin with set-ba
 (``INSERT ... SELECT generate_series``, see ``bench.document_search.generate``): accounts with two
 locations each, employees, one visit per document, documents. The first account gets a User Admin
 and a Basic user (subscribed to half the report types at both locations), and its 20 newest
-documents get real one-page PDFs in the document store (the download scenarios merge them).
+documents get real one-page PDFs in the document store (the download scenarios merge them);
+scenario (f) authorizes one of its employees for a catalog service at a center.
 Everything is dropped at the end (``Scratch.drop``)."""
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from datetime import date
 from pathlib import Path
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncSession
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bench.document_search import generate
 from portal.auth.keys import generate_key
@@ -78,6 +80,11 @@ class DataSet:
     pdf_keys: list[str]
     documents: int
     generated_seconds: float
+    # What (f) createAuthorization names: an employee of the first account, a catalog service
+    # and a medical center, all active.
+    employee_id: uuid.UUID
+    service_id: uuid.UUID
+    center_id: uuid.UUID
 
 
 async def create_scratch(admin_url: str, data_dir: Path) -> Scratch:
@@ -113,7 +120,11 @@ async def build(scratch: Scratch, *, accounts: int, documents: int) -> DataSet:
     started = time.perf_counter()
     async with admin_engine.begin() as connection:
         account_id = await generate(
-            connection, accounts=accounts, employees=employees, documents=documents
+            connection,
+            accounts=accounts,
+            employees=employees,
+            documents=documents,
+            trusted=await _superuser(connection),
         )
     await admin_engine.dispose()
     generated = time.perf_counter() - started
@@ -122,6 +133,15 @@ async def build(scratch: Scratch, *, accounts: int, documents: int) -> DataSet:
     try:
         admin_id, basic_id = await _users(connection, account_id)
         pdf_ids, pdf_keys = await _pdfs(connection, account_id, scratch.data_dir / "documents")
+        employee_id = await connection.fetchval(
+            "SELECT id FROM employees WHERE account_id = $1 ORDER BY id LIMIT 1", account_id
+        )
+        service_id = await connection.fetchval(
+            "SELECT id FROM services WHERE is_active ORDER BY code LIMIT 1"
+        )
+        center_id = await connection.fetchval(
+            "SELECT id FROM medical_centers WHERE is_active ORDER BY code LIMIT 1"
+        )
         await connection.execute("ANALYZE")
     finally:
         await connection.close()
@@ -134,6 +154,17 @@ async def build(scratch: Scratch, *, accounts: int, documents: int) -> DataSet:
         pdf_keys=pdf_keys,
         documents=documents,
         generated_seconds=generated,
+        employee_id=employee_id,
+        service_id=service_id,
+        center_id=center_id,
+    )
+
+
+async def _superuser(connection: AsyncConnection) -> bool:
+    return bool(
+        await connection.scalar(
+            sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        )
     )
 
 

@@ -119,11 +119,25 @@ def _text_array(values: list[str]) -> str:
     return "ARRAY[" + ",".join(f"'{value}'" for value in values) + "]"
 
 
+# Around the visits and documents inserts of a trusted load: their rows are consistent by
+# construction, so their foreign-key triggers (about nine index probes a document) are skipped.
+# Only a superuser may; the employees' trigram triggers are not affected (they run before).
+_TRUSTED_ON = "SET LOCAL session_replication_role = replica"
+_TRUSTED_OFF = "SET LOCAL session_replication_role = origin"
+
+
 async def generate(
-    connection: AsyncConnection, *, accounts: int, employees: int, documents: int
+    connection: AsyncConnection,
+    *,
+    accounts: int,
+    employees: int,
+    documents: int,
+    trusted: bool = False,
 ) -> uuid.UUID:
     """Accounts (two locations each), employees, one visit per document; returns the first
-    account's id. Runs inside the caller's transaction."""
+    account's id. Runs inside the caller's transaction. ``trusted`` (a superuser's connection)
+    skips the foreign-key checks of the visits and documents it inserts, which are consistent by
+    construction (about half the time at 150,000 documents on a shared 2-CPU machine)."""
     tag = uuid.uuid4().hex[:8]
     statements = [
         f"""INSERT INTO medical_centers (code, name, street, city, state, postal_code, phone, hours)
@@ -148,6 +162,7 @@ async def generate(
                    DATE '1955-01-01' + (g % 18000), 'N' || g
             FROM generate_series(0, {employees - 1}) g
             JOIN locs ON locs.n = g % {accounts * 2}""",
+        *([_TRUSTED_ON] if trusted else []),
         f"""WITH emps AS (
               SELECT id, account_id, location_id, (row_number() OVER (ORDER BY id)) - 1 AS n
               FROM employees WHERE employee_number LIKE 'N%'
@@ -171,6 +186,7 @@ async def generate(
                    md5(v.id::text) || md5(v.id::text || 'x'), md5(v.id::text) || md5(v.id::text)
             FROM visits v
             WHERE v.account_id IN (SELECT id FROM accounts WHERE account_number LIKE 'B{tag}-%')""",
+        *([_TRUSTED_OFF] if trusted else []),
         "ANALYZE medical_centers",
         "ANALYZE accounts",
         "ANALYZE locations",

@@ -33,9 +33,10 @@ from pypdf import PdfReader
 from sqlalchemy.engine import make_url
 
 from bench.dataset import DataSet, Scratch, build, create_scratch
+from bench.merged_downloads import bare_merge
 from bench.pgcount import RoundTripCounter
-from bench.scenarios import PREPARE_DOWNLOAD
-from bench.side_by_side import DEFAULT_ADMIN_URL, Server, _start, _wait_ready, bare_merge
+from bench.scenarios import PREPARE_DOWNLOAD, QUERIES
+from bench.side_by_side import DEFAULT_ADMIN_URL, Server, _python, _wait_ready
 from portal.auth.keys import load_or_create_keys
 from portal.auth.tokens import SubjectKind, TokenService
 from portal.ids import global_id
@@ -160,7 +161,7 @@ async def _profile(server: Server, seconds: int, run: Callable[[], object]) -> N
 async def _serving(
     scratch: Scratch, database_url: str, token: str, logs: Path
 ) -> AsyncIterator[Server]:
-    server = _start(
+    server = _python(
         "app",
         _APP,
         {
@@ -174,7 +175,7 @@ async def _serving(
         logs,
     )
     try:
-        await _wait_ready(server, token)
+        await _wait_ready(server, token, QUERIES["viewer"])
         yield server
     finally:
         # Waited for without blocking the loop: the round-trip counter's proxy runs on it.

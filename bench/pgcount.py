@@ -14,13 +14,16 @@ import struct
 _SSL_REQUEST = 80877103
 _GSSENC_REQUEST = 80877104
 _ROUND_TRIP_MESSAGES = (b"S", b"Q")
+_STATEMENT_MESSAGES = (b"P", b"Q")
 
 
 class RoundTripCounter:
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, *, record: bool = False) -> None:
         self.host = host
         self.port = port
         self.count = 0
+        self.record = record
+        self.statements: list[str] = []
         self._server: asyncio.Server | None = None
 
     async def start(self) -> int:
@@ -50,6 +53,8 @@ class RoundTripCounter:
                 body = await reader.readexactly(struct.unpack("!i", head[1:])[0] - 4)
                 if head[:1] in _ROUND_TRIP_MESSAGES:
                     self.count += 1
+                if self.record and head[:1] in _STATEMENT_MESSAGES:
+                    self.statements.append(_statement_text(head[:1], body))
                 upstream_writer.write(head + body)
                 await upstream_writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -60,6 +65,13 @@ class RoundTripCounter:
             with contextlib.suppress(BaseException):
                 await back
             writer.close()
+
+
+def _statement_text(kind: bytes, body: bytes) -> str:
+    """The SQL of a Parse (statement name, NUL, query, NUL, ...) or a Query (query, NUL)."""
+    if kind == b"P":
+        body = body[body.index(b"\0") + 1 :]
+    return body[: body.index(b"\0")].decode(errors="replace")
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

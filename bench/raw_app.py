@@ -4,10 +4,11 @@ answering the benchmark's requests would do, with nothing generic in the way.
 A bare ASGI app (no framework) over an asyncpg pool, answering ``POST /graphql`` with orjson. It
 does the app's work by hand, per request on one connection in one transaction: verify the ES256
 bearer token (joserfc, like the app), read the principal and scope the transaction for row-level
-security in one statement (the app's own database function), run the same reads (the page
-with its ``totalCount``, then the page's nested objects in one statement; one document and its
-nested objects in one statement), and insert the PHI audit row. It
-does not parse GraphQL: it knows the benchmark's queries by their text (``bench.scenarios``).
+security in one statement (the app's own database function), run the same reads (the page with
+its ``totalCount``, then the page's nested objects in one statement; one document and its nested
+objects in one statement) or the same writes (``createAuthorization``,
+``bench.raw_authorizations``), and insert the audit rows. It does not parse GraphQL: it knows the
+benchmark's queries by their text (``bench.scenarios``).
 
 Run (the benchmark does): ``BENCH_RAW_DATABASE_URL=... BENCH_RAW_KEY_FILE=... uvicorn
 bench.raw_app:app``."""
@@ -29,6 +30,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 
+from bench.raw_authorizations import create_authorization
 from bench.scenarios import QUERIES
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -130,11 +132,16 @@ ONE_WITH_NESTED = (
 )
 
 AUDIT = """INSERT INTO audit_events (id, occurred_at, actor_type, actor_id, actor_label,
-    account_id, action, object_ids, result, ip_address, request_id, details)
-SELECT gen_random_uuid(), now(), 'USER', $1, $2, $3, action, ids, 'ALLOWED', $4, $5, '{}'::jsonb
+    account_id, action, object_ids, result, ip_address, request_id, operation_name, details)
+SELECT gen_random_uuid(), now(), 'USER', $1, $2, $3, action, ids, 'ALLOWED', $4, $5, $8,
+       coalesce(($9::jsonb) -> action, '{}'::jsonb)
 FROM unnest($6::text[]) WITH ORDINALITY AS a(action, n)
 JOIN LATERAL (SELECT ARRAY(SELECT jsonb_array_elements_text(($7::jsonb) -> (n::int - 1)))
     AS ids) i ON true"""
+# The audit rows' details by action (the app's mutation records whether it sent).
+AUDIT_DETAILS = orjson.dumps({"authorization.created": {"sent": True}}).decode()
+# The operation names the app records (the benchmark's anonymous queries have none).
+OPERATION_NAMES = {QUERIES["one"]: "One", QUERIES["create"]: "Create"}
 
 
 def global_id(type_name: str, value: uuid.UUID) -> str:
@@ -178,6 +185,7 @@ class RawApp:
             QUERIES["one"]: self.one,
             QUERIES["search"]: self.search,
             QUERIES["viewer"]: self.viewer,
+            QUERIES["create"]: self.create,
         }
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
@@ -271,6 +279,8 @@ class RawApp:
                     str(uuid.uuid4()),
                     list(audit),
                     orjson.dumps(list(audit.values())).decode(),
+                    OPERATION_NAMES.get(request["query"]),
+                    AUDIT_DETAILS,
                 )
         return 200, {"data": data}
 
@@ -289,12 +299,13 @@ class RawApp:
             list({r["location_id"] for r in rows}),
             principal.family,
         )
-        return self._build(rows, found)
+        return self._build(principal, rows, found)
 
     def _build(
-        self, rows: list[Any], found: Any
+        self, principal: Principal, rows: list[Any], found: Any
     ) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
         # Records come back as tuples in their columns' order (see NESTED_PARTS).
+        basic = principal.role == "BASIC"
         report_types = {
             r[0]: {"code": r[1], "name": r[2], "category": r[3]}
             for r in found["report_types"] or ()
@@ -304,7 +315,8 @@ class RawApp:
                 "id": global_id("Employee", r[0]),
                 "firstName": r[1],
                 "lastName": r[2],
-                "dateOfBirth": r[3].isoformat(),
+                # Minimum necessary, as the app: a Basic user gets no date of birth.
+                "dateOfBirth": None if basic else r[3].isoformat(),
             }
             for r in found["employees"] or ()
         }
@@ -371,7 +383,7 @@ class RawApp:
         rows = [dict(zip(ONE_COLUMNS, record, strict=True)) for record in found["documents"] or ()]
         if not rows:
             return {"node": None}, {}
-        nodes, audit = self._build(rows, found)
+        nodes, audit = self._build(principal, rows, found)
         return {"node": nodes[0]}, audit
 
     async def search(
@@ -406,6 +418,17 @@ class RawApp:
             "employees.read": [str(i) for i in employees],
         }
         return {"documents": {"totalCount": total, "edges": edges}}, audit
+
+    async def create(
+        self, connection: asyncpg.Connection, principal: Principal, variables: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, list[str]]]:
+        return await create_authorization(
+            connection,
+            user_id=principal.id,
+            account_id=principal.account_id,
+            family=principal.family,
+            given=dict(variables.get("input") or {}),
+        )
 
     async def viewer(
         self, connection: asyncpg.Connection, principal: Principal, variables: dict[str, Any]

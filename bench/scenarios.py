@@ -32,3 +32,31 @@ PREPARE_DOWNLOAD = (
     "mutation Prepare($input: PrepareDocumentDownloadInput!) { prepareDocumentDownload("
     "input: $input) { url documentCount userErrors { code message } } }"
 )
+
+# (f) One new authorization per request: the wrk script (bench/wrk/create.lua) replaces
+# CREATE_KEY_PLACEHOLDER with a key of its own per request, so none is a replay.
+CREATE_KEY_PLACEHOLDER = "__BENCH_IDEMPOTENCY_KEY__"
+QUERIES["create"] = (
+    "mutation Create($input: CreateAuthorizationInput!) { createAuthorization(input: $input) { "
+    "authorization { id number status modality validFrom validUntil sentAt "
+    "employee { id firstName lastName } services { code } medicalCenter { name } } "
+    "userErrors { field code message } } }"
+)
+
+# PostGraphile v5's own schema shape for (a) and (c) (its "amber" preset over the same tables):
+# the same documents and nested objects, the medical center reached through the visit, and the
+# document's uuid (rowId) asked for so the answers can be compared with the app's.
+_PEER_DOCUMENT = (
+    "id rowId name postedAt pageCount reportTypeByReportTypeId { code name category } "
+    "employeeByEmployeeId { id firstName lastName dateOfBirth } "
+    "visitByVisitId { id visitType claimNumber status medicalCenterByMedicalCenterId { id name "
+    "state } } locationByLocationId { id name state }"
+)
+PEER_QUERIES = {
+    "list": (
+        "{ allDocuments(first: 50, orderBy: [POSTED_AT_DESC, PRIMARY_KEY_DESC]) { totalCount "
+        f"edges {{ cursor node {{ {_PEER_DOCUMENT} }} }} }} }}"
+    ),
+    "one": f"query One($id: UUID!) {{ documentByRowId(rowId: $id) {{ {_PEER_DOCUMENT} }} }}",
+}
+PEER_READY = "{ __typename }"

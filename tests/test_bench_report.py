@@ -1,0 +1,88 @@
+"""`python -m bench.side_by_side --update-readme` copies the newest results table into the
+README's Performance section, between its two markers, and leaves the rest alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from bench.report import README, README_END, README_START, newest_result, update_readme
+
+RESULT = """# Side-by-side benchmark, 2026-11-30 11:02 UTC
+
+- machine: 2 CPUs (Bench CPU), 8.0 GiB RAM, Python 3.11.7
+- command: `python -m bench.side_by_side --scale 20000 --accounts 50 --rounds 1 --duration 5`
+
+| scenario | app req/s | raw req/s |
+|---|---|---|
+| (a) 50 documents | 12 | 80 |
+
+(g) merged download: **1.20x** the bare merge.
+
+```
+py-spy, 15 s of (a) at -c16
+ 22.8%  graphql
+```
+"""
+
+
+def _readme(path: Path, inside: str) -> Path:
+    section = f"{README_START}\n{inside}\n{README_END}"
+    path.write_text(f"# Title\n\n## Performance\n\n{section}\n\nAfter.\n")
+    return path
+
+
+def test_update_readme_copies_the_newest_table_between_the_markers(tmp_path: Path) -> None:
+    # given: two results (and a profile beside the newer one), and a README showing an old table
+    results = tmp_path / "bench" / "results"
+    results.mkdir(parents=True)
+    (results / "20261130T090000Z.md").write_text("# Side-by-side benchmark, old\n\nold table\n")
+    (results / "20261130T110200Z.md").write_text(RESULT)
+    (results / "20261130T110200Z-profile-a.txt").write_text("stacks")
+    (results / "README.md").write_text("what these files are")
+    readme = _readme(tmp_path / "README.md", "Latest run: old table")
+
+    # when
+    used = update_readme(readme, newest_result(results))
+
+    # then: the newest table, its date, machine and command are shown, not the profile
+    text = readme.read_text()
+    assert used.name == "20261130T110200Z.md"
+    inside = text[text.index(README_START) : text.index(README_END)]
+    assert "Latest run: **2026-11-30 11:02 UTC** (from `bench/results/20261130T110200Z.md`)" in (
+        inside
+    )
+    assert "- machine: 2 CPUs (Bench CPU)" in inside
+    assert "--scale 20000 --accounts 50" in inside
+    assert "| (a) 50 documents | 12 | 80 |" in inside
+    assert "**1.20x** the bare merge" in inside
+    assert "py-spy" not in inside
+    assert "old table" not in inside
+    assert text.startswith("# Title\n\n## Performance\n\n")
+    assert text.endswith(f"{README_END}\n\nAfter.\n")
+
+    # and: a second update gives the same README (the section is replaced, not appended)
+    update_readme(readme, used)
+    assert readme.read_text() == text
+
+
+def test_update_readme_refuses_a_readme_without_the_markers(tmp_path: Path) -> None:
+    # given: a README without the section's markers
+    readme = tmp_path / "README.md"
+    readme.write_text("# Title\n")
+    result = tmp_path / "20261130T110200Z.md"
+    result.write_text(RESULT)
+
+    # when / then
+    with pytest.raises(ValueError, match="bench:latest"):
+        update_readme(readme, result)
+    assert readme.read_text() == "# Title\n"
+
+
+def test_the_project_readme_has_the_performance_markers() -> None:
+    # given / when: the project's README
+    text = README.read_text()
+
+    # then: `--update-readme` has a section to rewrite
+    assert "## Performance" in text
+    assert text.index("## Performance") < text.index(README_START) < text.index(README_END)
