@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from joserfc import jwt
@@ -37,12 +37,59 @@ class TokenClaims:
     session_id: uuid.UUID | None = None
 
 
+# Clock leeway on every time claim (exp, nbf, iat), fresh or remembered.
+LEEWAY_SECONDS = 30
+# Tokens whose signature was checked, remembered per service (a few thousand callers' tokens).
+VERIFIED_TOKENS = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    claims: TokenClaims
+    not_before: float | None
+
+
+class VerifiedTokens:
+    """Tokens whose signature and claims have been checked, by their exact text.
+
+    A token's bytes never change, so verifying them again gives the same answer: only the clock
+    moves. A remembered token is therefore answered without the ES256 signature check (the
+    costliest step of an authenticated request), after its expiry, not-before and issue time
+    are checked again against the clock with the same leeway. Who the token names is still read
+    from the database on every request (deactivation, revocation and sign-out count at once).
+    Bounded: the oldest entry goes first. Refused tokens are never remembered."""
+
+    def __init__(self, size: int = VERIFIED_TOKENS) -> None:
+        self._size = size
+        self._tokens: dict[str, _Verified] = {}
+
+    def get(self, token: str, now: float) -> TokenClaims | None:
+        found = self._tokens.get(token)
+        if found is None:
+            return None
+        claims = found.claims
+        if (
+            claims.expires_at <= now - LEEWAY_SECONDS
+            or claims.issued_at > now + LEEWAY_SECONDS
+            or (found.not_before is not None and found.not_before > now + LEEWAY_SECONDS)
+        ):
+            del self._tokens[token]
+            raise InvalidTokenError("the token has expired")
+        return claims
+
+    def remember(self, token: str, claims: TokenClaims, not_before: float | None) -> None:
+        if len(self._tokens) >= self._size:
+            del self._tokens[next(iter(self._tokens))]
+        self._tokens[token] = _Verified(claims=claims, not_before=not_before)
+
+
 @dataclass(frozen=True)
 class TokenService:
     keys: SigningKeys
     issuer: str
     audience: str
     ttl_seconds: int
+    verified: VerifiedTokens = field(default_factory=VerifiedTokens, compare=False, repr=False)
 
     def mint(
         self,
@@ -72,10 +119,16 @@ class TokenService:
         return token, self.ttl_seconds
 
     def verify(self, token: str) -> TokenClaims:
+        remembered = self.verified.get(token, time.time())
+        if remembered is not None:
+            return remembered
+        return self._verify(token)
+
+    def _verify(self, token: str) -> TokenClaims:
         try:
             decoded = jwt.decode(token, self.keys.verification, algorithms=[SIGNING_ALGORITHM])
             registry = jwt.JWTClaimsRegistry(
-                leeway=30,
+                leeway=LEEWAY_SECONDS,
                 iss={"essential": True, "value": self.issuer},
                 aud={"essential": True, "value": self.audience},
                 sub={"essential": True},
@@ -109,7 +162,7 @@ class TokenService:
                 session_id = uuid.UUID(str(sid))
             except ValueError as error:
                 raise InvalidTokenError("malformed session id") from error
-        return TokenClaims(
+        verified = TokenClaims(
             subject_kind=kind,
             subject_id=subject_id,
             token_id=str(claims["jti"]),
@@ -118,6 +171,11 @@ class TokenService:
             scopes=frozenset(scope_text.split()),
             session_id=session_id,
         )
+        not_before = claims.get("nbf")
+        self.verified.remember(
+            token, verified, _number(not_before) if not_before is not None else None
+        )
+        return verified
 
 
 def _number(value: object) -> float:
