@@ -60,6 +60,7 @@ BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 MAX_SCALE = 1_000_000
+TOKEN_TTL_SECONDS = 24 * 3600
 
 _APP = (
     "import uvicorn; from portal.app import create_app; from portal.settings import Settings; "
@@ -169,10 +170,9 @@ async def _wait_ready(server: Server, token: str) -> None:
     )
 
 
-@contextlib.asynccontextmanager
-async def serving(
-    data: DataSet, database_url: str, token: str, logs: Path
-) -> AsyncIterator[dict[str, Server]]:
+def start_app(data: DataSet, database_url: str, logs: Path, **env: str) -> Server:
+    """The app as the benchmark runs it: one uvicorn process in production mode (``env`` adds
+    to its environment)."""
     scratch = data.scratch
     app_env = {
         "PORTAL_ENVIRONMENT": "production",
@@ -181,10 +181,38 @@ async def serving(
         "PORTAL_SIGNING_KEY_FILE": str(scratch.key_file),
         "PORTAL_MAIL_WORKER_ENABLED": "false",
         "PORTAL_WEBHOOK_WORKER_ENABLED": "false",
+        # The benchmark's tokens last the whole run (the app refuses a longer one than it issues).
+        "PORTAL_ACCESS_TOKEN_TTL_SECONDS": str(TOKEN_TTL_SECONDS),
+        # Thousands of requests a minute from one user: the query budget would answer most of
+        # them RATE_LIMITED (the raw endpoint has no budget either).
+        "PORTAL_RATE_LIMIT_POINTS": "0",
+        **env,
     }
+    return _start("app", _APP, app_env, logs)
+
+
+def mint_tokens(data: DataSet) -> dict[str, str]:
+    """Bearer tokens of the data set's User Admin ("admin") and Basic user ("basic")."""
+    service = TokenService(
+        keys=load_or_create_keys(key_file=data.scratch.key_file, data_dir=data.scratch.data_dir),
+        issuer="employer-health-portal",
+        audience="employer-health-portal-api",
+        ttl_seconds=TOKEN_TTL_SECONDS,
+    )
+    return {
+        "admin": service.mint(kind=SubjectKind.USER, subject_id=data.admin_id)[0],
+        "basic": service.mint(kind=SubjectKind.USER, subject_id=data.basic_id)[0],
+    }
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    data: DataSet, database_url: str, token: str, logs: Path
+) -> AsyncIterator[dict[str, Server]]:
+    scratch = data.scratch
     servers: dict[str, Server] = {}
     try:
-        app = _start("app", _APP, app_env, logs)
+        app = start_app(data, database_url, logs)
         servers["app"] = app
         # Download URLs name the server they are served from.
         servers["raw"] = _start(
@@ -580,16 +608,7 @@ async def main(args: argparse.Namespace) -> None:
         print(f"bench: generating {args.scale:,} documents in {args.accounts} accounts ...")
         data = await build(scratch, accounts=args.accounts, documents=args.scale)
         print(f"bench: generated in {data.generated_seconds:.0f} s")
-        service = TokenService(
-            keys=load_or_create_keys(key_file=scratch.key_file, data_dir=data_dir),
-            issuer="employer-health-portal",
-            audience="employer-health-portal-api",
-            ttl_seconds=24 * 3600,
-        )
-        tokens = {
-            "admin": service.mint(kind=SubjectKind.USER, subject_id=data.admin_id)[0],
-            "basic": service.mint(kind=SubjectKind.USER, subject_id=data.basic_id)[0],
-        }
+        tokens = mint_tokens(data)
         figures = Figures()
         print("bench: counting round trips ...")
         await counting_pass(data, tokens, logs, figures)

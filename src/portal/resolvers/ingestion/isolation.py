@@ -70,7 +70,8 @@ class PdfChecker:
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["portal.resolvers.ingestion.pdf"])
+            # The checking module imports pypdf only when it parses: preload both.
+            context.set_forkserver_preload(["pypdf", "portal.resolvers.ingestion.pdf"])
             self._executor = ProcessPoolExecutor(
                 max_workers=2,
                 mp_context=context,
