@@ -101,6 +101,11 @@ def _arena_heaps(pid: int) -> int:
     return heaps
 
 
+def _rollup(pid: int) -> str:
+    lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:9]
+    return "; ".join(" ".join(line.split()) for line in lines)
+
+
 async def _wait_started(server: Server) -> None:
     deadline = time.monotonic() + 90
     async with httpx.AsyncClient(timeout=5) as client:
@@ -178,8 +183,7 @@ async def measure(args: argparse.Namespace, data: DataSet, logs: Path) -> None:
             f"\npeak RSS (VmHWM) {final.hwm_kb / 1024:.1f} MB; "
             f"{final.rss_kb / 1024:.1f} MB resident at the end"
         )
-        rollup = Path(f"/proc/{server.pid}/smaps_rollup").read_text().splitlines()[1:]
-        print("smaps_rollup:", "; ".join(" ".join(line.split()) for line in rollup[:8]))
+        print("smaps_rollup:", _rollup(server.pid))
     finally:
         server.process.send_signal(signal.SIGTERM)
         try:
