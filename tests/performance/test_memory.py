@@ -15,8 +15,9 @@ from portal.settings import Settings
 
 # Imported where they are used, each costing a serving process megabytes it may never need:
 # pypdf (upload checks and merges run in worker processes), fpdf2 and segno (printable
-# authorizations, demo PDFs), zxcvbn (password changes), httpx (the webhook sender).
-LAZY_LIBRARIES = ("pypdf", "fpdf", "segno", "zxcvbn", "httpx")
+# authorizations, demo PDFs), zxcvbn (password changes), httpx (the webhook sender),
+# phonenumbers (phone numbers typed into company information).
+LAZY_LIBRARIES = ("pypdf", "fpdf", "segno", "zxcvbn", "httpx", "phonenumbers")
 
 # The app created and started (its lifespan entered: the database checked, the event bus up)
 # in a fresh interpreter, like one uvicorn process; then what it imported and its sizes.
@@ -69,8 +70,8 @@ def test_a_started_app_has_not_imported_the_libraries_only_some_requests_need(
     # given a fresh interpreter
     # when it creates and starts the app (workers off, as the benchmark runs it): ``started``
 
-    # then none of the libraries that only uploads, merges, printing, password changes or
-    # webhook deliveries use is loaded
+    # then none of the libraries that only uploads, merges, printing, password changes, webhook
+    # deliveries or phone numbers use is loaded
     modules = started["modules"]
     assert isinstance(modules, list)
     assert [library for library in LAZY_LIBRARIES if library in modules] == []
