@@ -81,23 +81,26 @@ class Snapshot:
 
 def _arena_heaps(pid: int) -> int:
     """Mappings glibc reserved for extra arenas' heaps: 64 MiB, 64 MiB-aligned, anonymous (the
-    heap's used part read-write, the rest PROT_NONE: two adjacent lines in /proc/<pid>/maps)."""
-    heaps = 0
+    heap's used part read-write, the rest PROT_NONE: adjacent lines in /proc/<pid>/maps)."""
+    size = _ARENA_HEAP_KB * 1024
+    anonymous: list[tuple[int, int]] = []
     with contextlib.suppress(OSError):
-        pending: tuple[int, int] | None = None
         for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
             parts = line.split()
-            if len(parts) != 5:  # an anonymous mapping has no path
-                pending = None
-                continue
-            start, end = (int(value, 16) for value in parts[0].split("-"))
-            if pending is not None and pending[1] == start:
-                start = pending[0]
-            if (end - start) // 1024 == _ARENA_HEAP_KB and start % (_ARENA_HEAP_KB * 1024) == 0:
-                heaps += 1
-                pending = None
-            else:
-                pending = (start, end)
+            if len(parts) == 5:  # an anonymous mapping has no path
+                start, end = (int(value, 16) for value in parts[0].split("-"))
+                anonymous.append((start, end))
+    heaps = 0
+    for index, (start, end) in enumerate(anonymous):
+        if start % size:
+            continue
+        following = index + 1
+        while end - start < size and following < len(anonymous):
+            if anonymous[following][0] != end:
+                break
+            end = anonymous[following][1]
+            following += 1
+        heaps += end - start == size
     return heaps
 
 
