@@ -179,10 +179,9 @@ def _stop(server: Server) -> None:
         server.process.wait()
 
 
-@contextlib.asynccontextmanager
-async def serving(
-    data: DataSet, database_url: str, tokens: dict[str, str], logs: Path, figures: Figures
-) -> AsyncIterator[dict[str, Server]]:
+def start_app(data: DataSet, database_url: str, logs: Path, **env: str) -> Server:
+    """The app as the benchmark runs it: one uvicorn process in production mode (``env`` adds
+    to its environment)."""
     scratch = data.scratch
     app_env = {
         "PORTAL_ENVIRONMENT": "production",
@@ -193,11 +192,34 @@ async def serving(
         "PORTAL_RATE_LIMIT_POINTS": str(BUDGET_POINTS),
         "PORTAL_MAIL_WORKER_ENABLED": "false",
         "PORTAL_WEBHOOK_WORKER_ENABLED": "false",
+        **env,
     }
+    return _python(APP, _APP, app_env, logs)
+
+
+def mint_tokens(data: DataSet) -> dict[str, str]:
+    """Bearer tokens of the data set's User Admin ("admin") and Basic user ("basic")."""
+    service = TokenService(
+        keys=load_or_create_keys(key_file=data.scratch.key_file, data_dir=data.scratch.data_dir),
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        ttl_seconds=TOKEN_TTL_SECONDS,
+    )
+    return {
+        "admin": service.mint(kind=SubjectKind.USER, subject_id=data.admin_id)[0],
+        "basic": service.mint(kind=SubjectKind.USER, subject_id=data.basic_id)[0],
+    }
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    data: DataSet, database_url: str, tokens: dict[str, str], logs: Path, figures: Figures
+) -> AsyncIterator[dict[str, Server]]:
+    scratch = data.scratch
     raw_env = {"BENCH_RAW_DATABASE_URL": database_url, "BENCH_RAW_KEY_FILE": str(scratch.key_file)}
     servers: dict[str, Server] = {}
     try:
-        servers[APP] = _python(APP, _APP, app_env, logs)
+        servers[APP] = start_app(data, database_url, logs)
         servers[RAW] = _python(RAW, _RAW, raw_env, logs)
         if figures.peer_missing is None:
             port = _free_port()
@@ -386,16 +408,7 @@ def _note_totals(figures: Figures, scenario: Scenario, digests: dict[str, Any]) 
 
 
 async def _tokens(data: DataSet, figures: Figures) -> dict[str, str]:
-    service = TokenService(
-        keys=load_or_create_keys(key_file=data.scratch.key_file, data_dir=data.scratch.data_dir),
-        issuer=ISSUER,
-        audience=AUDIENCE,
-        ttl_seconds=TOKEN_TTL_SECONDS,
-    )
-    tokens = {
-        "admin": service.mint(kind=SubjectKind.USER, subject_id=data.admin_id)[0],
-        "basic": service.mint(kind=SubjectKind.USER, subject_id=data.basic_id)[0],
-    }
+    tokens = mint_tokens(data)
     if figures.peer_missing is None:
         family = await peer.account_family(data.scratch.admin_database_url, data.admin_id)
         tokens["peer"] = peer.mint(

@@ -27,15 +27,15 @@
   health" (any case, with or without spaces or punctuation between the words).
 
 Each refusal is a ``PasswordRejected`` with its own stable code and a message saying why.
+
+zxcvbn is imported at the first check, not with this module: its lists take about 12 MB of
+memory, which a serving process that never sees a password change need not hold.
 """
 
 from __future__ import annotations
 
 import re
 from functools import cache
-
-from zxcvbn import zxcvbn
-from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from portal.auth.passwords import normalize
 from portal.resolvers.errors import ErrorCode, PortalError
@@ -59,6 +59,8 @@ class PasswordRejected(PortalError):
 
 @cache
 def common_passwords() -> frozenset[str]:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 
@@ -108,6 +110,8 @@ def check_password(
             code=ErrorCode.PASSWORD_BREACHED,
             field=field,
         )
+    from zxcvbn import zxcvbn
+
     if length <= ESTIMATOR_MAX_LENGTH and (zxcvbn(normalized)["guesses_log10"] < MIN_GUESSES_LOG10):
         raise PasswordRejected(
             "This password is too easy to guess: it is made of common passwords, repeats, "

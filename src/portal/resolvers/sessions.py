@@ -17,6 +17,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -49,8 +50,14 @@ BAD_CREDENTIALS = "Email or password is incorrect."
 TOTP_REQUIRED = "Enter the 6-digit code from your authenticator app."
 BAD_RECOVERY_CODE = "The recovery code is incorrect or was already used."
 BAD_REFRESH = "The refresh token is invalid or expired; sign in again."
-# Verified against when the email is unknown, so the answer takes as long as for a real account.
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(24))
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown, so the answer takes as long as for a real
+    account. Made at the first such sign-in, not at import: hashing takes argon2's 64 MiB for a
+    moment, which would set every process's peak memory before it has served anything."""
+    return hash_password(secrets.token_urlsafe(24))
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,12 +146,12 @@ async def _login(
     now = utcnow()
     ip_key = ip or "unknown"
     if await ip_failures(session, settings, ip_key, now) >= settings.login_ip_max_failures:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         raise RateLimited(IP_THROTTLED)
 
     subject = await _find_subject(session, email)
     if subject is None:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         await record_ip_failure(session, ip_key, now)
         raise Unauthenticated(BAD_CREDENTIALS)
 
@@ -155,7 +162,7 @@ async def _login(
     if await is_locked(session, row, ip_key, now):
         # Exactly what an unknown email answers, after the same work: a lockout must not tell
         # that the email has an account (nor whether the password was right).
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         await record_ip_failure(session, ip_key, now)
         raise LockedOut(BAD_CREDENTIALS)
 

@@ -1,11 +1,16 @@
-"""Small, valid, deterministic result PDFs for the demo data (fpdf2, core fonts only)."""
+"""Small, valid, deterministic result PDFs for the demo data (fpdf2, core fonts only).
+
+fpdf2 is imported when a PDF is rendered: every serving process imports the demo data's facts
+(production mode refuses a database holding them), and fpdf2 would cost each about 20 MB."""
 
 from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING
 
-from fpdf import FPDF
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 PRODUCER = "Employer Health Portal"
 _LINE_HEIGHT = 6.0
@@ -40,6 +45,8 @@ def render_document_pdf(
     """
     if pages < 1:
         raise ValueError("a document has at least one page")
+    from fpdf import FPDF
+
     pdf = FPDF(orientation="portrait", unit="mm", format="letter")
     pdf.set_auto_page_break(auto=False)
     pdf.set_margins(left=18, top=16, right=18)

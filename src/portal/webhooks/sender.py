@@ -2,7 +2,11 @@
 
 The request goes to the address that passed the SSRF check (``addresses``), with the URL's host
 name in the Host header and, for https, in TLS SNI and certificate checking, so a name that
-re-resolves elsewhere between the check and the connection cannot redirect it."""
+re-resolves elsewhere between the check and the connection cannot redirect it.
+
+httpx is imported when a client is made or a POST sent, not with this module: with it come rich and
+pygments (httpx's command line), about 7 MB of memory that a serving process whose webhook worker
+is turned off never needs."""
 
 from __future__ import annotations
 
@@ -11,11 +15,13 @@ import ipaddress
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from portal.models.webhooks import MAX_EXCERPT_BYTES
 from portal.webhooks.addresses import IPNetwork, UnsafeUrl, safe_addresses
+
+if TYPE_CHECKING:
+    import httpx
 
 USER_AGENT = "EmployerHealthPortal-Webhooks/1.0"
 MAX_ERROR_LENGTH = 500
@@ -43,6 +49,8 @@ class SendPolicy:
 
 
 def new_client(policy: SendPolicy) -> httpx.AsyncClient:
+    import httpx
+
     return httpx.AsyncClient(
         follow_redirects=False,
         trust_env=False,  # never through a proxy from the environment: the address is checked
@@ -75,6 +83,8 @@ async def post(
     body: bytes,
 ) -> Outcome:
     """POST ``body`` to ``url``; never raises: every failure is an Outcome with an error."""
+    import httpx
+
     try:
         parts, addresses = await safe_addresses(
             url, allow_http=policy.allow_http, allowed_networks=policy.allowed_networks

@@ -32,9 +32,8 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -71,6 +70,9 @@ from portal.settings import Settings
 from portal.webhooks.addresses import redacted_url
 from portal.webhooks.sender import Outcome, SendPolicy, new_client, post
 from portal.webhooks.signing import signed_headers
+
+if TYPE_CHECKING:
+    import httpx  # imported by the sender when the worker sends (see portal.webhooks.sender)
 
 logger = logging.getLogger(__name__)
 

@@ -1,12 +1,13 @@
 """Checking and normalising what people type into company information: US addresses, ZIP codes,
-phone numbers, names and emails. Every function raises ``BadUserInput`` naming the input field."""
+phone numbers, names and emails. Every function raises ``BadUserInput`` naming the input field.
+
+phonenumbers is imported by the first phone number checked (its metadata is about 1 MB that most
+serving processes never use)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-import phonenumbers
 
 from portal.resolvers.catalog import normalize_state
 from portal.resolvers.display_text import check_display_text
@@ -78,6 +79,8 @@ def normalize_phone(value: str | None, *, field: str) -> str | None:
         return None
     if len(value) > MAX_PHONE_INPUT:
         raise BadUserInput(f"A phone number is at most {MAX_PHONE_INPUT} characters.", field=field)
+    import phonenumbers
+
     try:
         number = phonenumbers.parse(value, "US")
     except phonenumbers.NumberParseException as error:

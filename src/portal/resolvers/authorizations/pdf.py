@@ -2,7 +2,10 @@
 
 It is rendered from the database when needed (an email's attachment at delivery, a download at
 redemption) and never stored: the outbox and the download tickets hold only the authorization's
-id, so no PHI bytes wait anywhere."""
+id, so no PHI bytes wait anywhere.
+
+fpdf2 and segno are imported when a PDF is rendered, not with this module: they would cost every
+serving process about 20 MB of memory, and most never print an authorization."""
 
 from __future__ import annotations
 
@@ -11,9 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-import segno
 import sqlalchemy as sa
-from fpdf import FPDF
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -134,6 +135,8 @@ async def load_printable(
 
 def qr_png(text: str) -> bytes:
     """A QR code of ``text`` (error correction M, quiet zone of 4 modules) as PNG bytes."""
+    import segno
+
     buffer = io.BytesIO()
     segno.make(text, error="m", micro=False).save(buffer, kind="png", scale=8, border=4)
     return buffer.getvalue()
@@ -145,6 +148,8 @@ def _us_date(value: date) -> str:
 
 def render_authorization_pdf(printable: PrintableAuthorization) -> bytes:
     """One US Letter page; the same authorization always gives the same bytes."""
+    from fpdf import FPDF
+
     pdf = FPDF(orientation="portrait", unit="mm", format="letter")
     pdf.set_auto_page_break(auto=True, margin=18)
     pdf.set_margins(left=18, top=16, right=18)

@@ -23,8 +23,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pypdf import PdfReader, PdfWriter
-
 from portal.resolvers.worker_processes import forkserver_context
 from portal.storage import CorruptDocumentError, DocumentNotFoundError, DocumentStorage
 
@@ -134,7 +132,10 @@ async def stage_parts(
 def merge_files(output: str, parts: Sequence[StagedPart]) -> int:
     """Merge ``parts`` in order into ``output`` with one bookmark each; answers the page count.
 
-    Runs in a merge worker process: plain arguments in, a number out."""
+    Runs in a merge worker process: plain arguments in, a number out. pypdf is imported here,
+    in the worker, never by the serving process (about 20 MB it would hold for nothing)."""
+    from pypdf import PdfReader, PdfWriter
+
     writer = PdfWriter()
     try:
         for part in parts:

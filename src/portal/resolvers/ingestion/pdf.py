@@ -11,6 +11,9 @@ streams inflate to gigabytes) is refused once its pages inflate past ``max_infla
 the worker process runs under memory and CPU limits besides. Active content (JavaScript, launch,
 URI and form-submitting actions, embedded files, multimedia) is stripped before the file is
 stored, so no employer ever downloads it.
+
+pypdf is imported where a PDF is parsed, not with this module: the serving process only reads
+uploads and hands them to the checker, and pypdf would cost it about 20 MB of memory for nothing.
 """
 
 from __future__ import annotations
@@ -19,13 +22,12 @@ import hashlib
 import io
 from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
-
-from pypdf import PdfReader, PdfWriter
-from pypdf.errors import LimitReachedError
-from pypdf.generic import ArrayObject, DictionaryObject, NameObject
+from typing import TYPE_CHECKING, Any
 
 from portal.resolvers.errors import ErrorCode, PortalError
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 # The PDF specification lets a header follow a little leading junk; readers look in the first KiB.
 _HEADER_WINDOW = 1024
@@ -124,6 +126,9 @@ def inspect_pdf(
 ) -> CheckedPdf:
     """The checked, cleaned PDF, or ``UploadRejected`` (blocking and memory-hungry on hostile
     input: call it through ``isolation.check_pdf``, in a process of its own)."""
+    from pypdf import PdfReader
+    from pypdf.errors import LimitReachedError
+
     if not data:
         raise UploadRejected(ErrorCode.EMPTY_FILE, "The file is empty.")
     if len(data) > limit:
@@ -183,6 +188,8 @@ def _inflates_too_much(max_inflated: int) -> UploadRejected:
 
 def _action_types(action: Any) -> set[str]:
     """The types of an action and of the actions it chains (``/Next``)."""
+    from pypdf.generic import ArrayObject, DictionaryObject
+
     found: set[str] = set()
     pending = [action]
     while pending and len(found) < 64:
@@ -228,6 +235,8 @@ def active_content(reader: PdfReader) -> set[str]:
 
 
 def _actions_in(value: Any) -> set[str]:
+    from pypdf.generic import DictionaryObject
+
     value = value.get_object() if hasattr(value, "get_object") else value
     if isinstance(value, DictionaryObject) and "/S" not in value:
         # An additional-actions dictionary: one action per trigger.
@@ -244,6 +253,9 @@ def without_active_content(reader: PdfReader) -> bytes:
     Page by page into a new file: document-level JavaScript, embedded files, open actions and
     XFA forms are left behind with the old catalog, and page-level actions and active
     annotations are cut before the pages are copied, so no object of theirs is carried over."""
+    from pypdf import PdfWriter
+    from pypdf.generic import ArrayObject, NameObject
+
     for page in reader.pages:
         if "/AA" in page:
             del page["/AA"]
