@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import namedtuple
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -149,24 +150,27 @@ class RowsById(Generic[E]):
         return ScopedRows(rows=self, scope=scope)
 
     def _decoder(self, dialect: Dialect, columns: Sequence[Any]) -> Callable[[Sequence[Any]], E]:
-        """Turns one aggregated record into an entity, as the ORM would load it (each column
-        through its type's result processing, e.g. text to enum), without validation."""
+        """Turns one aggregated record into a plain row: each column through its type's result
+        processing (e.g. text to enum), read by the entity's attribute names. Not an ORM
+        instance (building one costs more than the rest of the decoding); what reads loaded
+        rows (a node's ``from_row``) reads attributes only."""
         mapper = sa.inspect(self.entity)
-        manager = mapper.class_manager
         attribute_of = {column.key: key for key, column in mapper.columns.items()}
-        fields = []
-        for column in columns:
-            processor = column.type._cached_result_processor(dialect, None)
-            fields.append((attribute_of[column.key], processor))
+        names = tuple(attribute_of[column.key] for column in columns)
+        row_type = _row_type(self.entity.__name__, names)
+        processors = [
+            (index, processor)
+            for index, column in enumerate(columns)
+            if (processor := column.type._cached_result_processor(dialect, None)) is not None
+        ]
 
         def decode(record: Sequence[Any]) -> E:
-            values = {
-                name: processor(value) if processor is not None and value is not None else value
-                for (name, processor), value in zip(fields, record, strict=True)
-            }
-            instance: E = manager.new_instance()
-            instance.__dict__.update(values)
-            return instance
+            values = list(record)
+            for index, processor in processors:
+                if values[index] is not None:
+                    values[index] = processor(values[index])
+            row: E = row_type._make(values)
+            return row
 
         return decode
 
@@ -184,6 +188,12 @@ class ScopedRows(Generic[E]):
             statement, {ids_parameter.key: list(ids), **scope.values(self.scope)}
         )
         return in_key_order(ids, found, _id_of)
+
+
+@lru_cache(maxsize=64)
+def _row_type(entity: str, names: tuple[str, ...]) -> Any:
+    """A named tuple type for one entity's loaded rows."""
+    return namedtuple(f"{entity}Row", names)
 
 
 def _id_of(row: Any) -> uuid.UUID:

@@ -142,6 +142,16 @@ def _guarded(rules: tuple[Rule, ...], allowed: Resolver, usual: Resolver) -> Res
     ``@requires`` does); otherwise the usual path, which denies exactly as before (audit,
     ``extensions.code``, a caller's own record)."""
 
+    if len(rules) == 1:
+        (rule,) = rules
+
+        def resolve_one(source: Any, info: Any, **kwargs: Any) -> Any:
+            if decide(info, rule):
+                return allowed(source, info)
+            return usual(source, info, **kwargs)
+
+        return resolve_one
+
     def resolve(source: Any, info: Any, **kwargs: Any) -> Any:
         if all(decide(info, rule) for rule in rules):
             return allowed(source, info)
