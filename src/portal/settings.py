@@ -31,8 +31,11 @@ class Settings(BaseSettings):
     # "https://app.example.com,https://admin.example.com". None by default: same origin only.
     # Bearer tokens travel in a header, so no credentials mode (cookies) is ever allowed.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    db_pool_size: int = Field(default=10, ge=1)
-    db_max_overflow: int = Field(default=10, ge=0)
+    # Connections kept open per process (a request holds one from start to end). Overflow
+    # connections are opened and closed per burst (a new PostgreSQL backend each), so by default
+    # every connection the process may open is kept: 20, no overflow.
+    db_pool_size: int = Field(default=20, ge=1)
+    db_max_overflow: int = Field(default=0, ge=0)
     # How long a request waits for a pooled connection before it answers 503 SERVICE_UNAVAILABLE
     # with Retry-After (each request holds exactly one connection, so waiting is queueing).
     db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
