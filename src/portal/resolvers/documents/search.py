@@ -156,24 +156,19 @@ async def search_documents(
 ) -> Page[DocumentRecord]:
     """The caller's documents matching ``filters``, newest first (with the total counted in the
     page's own statement when ``count_with_page``)."""
+    values: dict[str, Any] | None = None
     if filters == DocumentFilter():
         # No criterion (the list every employer opens first): statements built once.
         statement, values = visible_documents_prebuilt(principal)
-        return await paginate(
-            session=session,
-            statement=statement,
-            keys=DOCUMENT_ORDER,
-            request=page,
-            convert=to_record,
-            count_with_page=count_with_page,
-            parameters=values,
-            reusable=True,
-        )
+    else:
+        statement = search_statement(principal, filters)
     return await paginate(
         session=session,
-        statement=search_statement(principal, filters),
+        statement=statement,
         keys=DOCUMENT_ORDER,
         request=page,
         convert=to_record,
         count_with_page=count_with_page,
+        parameters=values,
+        reusable=values is not None,
     )
