@@ -50,6 +50,7 @@ class Receiver:
         self.scheme = "http"
         self.requests: list[Received] = []
         self._script: list[Reply] = []
+        self._by_path: dict[str, list[Reply]] = {}
         self.default = Reply()
         self._lock = threading.Lock()
 
@@ -61,9 +62,17 @@ class Receiver:
         with self._lock:
             self._script.extend(replies)
 
+    def respond_on(self, path: str, *replies: Reply) -> None:
+        """The next answers to requests for ``path`` only, in order (before ``respond``'s)."""
+        with self._lock:
+            self._by_path.setdefault(path, []).extend(replies)
+
     def _next(self, received: Received) -> Reply:
         with self._lock:
             self.requests.append(received)
+            for_path = self._by_path.get(received.path)
+            if for_path:
+                return for_path.pop(0)
             return self._script.pop(0) if self._script else self.default
 
     def bodies(self, path: str | None = None) -> list[Any]:
