@@ -32,21 +32,15 @@ import httpx
 from pypdf import PdfReader
 from sqlalchemy.engine import make_url
 
-from bench.dataset import DataSet, Scratch, build, create_scratch
+from bench.dataset import DataSet, build, create_scratch
 from bench.merged_downloads import bare_merge
 from bench.pgcount import RoundTripCounter
 from bench.scenarios import PREPARE_DOWNLOAD, QUERIES
-from bench.side_by_side import DEFAULT_ADMIN_URL, Server, _python, _wait_ready
+from bench.side_by_side import DEFAULT_ADMIN_URL, Server, _wait_ready, start_app
 from portal.auth.keys import load_or_create_keys
 from portal.auth.tokens import SubjectKind, TokenService
 from portal.ids import global_id
 from portal.resolvers.downloads import MergePool, StagedPart, merge_files
-
-_APP = (
-    "import uvicorn; from portal.app import create_app; from portal.settings import Settings; "
-    "uvicorn.run(create_app(Settings()), host='127.0.0.1', port={port}, log_level='warning', "
-    "access_log=False, proxy_headers=False)"
-)
 
 
 async def _download(
@@ -159,21 +153,9 @@ async def _profile(server: Server, seconds: int, run: Callable[[], object]) -> N
 
 @contextlib.asynccontextmanager
 async def _serving(
-    scratch: Scratch, database_url: str, token: str, logs: Path
+    data: DataSet, database_url: str, token: str, logs: Path
 ) -> AsyncIterator[Server]:
-    server = _python(
-        "app",
-        _APP,
-        {
-            "PORTAL_ENVIRONMENT": "production",
-            "PORTAL_DATABASE_URL": database_url,
-            "PORTAL_DATA_DIR": str(scratch.data_dir),
-            "PORTAL_SIGNING_KEY_FILE": str(scratch.key_file),
-            "PORTAL_MAIL_WORKER_ENABLED": "false",
-            "PORTAL_WEBHOOK_WORKER_ENABLED": "false",
-        },
-        logs,
-    )
+    server = start_app(data, database_url, logs)
     try:
         await _wait_ready(server, token, QUERIES["viewer"])
         yield server
@@ -227,7 +209,7 @@ async def main(args: argparse.Namespace) -> None:
             ttl_seconds=600,
         )
         token = service.mint(kind=SubjectKind.USER, subject_id=data.admin_id)[0]
-        async with _serving(scratch, scratch.url, token, logs) as server:
+        async with _serving(data, scratch.url, token, logs) as server:
             runs = await _timed_downloads(args, server, data, token)
         url = make_url(scratch.url)
         counter = RoundTripCounter(url.host or "127.0.0.1", url.port or 5432)
@@ -235,7 +217,7 @@ async def main(args: argparse.Namespace) -> None:
         try:
             async with (
                 _serving(
-                    scratch, via_proxy.render_as_string(hide_password=False), token, logs
+                    data, via_proxy.render_as_string(hide_password=False), token, logs
                 ) as server,
                 httpx.AsyncClient(timeout=120) as client,
             ):

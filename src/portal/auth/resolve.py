@@ -16,12 +16,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from portal.auth.principal import Principal, PrincipalKind
 from portal.auth.scopes import EMPLOYER_SCOPES, PROVIDER_SCOPES
 from portal.auth.tokens import InvalidTokenError, SubjectKind, TokenClaims
-from portal.models import Account
 from portal.models.db import AccountScope, execute_self_scoped
 from portal.models.enums import Permission, Role, UserStatus
 
@@ -130,16 +128,6 @@ def _applied(row: Any) -> AccountScope:
 def _check_alive(alive: bool) -> None:
     if not alive:
         raise InvalidTokenError("the sign-in session has ended")
-
-
-async def account_family(session: AsyncSession, account_id: uuid.UUID) -> frozenset[uuid.UUID]:
-    """The account and the employer clients it administers."""
-    family = await session.scalar(
-        sa.select(sa.func.array_agg(col(Account.id))).where(
-            sa.or_(col(Account.id) == account_id, col(Account.parent_account_id) == account_id)
-        )
-    )
-    return frozenset(family or ())
 
 
 async def _user_principal(session: AsyncSession, claims: TokenClaims) -> ResolvedPrincipal:

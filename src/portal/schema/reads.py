@@ -25,7 +25,8 @@ def record_phi_read(
     for index, entry in enumerate(entries):
         if entry.action == action and entry.details == wanted:
             merged = tuple(dict.fromkeys(entry.object_ids + new_ids))
-            entries[index] = replace(entry, object_ids=merged)
+            if len(merged) != len(entry.object_ids):
+                entries[index] = replace(entry, object_ids=merged)
             return
     info.context.audit(
         AuditEntry(action=action, result=AuditResult.ALLOWED, object_ids=new_ids, details=wanted)

@@ -57,14 +57,13 @@ MAX_DEPTH = 4
 @dataclass(frozen=True, eq=False)
 class Related(Generic[RowT, NodeT]):
     """A target type reached by id: the loader that reads it (an attribute of ``Loaders``), the
-    node a row becomes (with its read audited, for PHI) and the plain node ``preload`` reads the
-    target's own foreign keys from (no audit: nothing is answered yet)."""
+    node a row becomes (with its read audited, for PHI), and the node type, whose own
+    ``related`` fields ``preload`` follows (reading their keys off ``node.from_row``, no audit:
+    nothing is answered yet); None for a type without any."""
 
     loader: Callable[[Loaders], BatchLoader[uuid.UUID, RowT | None]]
     build: Callable[[Info, RowT], NodeT]
-    plain: Callable[[RowT], NodeT]
-    # The node type (its own ``related`` fields are loaded ahead too); None when it has none.
-    node: type | None = None
+    node: Any = None
 
     def resolve(self, info: Info, key: uuid.UUID | None) -> NodeT | Awaitable[NodeT | None] | None:
         if key is None:
@@ -86,16 +85,14 @@ def plain_target(
     loader: Callable[[Loaders], BatchLoader[uuid.UUID, RowT | None]], node: Any
 ) -> Related[RowT, Any]:
     """A target holding no PHI (a catalog entry, a location): its node is built from the row."""
-    return Related(
-        loader=loader, build=lambda _info, row: node.from_row(row), plain=node.from_row, node=node
-    )
+    return Related(loader=loader, build=lambda _info, row: node.from_row(row), node=node)
 
 
 def audited_target(
     loader: Callable[[Loaders], BatchLoader[uuid.UUID, RowT | None]], node: Any
 ) -> Related[RowT, Any]:
     """A target holding PHI: answering it records the read (``PhiNode.read``)."""
-    return Related(loader=loader, build=node.read, plain=node.from_row, node=node)
+    return Related(loader=loader, build=node.read, node=node)
 
 
 @dataclass(frozen=True)
@@ -255,14 +252,16 @@ async def preload(info: Info, parents: Sequence[Any], selections: Sequence[Selec
             if below and _selects_related(info, target, below):
                 loader = target.loader(info.context.loaders)
                 rows = (loader.peek(key)[1] for key in keys)
-                level.append(([target.plain(row) for row in rows if row is not None], below))
+                level.append(
+                    ([target.node.from_row(row) for row in rows if row is not None], below)
+                )
 
 
 def _selects_related(info: Info, target: Related[Any, Any], below: Sequence[Selection]) -> bool:
     """Whether ``below`` selects any ``related`` field of the target's type (else nothing
     further is loaded ahead, and no node is built for it here)."""
     if target.node is None:
-        return True
+        return False
     links = _links_of(info, target.node)
     return bool(links) and any(
         field.name.value in links for field in _fields_of(info, target.node, below)

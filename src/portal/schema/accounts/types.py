@@ -75,7 +75,6 @@ async def account_of(info: Info, account_id: uuid.UUID) -> Account | None:
 ACCOUNT: Related[models.Account, Account] = Related(
     loader=lambda loaders: loaders.account,
     build=lambda _info, row: Account.from_row(row),
-    plain=lambda row: Account.from_row(row),
 )  # Account has no related fields of its own: nothing below it is loaded ahead
 
 
