@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.tools import merge_types
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from portal.schema.accounts import Account, Contact, Location
 from portal.schema.accounts.access_requests import AccessRequest, AccessRequestMutations
@@ -36,6 +39,7 @@ from portal.schema.observability import RequestObservation
 from portal.schema.passwords import PasswordMutations
 from portal.schema.payloads import MutationPayload, UserError
 from portal.schema.permissions import document_rules
+from portal.schema.pipeline import OperationPipeline
 from portal.schema.query import Query
 from portal.schema.repeated_fields import RepeatedFieldLimit
 from portal.schema.scalars import SCALAR_OVERRIDES
@@ -80,6 +84,45 @@ Subscription = merge_types("Subscription", (DocumentSubscriptions, SupportSubscr
 class PortalSchema(strawberry.Schema):
     # The limits every operation is held to, and the validation cache they share.
     operation_limits: OperationLimits
+    # Queries and mutations that pass every check run through it (None: all take the usual,
+    # extension-driven path, as with tracing).
+    pipeline: OperationPipeline | None = None
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        pipeline = self.pipeline
+        if pipeline is not None and operation_extensions is None:
+            result = await pipeline.execute(
+                query,
+                variables=variable_values,
+                context=context_value,
+                root_value=root_value,
+                operation_name=operation_name,
+                allowed=(
+                    DEFAULT_ALLOWED_OPERATION_TYPES
+                    if allowed_operation_types is None
+                    else allowed_operation_types
+                ),
+            )
+            if result is not None:
+                return result
+        return await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed_operation_types,
+            operation_extensions,
+        )
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -100,6 +143,7 @@ def build_schema(
     # Built once: the measurement before validation, the validation cache every request shares
     # (the rules never change per request, so identical documents hit it), the query budgets.
     operation_limits = OperationLimits(limits or QueryLimits(), budgets)
+    pipeline_factory: list[OperationPipeline] = []
     # Factories: a fresh extension per request (the parse and validation caches are shared).
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         # Before ErrorCodes, so it sees the errors' final codes.
@@ -109,12 +153,12 @@ def build_schema(
         # After the audit trail, so it ends first: a websocket operation writes its own audit
         # entries, on the one connection it holds.
         SocketOperations,
-        lambda: ParserCache(maxsize=512),
+        # The parse (bounded to ``max_tokens``), from the cache the pipeline shares.
+        lambda: pipeline_factory[0].extension(),
         # Before validation: who may read the schema itself.
         IntrospectionPolicy,
         # Before the measurement: one field selected over and over in one place.
         RepeatedFieldLimit,
-        lambda: MaxTokensLimiter(max_token_count=max_tokens),
         # Depth, aliases and fields of the expanded operation, then the cached validation, then
         # every input bounded (schema/limits).
         operation_limits.extension,
@@ -158,6 +202,12 @@ def build_schema(
     document_rules(schema._schema)
     mark_plain_fields(schema._schema)
     schema.operation_limits = operation_limits
+    pipeline = OperationPipeline(
+        schema=schema._schema, limits=operation_limits, max_tokens=max_tokens
+    )
+    pipeline_factory.append(pipeline)
+    if tracing is None:
+        schema.pipeline = pipeline
     return schema
 
 

@@ -95,60 +95,56 @@ def fail_response(context: object, code: ErrorCode) -> None:
         response.status_code = 500
 
 
+def classify(error: GraphQLError, context: object) -> GraphQLError:
+    """``error`` as it leaves: a ``PortalError`` with its code (and field, reason), a document
+    error labelled, anything unexpected logged and masked (503 when the database went away)."""
+    original = error.original_error
+    if isinstance(original, PortalError):
+        extensions: dict[str, Any] = {"code": original.code.value}
+        if original.field:
+            extensions["field"] = original.field
+        if original.reason:
+            extensions["reason"] = original.reason
+        return _with(error, original.message, extensions)
+    code = (error.extensions or {}).get("code")
+    if code in KNOWN_CODES and (original is None or isinstance(original, GraphQLError)):
+        return error
+    if original is None:
+        return _with(error, error.message, {"code": document_error_code(error).value})
+    if isinstance(original, GraphQLError) and not isinstance(original, type(error)):
+        return _with(error, error.message, {"code": ErrorCode.BAD_USER_INPUT.value})
+    request_id = getattr(context, "request_id", None)
+    code = log_failure(
+        original, request_id=request_id, where=".".join(str(p) for p in error.path or [])
+    )
+    if code is ErrorCode.SERVICE_UNAVAILABLE:
+        # The database went away mid-request: say so (503) rather than answer half.
+        fail_response(context, code)
+    return GraphQLError(
+        _MASKED_MESSAGES[code],
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": code.value, "requestId": request_id},
+    )
+
+
+def classify_result(result: object, context: object) -> None:
+    """Every error of ``result`` (graphql-core's or Strawberry's) classified, in place."""
+    if isinstance(result, (GraphQLExecutionResult, StrawberryExecutionResult)) and result.errors:
+        result.errors = [classify(error, context) for error in result.errors]
+
+
 class ErrorCodes(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
-        if (
-            isinstance(result, (GraphQLExecutionResult, StrawberryExecutionResult))
-            and result.errors
-        ):
-            result.errors = [self._classify(error) for error in result.errors]
+        classify_result(self.execution_context.result, self.execution_context.context)
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         """Subscription results stream out one by one, past ``on_operation``: label each."""
-        if (
-            isinstance(result, (GraphQLExecutionResult, StrawberryExecutionResult))
-            and result.errors
-        ):
-            result.errors = [self._classify(error) for error in result.errors]
+        classify_result(result, self.execution_context.context)
         yield
-
-    def _request_id(self) -> str | None:
-        context = self.execution_context.context
-        return getattr(context, "request_id", None)
-
-    def _classify(self, error: GraphQLError) -> GraphQLError:
-        original = error.original_error
-        if isinstance(original, PortalError):
-            extensions: dict[str, Any] = {"code": original.code.value}
-            if original.field:
-                extensions["field"] = original.field
-            if original.reason:
-                extensions["reason"] = original.reason
-            return _with(error, original.message, extensions)
-        code = (error.extensions or {}).get("code")
-        if code in KNOWN_CODES and (original is None or isinstance(original, GraphQLError)):
-            return error
-        if original is None:
-            return _with(error, error.message, {"code": document_error_code(error).value})
-        if isinstance(original, GraphQLError) and not isinstance(original, type(error)):
-            return _with(error, error.message, {"code": ErrorCode.BAD_USER_INPUT.value})
-        request_id = self._request_id()
-        code = log_failure(
-            original, request_id=request_id, where=".".join(str(p) for p in error.path or [])
-        )
-        if code is ErrorCode.SERVICE_UNAVAILABLE:
-            # The database went away mid-request: say so (503) rather than answer half.
-            fail_response(self.execution_context.context, code)
-        return GraphQLError(
-            _MASKED_MESSAGES[code],
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            extensions={"code": code.value, "requestId": request_id},
-        )
 
 
 def _with(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
@@ -162,61 +158,71 @@ def _with(error: GraphQLError, message: str, extensions: dict[str, Any]) -> Grap
     )
 
 
-class AuditTrail(SchemaExtension):
-    """Writes the operation's audit entries when it ends, in a transaction of their own on the
-    request's own connection.
+async def record_audit(context: Any, *, operation_name: str | None, read_only: bool) -> None:
+    """Write the operation's audit entries (if any) when it ends, in a transaction of their own
+    on the request's own connection. ``read_only``: a query, whose entries may join its open
+    transaction.
 
     The request's transaction ends first (a mutation has committed its change by now; a read has
     nothing to keep), so the audit commits on its own and the request never needs a second pooled
-    connection. If the audit cannot be written the request fails as a whole: what it read is not
-    answered unaudited."""
+    connection. If the audit cannot be written the request fails as a whole (``AuditNotWritten``
+    or ``ServiceUnavailable`` raised): what it read is not answered unaudited."""
+    entries = getattr(context, "audit_entries", None)
+    if not entries or context.sessionmaker is None:
+        return
+    context.operation_name = operation_name
+    try:
+        await _write_audit(context, list(entries), read_only=read_only)
+    except Exception as error:  # any failure to record PHI access fails the request
+        code = log_failure(error, request_id=context.request_id, where="the audit trail")
+        if code is ErrorCode.SERVICE_UNAVAILABLE:
+            raise ServiceUnavailable(UNAVAILABLE_MESSAGE) from None
+        raise AuditNotWritten(
+            "The request could not be recorded in the audit trail, so nothing of it is "
+            "answered. Quote the request id to support."
+        ) from None
+
+
+async def _write_audit(context: Any, entries: list[AuditEntry], *, read_only: bool) -> None:
+    session = context.session
+    if read_only and session.in_transaction():
+        # A query wrote nothing: its entries go into its own transaction, committed with it
+        # (two round trips instead of ending it and beginning another).
+        try:
+            await append_events(
+                session=session,
+                principal=context.principal,
+                meta=context.request_meta,
+                entries=entries,
+            )
+            await session.commit()
+            return
+        except DBAPIError as error:
+            if database_unavailable(error):
+                raise
+            # The read's transaction failed earlier (a field's error): start afresh.
+    await session.rollback()
+    await write_events(
+        sessionmaker=context.sessionmaker,
+        principal=context.principal,
+        meta=context.request_meta,
+        entries=entries,
+    )
+
+
+class AuditTrail(SchemaExtension):
+    """Writes the operation's audit entries when it ends (``record_audit``)."""
 
     async def on_operation(self) -> AsyncIterator[None]:
         yield
-        context = self.execution_context.context
-        entries = getattr(context, "audit_entries", None)
-        if not entries or context.sessionmaker is None:
+        execution = self.execution_context
+        if not getattr(execution.context, "audit_entries", None):
             return
-        context.operation_name = self.execution_context.operation_name
-        try:
-            await self._write(context, list(entries))
-        except Exception as error:  # any failure to record PHI access fails the request
-            code = log_failure(error, request_id=context.request_id, where="the audit trail")
-            if code is ErrorCode.SERVICE_UNAVAILABLE:
-                raise ServiceUnavailable(UNAVAILABLE_MESSAGE) from None
-            raise AuditNotWritten(
-                "The request could not be recorded in the audit trail, so nothing of it is "
-                "answered. Quote the request id to support."
-            ) from None
-
-    async def _write(self, context: Any, entries: list[AuditEntry]) -> None:
-        session = context.session
-        if (
-            self.execution_context.graphql_document is not None
-            and self.execution_context.operation_type is OperationType.QUERY
-            and session.in_transaction()
-        ):
-            # A query wrote nothing: its entries go into its own transaction, committed with it
-            # (two round trips instead of ending it and beginning another).
-            try:
-                await append_events(
-                    session=session,
-                    principal=context.principal,
-                    meta=context.request_meta,
-                    entries=entries,
-                )
-                await session.commit()
-                return
-            except DBAPIError as error:
-                if database_unavailable(error):
-                    raise
-                # The read's transaction failed earlier (a field's error): start afresh.
-        await session.rollback()
-        await write_events(
-            sessionmaker=context.sessionmaker,
-            principal=context.principal,
-            meta=context.request_meta,
-            entries=entries,
+        await record_audit(
+            execution.context,
+            operation_name=execution.operation_name,
+            read_only=execution.graphql_document is not None
+            and execution.operation_type is OperationType.QUERY,
         )
 
 

@@ -29,25 +29,40 @@ def outcome_of(codes: Sequence[str | None]) -> str:
     return "failed"
 
 
+def http_state(context: object) -> dict[str, object] | None:
+    """The ASGI scope state of an HTTP request's context (None over a websocket)."""
+    request = getattr(context, "request", None)
+    scope = getattr(request, "scope", None)
+    if not isinstance(scope, dict) or scope.get("type") != "http":
+        return None
+    state: dict[str, object] = scope.setdefault("state", {})
+    return state
+
+
+def observe(state: dict[str, object], *, name: str, result: object) -> None:
+    """Note the operation's name and outcome for the request log and the metrics."""
+    state[OPERATION_KEY] = name[:MAX_OPERATION_NAME]
+    codes: list[str | None] = []
+    if isinstance(result, (GraphQLExecutionResult, StrawberryExecutionResult)):
+        for error in result.errors or []:
+            code = (error.extensions or {}).get("code")
+            codes.append(str(code) if code is not None else None)
+    state[OUTCOME_KEY] = outcome_of(codes)
+
+
+def unnamed(kind: str | None) -> str:
+    return f"(unnamed {kind or 'operation'})"
+
+
 class RequestObservation(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         execution = self.execution_context
-        request = getattr(execution.context, "request", None)
-        scope = getattr(request, "scope", None)
-        if not isinstance(scope, dict) or scope.get("type") != "http":
+        state = http_state(execution.context)
+        if state is None:
             return
-        state = scope.setdefault("state", {})
         name = execution.operation_name
         if not name:
             operation_type = getattr(execution, "operation_type", None)
-            kind = getattr(operation_type, "value", None) or "operation"
-            name = f"(unnamed {kind})"
-        state[OPERATION_KEY] = name[:MAX_OPERATION_NAME]
-        result = execution.result
-        codes: list[str | None] = []
-        if isinstance(result, (GraphQLExecutionResult, StrawberryExecutionResult)):
-            for error in result.errors or []:
-                code = (error.extensions or {}).get("code")
-                codes.append(str(code) if code is not None else None)
-        state[OUTCOME_KEY] = outcome_of(codes)
+            name = unnamed(getattr(operation_type, "value", None))
+        observe(state, name=name, result=execution.result)

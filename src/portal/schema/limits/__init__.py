@@ -52,10 +52,13 @@ from portal.schema.limits.measure import SATURATED, FragmentCycle, Measure, meas
 __all__ = [
     "MAX_CODE_LENGTH",
     "MAX_ID_LENGTH",
+    "Admission",
     "Budgets",
     "MaxLength",
     "OperationLimits",
     "QueryLimits",
+    "admit",
+    "cost_results",
     "max_length",
 ]
 
@@ -238,66 +241,103 @@ def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionN
     return next((o for o in operations if o.name and o.name.value == name), None)
 
 
+@dataclass(slots=True)
+class Admission:
+    """What the limits decided of one request's operation: the errors refusing it (none when
+    admitted), its cost once measured, and the budget's decision once charged (``charged``: the
+    one side effect happened, so the request must not be checked again)."""
+
+    errors: list[GraphQLError]
+    cost: int = 0
+    decision: Decision | None = None
+    charged: bool = False
+
+
+async def admit(
+    owner: OperationLimits,
+    document: DocumentNode,
+    *,
+    schema: GraphQLSchema,
+    context: object,
+    query: str | None,
+    variables: dict[str, Any],
+    operation_name: str | None,
+    rules: tuple[type[ASTValidationRule], ...],
+) -> Admission:
+    """Steps 1-5 of this module's checks, in order, for one request."""
+    refused = _not_persisted(context, query)
+    if refused is not None:
+        return Admission([refused])
+    errors, measures = owner.measure(document, schema, variables)
+    if errors:
+        return Admission(errors)
+    errors = owner.validate(schema, document, rules)
+    if errors:
+        return Admission(list(errors))
+    operation = _operation(document, operation_name)
+    errors = check_inputs(
+        schema=schema,
+        document=document,
+        operation=operation,
+        variables=variables,
+        limits=owner.inputs,
+        literals=owner.literals(document, schema),
+    )
+    if errors or operation is None:
+        return Admission(errors)
+    measure = measures[_name(operation)]
+    admission = Admission([], cost=measure.total_cost)
+    too_costly = owner.too_costly(_name(operation), measure)
+    if too_costly is not None:
+        admission.errors = [too_costly]
+        return admission
+    admission.decision = await owner.charge(context, measure.total_cost)
+    admission.charged = True
+    _remember(context, admission.decision)
+    if admission.decision is not None and not admission.decision.allowed:
+        _too_many_requests(context, admission.decision)
+        admission.errors = [_rate_limited(admission.decision)]
+    return admission
+
+
+async def cost_results(
+    owner: OperationLimits, context: object, admission: Admission
+) -> dict[str, Any]:
+    """``extensions.cost`` on every answer (the budget read when nothing was charged)."""
+    decision = admission.decision
+    if decision is None:
+        read = await owner.charge(context, 0)
+        decision = None if read is None else replace(read, requested=admission.cost)
+    return {} if decision is None else {"cost": cost_report(decision)}
+
+
 class _Limits(SchemaExtension):
     def __init__(self, owner: OperationLimits) -> None:
         super().__init__()
         self.owner = owner
-        self.decision: Decision | None = None
-        # The operation's cost once measured (also when it is refused before being charged).
-        self.cost = 0
+        self.admission = Admission([])
 
     async def on_validate(self) -> AsyncIterator[None]:
         # Before Strawberry's own validation step: setting the errors (even none) replaces it.
         context = self.execution_context
         document = context.graphql_document
         if document is not None and context.pre_execution_errors is None:
-            context.pre_execution_errors = await self._errors(document)
+            raw: Any = context.variables
+            self.admission = await admit(
+                self.owner,
+                document,
+                schema=context.schema._schema,
+                context=context.context,
+                query=context.query,
+                variables=raw if isinstance(raw, dict) else {},
+                operation_name=context.operation_name,
+                rules=tuple(context.validation_rules),
+            )
+            context.pre_execution_errors = self.admission.errors
         yield
 
-    async def _errors(self, document: DocumentNode) -> list[GraphQLError]:
-        context = self.execution_context
-        refused = _not_persisted(context.context, context.query)
-        if refused is not None:
-            return [refused]
-        schema: GraphQLSchema = context.schema._schema
-        raw: Any = context.variables
-        variables: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        errors, measures = self.owner.measure(document, schema, variables)
-        if errors:
-            return errors
-        errors = self.owner.validate(schema, document, tuple(context.validation_rules))
-        if errors:
-            return list(errors)
-        operation = _operation(document, context.operation_name)
-        errors = check_inputs(
-            schema=schema,
-            document=document,
-            operation=operation,
-            variables=variables,
-            limits=self.owner.inputs,
-            literals=self.owner.literals(document, schema),
-        )
-        if errors or operation is None:
-            return errors
-        measure = measures[_name(operation)]
-        self.cost = measure.total_cost
-        too_costly = self.owner.too_costly(_name(operation), measure)
-        if too_costly is not None:
-            return [too_costly]
-        self.decision = await self.owner.charge(context.context, measure.total_cost)
-        _remember(context.context, self.decision)
-        if self.decision is not None and not self.decision.allowed:
-            _too_many_requests(context.context, self.decision)
-            return [_rate_limited(self.decision)]
-        return []
-
     async def get_results(self) -> dict[str, Any]:
-        """``extensions.cost`` on every answer (the budget read when nothing was charged)."""
-        decision = self.decision
-        if decision is None:
-            read = await self.owner.charge(self.execution_context.context, 0)
-            decision = None if read is None else replace(read, requested=self.cost)
-        return {} if decision is None else {"cost": cost_report(decision)}
+        return await cost_results(self.owner, self.execution_context.context, self.admission)
 
 
 def operation_hash(query: str) -> str:
