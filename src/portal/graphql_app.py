@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -17,9 +18,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.http import process_result
 from strawberry.schema import BaseSchema
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.graphql import OperationType as OperationType_
 from strawberry.types.unset import UnsetType
 
 from portal.auth.bearer import authenticate_bearer, bearer_token
@@ -130,11 +134,14 @@ def upload_operation_problem(operations: object) -> str | None:
     return None
 
 
-async def refuse_unsupported_request(scope: Scope, receive: Receive, send: Send) -> Receive | None:
+async def refuse_unsupported_request(
+    scope: Scope, receive: Receive, send: Send
+) -> tuple[Receive, bytes | None] | None:
     """Answer, inside the error contract, what ``/graphql`` does not serve: any method but POST
     (405: queries over GET are not accepted, so no query can ride in a URL or a cross-site link)
     and a batch, a JSON array of operations (400). Otherwise the ``receive`` to go on with (the
-    JSON body, read here, is handed over again)."""
+    JSON body, read here, is handed over again) and that body (None for a multipart upload,
+    which is streamed)."""
     request_id = request_id_of(scope)
     if scope["method"] != "POST":
         response = error_response(
@@ -147,7 +154,7 @@ async def refuse_unsupported_request(scope: Scope, receive: Receive, send: Send)
         await response(scope, receive, send)
         return None
     if is_multipart(scope):
-        return receive
+        return receive, None
     messages: list[Message] = []
     while True:
         message = await receive()
@@ -171,7 +178,47 @@ async def refuse_unsupported_request(scope: Scope, receive: Receive, send: Send)
             return message
         return await receive()
 
-    return replayed
+    return replayed, body
+
+
+# What a POST may run (Strawberry's view allows the same; a subscription is refused later).
+POST_OPERATION_TYPES = frozenset(OperationType_.from_http("POST"))
+
+
+@dataclass(frozen=True, slots=True)
+class PlainOperation:
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+
+
+def plain_operation(request: Request, body: bytes | None) -> PlainOperation | None:
+    """The operation of a plain request: a JSON body (already read) holding one operation whose
+    ``query`` is a string, ``variables`` an object or null, ``operationName`` a string or null,
+    and no ``extensions``; asking for no streamed answer. None for anything else, which
+    Strawberry's view parses (and answers) itself."""
+    if body is None:
+        return None
+    headers = request.headers
+    if "application/json" not in headers.get("content-type", ""):
+        return None
+    accept = headers.get("accept", "")
+    if "multipart" in accept or "event-stream" in accept:
+        return None
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(data, dict) or data.get("extensions") is not None:
+        return None
+    query, variables, name = data.get("query"), data.get("variables"), data.get("operationName")
+    if (
+        not isinstance(query, str)
+        or not isinstance(variables, (dict, type(None)))
+        or not isinstance(name, (str, type(None)))
+    ):
+        return None
+    return PlainOperation(query=query, variables=variables, operation_name=name)
 
 
 def unauthenticated_response(message: str, request_id: str) -> JSONResponse:
@@ -221,7 +268,7 @@ class PortalGraphQL(GraphQL[Context, None]):
         checked = await refuse_unsupported_request(scope, receive, send)
         if checked is None:
             return
-        receive = checked
+        receive, body = checked
         request = Request(scope, receive)
         if is_multipart(scope):
             # CSRF: a cross-site HTML form can post multipart/form-data without a CORS preflight,
@@ -246,7 +293,7 @@ class PortalGraphQL(GraphQL[Context, None]):
             forms: list[Any] = []
             forms_token = _open_forms.set(forms)
             try:
-                await self._serve(scope, receive, sent)
+                await self._serve(scope, receive, sent, None)
             except RequestBodyTooLarge:
                 if sent.started:
                     raise
@@ -257,7 +304,7 @@ class PortalGraphQL(GraphQL[Context, None]):
                 for form in forms:
                     await form.close()
             return
-        await self._serve(scope, receive, send)
+        await self._serve(scope, receive, send, body)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.settings.max_upload_bytes
@@ -320,7 +367,7 @@ class PortalGraphQL(GraphQL[Context, None]):
         self._sessionmaker = value
         self.connections = RequestConnections.serving(value)
 
-    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, body: bytes | None) -> None:
         """One request: one pooled connection from the principal lookup to the audit write.
 
         Whatever fails answers inside the error contract: JSON with ``extensions.code`` (503
@@ -334,7 +381,7 @@ class PortalGraphQL(GraphQL[Context, None]):
         for attempt in range(2):
             try:
                 async with self.connections.open() as sessionmaker:
-                    response = await self._respond(request, sessionmaker, progress)
+                    response = await self._respond(request, sessionmaker, progress, body)
                 break
             except (RequestBodyTooLarge, ClientDisconnect):
                 raise  # answered above; a client that left needs no answer (logged as INFO)
@@ -353,6 +400,7 @@ class PortalGraphQL(GraphQL[Context, None]):
         request: Request,
         sessionmaker: async_sessionmaker[AsyncSession],
         progress: _Progress,
+        body: bytes | None,
     ) -> Response:
         scope = request.scope
         request_id = request_id_of(scope)
@@ -379,11 +427,36 @@ class PortalGraphQL(GraphQL[Context, None]):
             state[PRINCIPAL_KEY] = principal
             state[SESSIONMAKER_KEY] = sessionmaker
             try:
-                return await self.run(request)
+                operation = plain_operation(request, body)
+                if operation is None:
+                    return await self.run(request)
+                return await self._execute(request, operation)
             except HTTPException as error:
                 return error_response(
                     error.status_code, ErrorCode.BAD_USER_INPUT.value, error.reason, request_id
                 )
+
+    async def _execute(self, request: Request, operation: PlainOperation) -> Response:
+        """What Strawberry's view answers to a plain operation (``plain_operation``), without
+        its request adapters: the context, ``schema.execute``, the result as JSON (with the
+        status and headers the operation set on the context's response)."""
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, response=sub_response)
+        try:
+            result = await self.schema.execute(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=context,
+                operation_name=operation.operation_name,
+                allowed_operation_types=POST_OPERATION_TYPES,
+            )
+        except CannotGetOperationTypeError as error:
+            raise HTTPException(400, error.as_http_error_reason()) from error
+        except InvalidOperationTypeError as error:
+            raise HTTPException(400, error.as_http_error_reason("POST")) from error
+        except MissingQueryError as error:
+            raise HTTPException(400, "No GraphQL query found in the request") from error
+        return self.create_response(response_data=process_result(result), sub_response=sub_response)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A websocket is anonymous until its ``connection_init`` names a principal. The

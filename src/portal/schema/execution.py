@@ -26,6 +26,7 @@ from typing import Any
 from graphql import (
     GraphQLLeafType,
     GraphQLObjectType,
+    GraphQLResolveInfo,
     GraphQLSchema,
     get_nullable_type,
     is_leaf_type,
@@ -40,6 +41,15 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 
 from portal.schema.permissions import Requires, Rule, decide
+from portal.schema.plans import (
+    ABANDONED,
+    DIRECT_RESOLVER,
+    GUARD,
+    Plan,
+    compile_plan,
+    plan_key,
+    run_plan,
+)
 from portal.schema.related import direct_resolver, link_of
 
 Resolver = Callable[..., Any]
@@ -112,12 +122,17 @@ def mark_plain_fields(schema: GraphQLSchema) -> None:
 
 def _direct_resolver(resolve: Any, definition: Any) -> Resolver | None:
     """A graphql-core resolver doing what the field's Strawberry resolver does, without its
-    wrappers: reading an attribute, or a ``related`` field's target."""
+    wrappers: reading an attribute, or a ``related`` field's target (marked, for plans)."""
+    direct: Resolver | None = None
     if getattr(resolve, "_is_default", False):
-        return _attribute(definition.python_name)
-    resolver = definition.base_resolver
-    link = link_of(resolver.wrapped_func) if resolver is not None else None
-    return direct_resolver(link) if link is not None else None
+        direct = _attribute(definition.python_name)
+    else:
+        resolver = definition.base_resolver
+        link = link_of(resolver.wrapped_func) if resolver is not None else None
+        direct = direct_resolver(link) if link is not None else None
+    if direct is not None:
+        setattr(direct, DIRECT_RESOLVER, True)
+    return direct
 
 
 def _attribute(name: str) -> Resolver:
@@ -150,6 +165,7 @@ def _guarded(rules: tuple[Rule, ...], allowed: Resolver, usual: Resolver) -> Res
                 return allowed(source, info)
             return usual(source, info, **kwargs)
 
+        setattr(resolve_one, GUARD, (rules, allowed))
         return resolve_one
 
     def resolve(source: Any, info: Any, **kwargs: Any) -> Any:
@@ -157,6 +173,7 @@ def _guarded(rules: tuple[Rule, ...], allowed: Resolver, usual: Resolver) -> Res
             return allowed(source, info)
         return usual(source, info, **kwargs)
 
+    setattr(resolve, GUARD, (rules, allowed))
     return resolve
 
 
@@ -174,11 +191,49 @@ def _plain_node_id(owner: StrawberryObjectDefinition) -> bool:
 class PortalExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context, answering marked fields directly (see the module)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, plans: dict[Any, Plan | None] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         manager = self.middleware_manager
         # An extension with a per-field hook (tracing) must see every field.
         self._direct = manager is None or not getattr(manager, "middlewares", ())
+        # The document's completion plans (schema/plans.py), when the pipeline keeps them.
+        self._plans = plans if self._direct else None
+
+    def complete_object_value(
+        self,
+        return_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        plans = self._plans
+        if plans is not None:
+            key = plan_key(return_type, field_details_list)
+            plan = plans.get(key, ABANDONED)
+            if plan is ABANDONED:
+                plan = plans[key] = compile_plan(
+                    return_type,
+                    field_details_list,
+                    collect=self.collect_subfields,
+                    fragments=self.fragments,
+                    plain_key=PLAIN_FIELD,
+                )
+            if plan is not None and (
+                return_type.is_type_of is None or return_type.is_type_of(result, info)
+            ):
+                try:
+                    completed = run_plan(plan, result, info, decide, self.is_awaitable)
+                except Exception:
+                    completed = ABANDONED
+                if completed is not ABANDONED:
+                    return completed  # type: ignore[no-any-return]
+        return super().complete_object_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
 
     def execute_field(
         self,

@@ -24,7 +24,7 @@ result) and schemas with per-field extensions (tracing)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -67,6 +67,8 @@ class PreparedDocument:
     operations: dict[str | None, OperationDefinitionNode]
     # Introspection asked or a field repeated: the usual path decides (and refuses).
     usual_path_only: bool
+    # Completion plans of its objects (schema/plans.py), learnt as requests run it.
+    plans: dict[Any, Any] = field(default_factory=dict)
 
     def operation(self, name: str | None) -> OperationDefinitionNode | None:
         return self.operations.get(name)
@@ -167,6 +169,7 @@ class OperationPipeline:
                 variable_values=variables,
                 operation_name=name,
                 executor_class=PortalExecutionContext,
+                plans=prepared.plans,
                 is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
             )
             if not isinstance(executed, GraphQLExecutionResult):
