@@ -55,6 +55,9 @@ class Context:
     decisions: dict[object, bool] = field(default_factory=dict)
     # Audit entries of this request, written in their own transaction when the operation ends.
     audit_entries: list[AuditEntry] = field(default_factory=list)
+    # Where each PHI read action's entry is in ``audit_entries``, and the ids it names
+    # (``portal.schema.reads``): a page adds one object at a time.
+    phi_reads: dict[str, tuple[int, AuditEntry, set[str]]] = field(default_factory=dict)
     sessionmaker: async_sessionmaker[AsyncSession] | None = None
     # Live subscribers (``documentPosted``); publish only after the change has committed.
     events: EventHub = field(default_factory=EventHub)

@@ -21,16 +21,33 @@ def record_phi_read(
 ) -> None:
     new_ids = tuple(str(object_id) for object_id in ids)
     wanted = details or {}
-    entries = info.context.audit_entries
+    context = info.context
+    entries = context.audit_entries
+    if not wanted:
+        # The usual case, once per object of a page: the request's entry for this action and the
+        # ids it holds are kept at hand (the entry is found again when the list changed).
+        known = context.phi_reads.get(action)
+        if known is not None and known[0] < len(entries) and entries[known[0]] is known[1]:
+            index, entry, seen = known
+            added = tuple(i for i in dict.fromkeys(new_ids) if i not in seen)
+            if added:
+                seen.update(added)
+                entries[index] = entry = replace(entry, object_ids=entry.object_ids + added)
+                context.phi_reads[action] = (index, entry, seen)
+            return
     for index, entry in enumerate(entries):
         if entry.action == action and entry.details == wanted:
             merged = tuple(dict.fromkeys(entry.object_ids + new_ids))
             if len(merged) != len(entry.object_ids):
-                entries[index] = replace(entry, object_ids=merged)
+                entries[index] = entry = replace(entry, object_ids=merged)
+            if not wanted:
+                context.phi_reads[action] = (index, entry, set(entry.object_ids))
             return
-    info.context.audit(
+    context.audit(
         AuditEntry(action=action, result=AuditResult.ALLOWED, object_ids=new_ids, details=wanted)
     )
+    if not wanted and entries and entries[-1].action == action:
+        context.phi_reads[action] = (len(entries) - 1, entries[-1], set(new_ids))
 
 
 class PhiNode(PortalNode):
