@@ -34,6 +34,7 @@ from portal.failures import failure_response
 from portal.live_socket import PortalSocket, SocketContext, SocketCredentials, TextFrames
 from portal.middleware import request_id_of
 from portal.models.db import RequestConnections
+from portal.models.driver import ConnectionLost
 from portal.models.enums import AuditResult
 from portal.resolvers.audit import AuditEntry, RequestMeta, write_events
 from portal.resolvers.errors import ErrorCode
@@ -560,6 +561,8 @@ class _Progress:
 
 
 def _connection_was_dead(error: BaseException) -> bool:
+    if isinstance(error, ConnectionLost):
+        return True
     return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session, SessionTransaction
 
+from portal.models.driver import PRESCOPED_KEY, fetch_first_row, prescoped
 from portal.models.session import RequestSession
 
 SCOPE_KEY = "account_scope"
@@ -116,6 +117,8 @@ async def rescope(session: AsyncSession, scope: AccountScope) -> None:
     """Scope ``session`` to ``scope`` from now on, its open transaction included (one round
     trip instead of ending the transaction and beginning another)."""
     set_scope(session, scope)
+    # A transaction its first statement scoped otherwise: the session scopes it itself.
+    session.sync_session.info.pop(PRESCOPED_KEY, None)
     if session.in_transaction():
         await session.run_sync(lambda sync: _apply_scope(sync.connection(), scope))
 
@@ -130,6 +133,18 @@ async def execute_self_scoped(
     statement's settings are the transaction's. The caller must know which scope it left, and
     ``rescope`` unless that is the scope the session should go on with."""
 
+    lock = getattr(session, "_lock", None)
+    if isinstance(statement, sa.Select):
+        # Usually the request's first statement: sent to the driver (``portal.models.driver``).
+        if lock is not None:
+            async with lock:
+                ran, found = await fetch_first_row(session, statement, parameters)
+        else:
+            ran, found = await fetch_first_row(session, statement, parameters)
+        if ran:
+            row: sa.Row[Any] | None = found
+            return row
+
     def run(sync: Session) -> sa.Row[Any] | None:
         sync.info[_SELF_SCOPED_KEY] = True
         try:
@@ -138,8 +153,8 @@ async def execute_self_scoped(
             sync.info.pop(_SELF_SCOPED_KEY, None)
 
     # One call under the session's lock: no other task begins a transaction meanwhile.
-    row: sa.Row[Any] | None = await session.run_sync(run)
-    return row
+    through_orm: sa.Row[Any] | None = await session.run_sync(run)
+    return through_orm
 
 
 def current_scope(session: Session) -> AccountScope:
@@ -167,6 +182,8 @@ def _scope_transaction(
     # connection never carries one request's scope into the next.
     if session.info.get(_SELF_SCOPED_KEY):
         return  # the statement beginning the transaction sets the scope itself
+    if prescoped(session.info, connection.connection.dbapi_connection):
+        return  # the statement sent to the driver first scoped this very transaction
     _apply_scope(connection, current_scope(session))
 
 

@@ -1,0 +1,105 @@
+"""Statements sent straight to the request's asyncpg connection, compiled once.
+
+Every request starts with one statement (the principal lookup, ``portal.auth.resolve``) that
+also opens its transaction and scopes it. Through an ORM session that statement costs a session
+transaction, a greenlet switch and SQLAlchemy's per-execution machinery: some 0.5 ms of CPU, as
+much as everything else a small query does. ``fetch_first_row`` sends it to the asyncpg
+connection under the session instead: compiled once (asyncpg's ``$n`` placeholders), begun in the
+transaction SQLAlchemy's asyncpg adapter keeps for that connection (so SQLAlchemy commits or
+rolls it back as its own, and the pool ends it if nothing else does), its row a plain tuple.
+
+The session is told the transaction is scoped already (``PRESCOPED_KEY``): its first transaction
+on that connection sends no ``set_config`` of its own. When the connection turns out to be dead
+it is invalidated and ``ConnectionLost`` raised (the request layer starts again on a fresh one);
+anything unusual (a session already in a transaction, a session on an engine, another driver, a
+connection whose statements are watched: OpenTelemetry's instrumentation, a test counting them)
+takes SQLAlchemy's path."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+__all__ = ["PRESCOPED_KEY", "ConnectionLost", "DriverStatement", "fetch_first_row"]
+
+# In a session's ``info``: the driver-level transaction its first statement scoped (see the
+# module); the session's ``after_begin`` hook sends no scope of its own while it is that one.
+PRESCOPED_KEY = "prescoped_transaction"
+
+_DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves it untyped
+
+
+class ConnectionLost(ConnectionError):
+    """The request's database connection died under a statement sent to the driver (it has
+    been invalidated: the pool will not hand it out again)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DriverStatement:
+    """A Core SELECT compiled for asyncpg: its SQL, the order of its parameters, and the tuple
+    type of its rows (attributes named as its columns)."""
+
+    sql: str
+    parameters: tuple[str, ...]
+    row: Callable[..., Any]
+
+    @classmethod
+    def compile(cls, statement: sa.Select[Any]) -> DriverStatement:
+        compiled = statement.compile(dialect=_DIALECT)
+        names = tuple(compiled.positiontup or ())
+        columns = [str(column.key) for column in statement.selected_columns]
+        row_type = namedtuple("Row", columns)  # type: ignore[misc]
+        return cls(sql=str(compiled), parameters=names, row=row_type._make)
+
+
+_COMPILED: dict[int, tuple[sa.Select[Any], DriverStatement]] = {}
+
+
+def _compiled(statement: sa.Select[Any]) -> DriverStatement:
+    known = _COMPILED.get(id(statement))
+    if known is None or known[0] is not statement:
+        known = _COMPILED[id(statement)] = (statement, DriverStatement.compile(statement))
+    return known[1]
+
+
+async def fetch_first_row(
+    session: AsyncSession, statement: sa.Select[Any], parameters: Mapping[str, Any]
+) -> tuple[bool, Any]:
+    """``(True, row or None)`` when ``statement`` ran on the driver as its session's first
+    statement; ``(False, None)`` when it must go SQLAlchemy's way (nothing was sent)."""
+    bind = session.bind
+    if session.in_transaction() or not isinstance(bind, AsyncConnection):
+        return False, None
+    connection = bind.sync_connection
+    if connection is None or connection.dispatch.before_cursor_execute:
+        return False, None  # someone watches every statement (tracing, a test): SQLAlchemy's way
+    fairy = await bind.get_raw_connection()
+    adapted: Any = fairy.dbapi_connection
+    driver: Any = fairy.driver_connection
+    if not hasattr(adapted, "_start_transaction") or driver is None:
+        return False, None
+    compiled = _compiled(statement)
+    try:
+        if adapted._transaction is None:
+            await adapted._start_transaction()
+        record = await driver.fetchrow(compiled.sql, *(parameters[n] for n in compiled.parameters))
+    except Exception as error:
+        if driver.is_closed():
+            await bind.invalidate()
+            raise ConnectionLost("the database connection was lost") from error
+        raise
+    session.sync_session.info[PRESCOPED_KEY] = adapted._transaction
+    return True, None if record is None else compiled.row(record)
+
+
+def prescoped(info: dict[str, Any], dbapi_connection: Any) -> bool:
+    """Whether a session (its ``info``) begins in the transaction its first statement scoped;
+    answered once (the marker is consumed)."""
+    marked = info.pop(PRESCOPED_KEY, None)
+    return marked is not None and marked is getattr(dbapi_connection, "_transaction", None)

@@ -1,0 +1,82 @@
+"""The request's first statement (the principal lookup) goes straight to the asyncpg connection
+(portal.models.driver), in the transaction SQLAlchemy then carries on, which it has scoped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+
+from portal.auth.resolve import USER
+from portal.models.db import ACCOUNT_IDS_SETTING, execute_self_scoped
+from portal.models.driver import PRESCOPED_KEY
+from tests.support.world import World
+
+CURRENT_SCOPE = sa.text(f"SELECT current_setting('{ACCOUNT_IDS_SETTING}', true)")
+
+
+async def test_the_principal_is_read_on_the_driver_and_scopes_the_transaction(
+    sessionmaker: async_sessionmaker[AsyncSession], world: World
+) -> None:
+    async with sessionmaker() as session:
+        # given a new session on the request's connection
+        # when the principal lookup runs as its first statement
+        row = await execute_self_scoped(
+            session, USER, {"user_id": world.acme_admin.id, "session_id": None}
+        )
+
+        # then it ran on the driver (the session knows its transaction is scoped)
+        assert row is not None
+        assert row.email == "admin@acme.example"
+        assert session.sync_session.info.get(PRESCOPED_KEY) is not None
+        # and the session carries on in that transaction, in the caller's scope
+        scope = await session.scalar(CURRENT_SCOPE)
+        assert scope == ",".join(sorted(str(account) for account in row.family))
+
+
+async def test_the_session_sends_no_scope_of_its_own_in_the_transaction_the_driver_scoped(
+    sessionmaker: async_sessionmaker[AsyncSession], connection: AsyncConnection, world: World
+) -> None:
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    async with sessionmaker() as session:
+        # given the principal read on the driver
+        await execute_self_scoped(
+            session, USER, {"user_id": world.acme_admin.id, "session_id": None}
+        )
+        # and the transaction's scope setting then changed behind SQLAlchemy's back
+        await driver.execute(f"SELECT set_config('{ACCOUNT_IDS_SETTING}', 'marker', true)")
+
+        # when the session runs its first statement
+        seen = await session.scalar(CURRENT_SCOPE)
+
+        # then it sent no set_config first: the transaction is the one the lookup scoped
+        assert seen == "marker"
+
+
+async def test_a_watched_connection_takes_sqlalchemys_path(
+    sessionmaker: async_sessionmaker[AsyncSession], connection: AsyncConnection, world: World
+) -> None:
+    # given something listening to every statement on the connection (tracing, say)
+    sent: list[str] = []
+
+    def watch(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent.append(statement)
+
+    sync_connection = connection.sync_connection
+    assert sync_connection is not None
+    event.listen(sync_connection, "before_cursor_execute", watch)
+    try:
+        async with sessionmaker() as session:
+            # when the principal is read
+            row = await execute_self_scoped(
+                session, USER, {"user_id": world.acme_admin.id, "session_id": None}
+            )
+            # then it went through SQLAlchemy, where the listener saw it
+            assert row is not None
+            assert PRESCOPED_KEY not in session.sync_session.info
+            assert any("portal_user_principal" in statement for statement in sent)
+    finally:
+        event.remove(sync_connection, "before_cursor_execute", watch)
