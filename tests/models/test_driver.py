@@ -3,24 +3,34 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from portal.auth.resolve import USER
-from portal.models.db import ACCOUNT_IDS_SETTING, execute_self_scoped
-from portal.models.driver import PRESCOPED_KEY
+from portal.models.db import ACCOUNT_IDS_SETTING, execute_self_scoped, request_sessionmaker
+from portal.models.driver import PRESCOPED_KEY, fetch_row
+from tests.support.graphql import GraphQLClient
 from tests.support.world import World
 
 CURRENT_SCOPE = sa.text(f"SELECT current_setting('{ACCOUNT_IDS_SETTING}', true)")
 
 
+@pytest.fixture
+async def request_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection as a request checks it out of the pool: in no transaction yet."""
+    async with engine.connect() as connection:
+        yield connection
+
+
 async def test_the_principal_is_read_on_the_driver_and_scopes_the_transaction(
-    sessionmaker: async_sessionmaker[AsyncSession], world: World
+    request_connection: AsyncConnection, world: World
 ) -> None:
-    async with sessionmaker() as session:
+    async with request_sessionmaker(request_connection)() as session:
         # given a new session on the request's connection
         # when the principal lookup runs as its first statement
         row = await execute_self_scoped(
@@ -37,11 +47,11 @@ async def test_the_principal_is_read_on_the_driver_and_scopes_the_transaction(
 
 
 async def test_the_session_sends_no_scope_of_its_own_in_the_transaction_the_driver_scoped(
-    sessionmaker: async_sessionmaker[AsyncSession], connection: AsyncConnection, world: World
+    request_connection: AsyncConnection, world: World
 ) -> None:
-    raw = await connection.get_raw_connection()
+    raw = await request_connection.get_raw_connection()
     driver: Any = raw.driver_connection
-    async with sessionmaker() as session:
+    async with request_sessionmaker(request_connection)() as session:
         # given the principal read on the driver
         await execute_self_scoped(
             session, USER, {"user_id": world.acme_admin.id, "session_id": None}
@@ -54,6 +64,21 @@ async def test_the_session_sends_no_scope_of_its_own_in_the_transaction_the_driv
 
         # then it sent no set_config first: the transaction is the one the lookup scoped
         assert seen == "marker"
+
+
+async def test_a_connection_in_a_transaction_of_its_own_takes_sqlalchemys_path(
+    sessionmaker: async_sessionmaker[AsyncSession], world: World
+) -> None:
+    # given a session on a connection already in a transaction (as every test request is)
+    async with sessionmaker() as session:
+        # when the principal is read
+        row = await execute_self_scoped(
+            session, USER, {"user_id": world.acme_admin.id, "session_id": None}
+        )
+        # then it ran in the session's own (nested) transaction, through SQLAlchemy
+        assert row is not None
+        assert PRESCOPED_KEY not in session.sync_session.info
+        assert session.in_transaction()
 
 
 async def test_a_watched_connection_takes_sqlalchemys_path(
@@ -80,3 +105,30 @@ async def test_a_watched_connection_takes_sqlalchemys_path(
             assert any("portal_user_principal" in statement for statement in sent)
     finally:
         event.remove(sync_connection, "before_cursor_execute", watch)
+
+
+async def test_a_pages_nested_objects_are_read_on_the_driver(
+    admin_client: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a page asking for nested objects, loaded ahead in one statement per level
+    ran: list[bool] = []
+    original = fetch_row
+
+    async def watched(*args: Any) -> tuple[bool, Any]:
+        answer = await original(*args)
+        ran.append(answer[0])
+        return answer
+
+    monkeypatch.setattr("portal.resolvers.loading.fetch_row", watched)
+
+    # when it is asked
+    data = (
+        await admin_client(
+            "{ documents(first: 5) { edges { node { id employee { firstName } "
+            "visit { status } } } } }"
+        )
+    ).ok()
+
+    # then the nested objects were read on the driver, in the request's scoped transaction
+    assert ran == [True]
+    assert all(edge["node"]["employee"] for edge in data["documents"]["edges"])

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-__all__ = ["PRESCOPED_KEY", "ConnectionLost", "DriverStatement", "fetch_first_row"]
+__all__ = ["PRESCOPED_KEY", "ConnectionLost", "DriverStatement", "fetch_first_row", "fetch_row"]
 
 # In a session's ``info``: the driver-level transaction its first statement scoped (see the
 # module); the session's ``after_begin`` hook sends no scope of its own while it is that one.
@@ -42,20 +42,53 @@ class ConnectionLost(ConnectionError):
 
 @dataclass(frozen=True, slots=True)
 class DriverStatement:
-    """A Core SELECT compiled for asyncpg: its SQL, the order of its parameters, and the tuple
-    type of its rows (attributes named as its columns)."""
+    """A Core SELECT compiled for asyncpg: its SQL, the order of its parameters (each with
+    SQLAlchemy's bind processing for its type, when it has one), and the tuple type of its rows
+    (attributes named as its columns)."""
 
     sql: str
     parameters: tuple[str, ...]
     row: Callable[..., Any]
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
+    # The values the statement carries itself (a literal bound when it was built).
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    # Rendered only per execution (an expanding IN): not sent to the driver.
+    usable: bool = True
+
+    def arguments(self, values: Mapping[str, Any]) -> list[Any]:
+        defaults = self.defaults
+        arguments = [values[name] if name in values else defaults[name] for name in self.parameters]
+        for index, process in self.processors:
+            if arguments[index] is not None:
+                arguments[index] = process(arguments[index])
+        return arguments
 
     @classmethod
     def compile(cls, statement: sa.Select[Any]) -> DriverStatement:
         compiled = statement.compile(dialect=_DIALECT)
         names = tuple(compiled.positiontup or ())
+        bind_processors: dict[str, Any] = getattr(compiled, "_bind_processors", {}) or {}
+        processors = tuple(
+            (index, bind_processors[name])
+            for index, name in enumerate(names)
+            if bind_processors.get(name) is not None
+        )
+        sql = str(compiled)
+        defaults = {
+            name: bind.effective_value
+            for name, bind in ((compiled.bind_names[b], b) for b in compiled.binds.values())
+            if not bind.required
+        }
         columns = [str(column.key) for column in statement.selected_columns]
         row_type = namedtuple("Row", columns)  # type: ignore[misc]
-        return cls(sql=str(compiled), parameters=names, row=row_type._make)
+        return cls(
+            sql=sql,
+            parameters=names,
+            row=row_type._make,
+            processors=processors,
+            defaults=defaults,
+            usable="POSTCOMPILE" not in sql,
+        )
 
 
 _COMPILED: dict[int, tuple[sa.Select[Any], DriverStatement]] = {}
@@ -74,7 +107,13 @@ async def fetch_first_row(
     """``(True, row or None)`` when ``statement`` ran on the driver as its session's first
     statement; ``(False, None)`` when it must go SQLAlchemy's way (nothing was sent)."""
     bind = session.bind
-    if session.in_transaction() or not isinstance(bind, AsyncConnection):
+    if (
+        session.in_transaction()
+        or not isinstance(bind, AsyncConnection)
+        # A connection in a transaction of its own (tests bind every request to one): the lookup
+        # must stay inside the session's savepoint, where its scope ends with the request.
+        or bind.in_transaction()
+    ):
         return False, None
     connection = bind.sync_connection
     if connection is None or connection.dispatch.before_cursor_execute:
@@ -88,7 +127,7 @@ async def fetch_first_row(
     try:
         if adapted._transaction is None:
             await adapted._start_transaction()
-        record = await driver.fetchrow(compiled.sql, *(parameters[n] for n in compiled.parameters))
+        record = await driver.fetchrow(compiled.sql, *compiled.arguments(parameters))
     except Exception as error:
         if driver.is_closed():
             await bind.invalidate()
@@ -96,6 +135,47 @@ async def fetch_first_row(
         raise
     session.sync_session.info[PRESCOPED_KEY] = adapted._transaction
     return True, None if record is None else compiled.row(record)
+
+
+async def fetch_row(
+    session: AsyncSession, statement: sa.Select[Any], values: Mapping[str, Any]
+) -> tuple[bool, Any]:
+    """``(True, the first record or None)`` when ``statement`` (one that reads, in the
+    transaction the session goes on in) ran on the driver: the session is in its transaction,
+    or in the one its first statement scoped (``fetch_first_row``). ``(False, None)`` when it
+    must go SQLAlchemy's way (nothing was sent). The record is asyncpg's, its values as the
+    driver decodes them (the caller decodes aggregated records itself)."""
+    lock = getattr(session, "_lock", None)
+    if lock is None:
+        return False, None
+    async with lock:
+        bind = session.bind
+        if not isinstance(bind, AsyncConnection):
+            return False, None
+        connection = bind.sync_connection
+        if connection is None or connection.dispatch.before_cursor_execute:
+            return False, None
+        fairy = await bind.get_raw_connection()
+        adapted: Any = fairy.dbapi_connection
+        driver: Any = fairy.driver_connection
+        transaction = getattr(adapted, "_transaction", None)
+        if transaction is None or driver is None:
+            return False, None
+        if not session.in_transaction() and (
+            session.sync_session.info.get(PRESCOPED_KEY) is not transaction
+        ):
+            return False, None
+        compiled = _compiled(statement)
+        if not compiled.usable:
+            return False, None
+        try:
+            record = await driver.fetchrow(compiled.sql, *compiled.arguments(values))
+        except Exception as error:
+            if driver.is_closed():
+                await bind.invalidate()
+                raise ConnectionLost("the database connection was lost") from error
+            raise
+        return True, record
 
 
 def prescoped(info: dict[str, Any], dbapi_connection: Any) -> bool:

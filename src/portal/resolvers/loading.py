@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Uuid
 
 from portal.models.db import AccountScope
+from portal.models.driver import fetch_row
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -241,7 +242,9 @@ async def load_together(
     for (scoped, ids), (ids_parameter, scope) in zip(wanted, together.parameters, strict=True):
         values[ids_parameter.key] = list(ids)
         values.update(scope.values(scoped.scope))
-    found = (await session.execute(together.statement, values)).one()
+    ran, found = await fetch_row(session, together.statement, values)
+    if not ran:
+        found = (await session.execute(together.statement, values)).one()
     if together.decoders is None:
         dialect = session.sync_session.get_bind().dialect
         together.decoders = [
@@ -314,7 +317,9 @@ async def load_with_related(
     parameters = dict(values)
     for (scoped, _), scope in zip(related, combined.scopes, strict=True):
         parameters.update(scope.values(scoped.scope))
-    found = (await session.execute(combined.statement, parameters)).one()
+    ran, found = await fetch_row(session, combined.statement, parameters)
+    if not ran:
+        found = (await session.execute(combined.statement, parameters)).one()
     if combined.decoders is None or combined.processors is None:
         dialect = session.sync_session.get_bind().dialect
         combined.processors = [
