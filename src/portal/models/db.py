@@ -157,6 +157,13 @@ async def execute_self_scoped(
     return through_orm
 
 
+def in_open_transaction(session: AsyncSession) -> bool:
+    """Whether ``session`` goes on in an open transaction: its own, or the one its first
+    statement began and scoped on the driver (``portal.models.driver``), which it joins at its
+    next statement."""
+    return session.in_transaction() or PRESCOPED_KEY in session.sync_session.info
+
+
 def current_scope(session: Session) -> AccountScope:
     scope = session.info.get(SCOPE_KEY)
     return scope if isinstance(scope, AccountScope) else AccountScope.nothing()

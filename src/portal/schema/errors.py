@@ -21,7 +21,7 @@ from portal.failures import (
     UNAVAILABLE_MESSAGE,
     log_failure,
 )
-from portal.models.db import database_unavailable
+from portal.models.db import database_unavailable, in_open_transaction
 from portal.resolvers.audit import AuditEntry, append_events, write_events
 from portal.resolvers.errors import ErrorCode, PortalError, ServiceUnavailable
 from portal.schema.introspection import may_introspect, without_suggestions
@@ -185,7 +185,7 @@ async def record_audit(context: Any, *, operation_name: str | None, read_only: b
 
 async def _write_audit(context: Any, entries: list[AuditEntry], *, read_only: bool) -> None:
     session = context.session
-    if read_only and session.in_transaction():
+    if read_only and in_open_transaction(session):
         # A query wrote nothing: its entries go into its own transaction, committed with it
         # (two round trips instead of ending it and beginning another).
         try:
