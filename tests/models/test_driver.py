@@ -11,9 +11,18 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from portal.auth.principal import Principal, PrincipalKind
 from portal.auth.resolve import USER
-from portal.models.db import ACCOUNT_IDS_SETTING, execute_self_scoped, request_sessionmaker
+from portal.models.db import (
+    ACCOUNT_IDS_SETTING,
+    AccountScope,
+    execute_self_scoped,
+    request_sessionmaker,
+    set_scope,
+)
 from portal.models.driver import PRESCOPED_KEY, fetch_row
+from portal.models.enums import AuditResult
+from portal.resolvers.audit import AuditEntry, RequestMeta, append_events
 from tests.support.graphql import GraphQLClient
 from tests.support.world import World
 
@@ -132,3 +141,55 @@ async def test_a_pages_nested_objects_are_read_on_the_driver(
     # then the nested objects were read on the driver, in the request's scoped transaction
     assert ran == [True]
     assert all(edge["node"]["employee"] for edge in data["documents"]["edges"])
+
+
+async def test_audit_rows_written_on_the_driver_are_those_sqlalchemy_writes(
+    sessionmaker: async_sessionmaker[AsyncSession], connection: AsyncConnection, world: World
+) -> None:
+    # given the same two audit entries, with every kind of value the trail holds
+    principal = Principal(
+        kind=PrincipalKind.USER, id=world.acme_admin.id, email="admin@acme.example"
+    )
+    entries = [
+        AuditEntry(
+            action="driver.test",
+            result=AuditResult.ALLOWED,
+            object_ids=("a", "b"),
+            details={"path": "documents", "n": 2, "nested": {"ok": True}},
+        ),
+        AuditEntry(action="driver.test", result=AuditResult.DENIED, account_id=world.acme.id),
+    ]
+
+    async def written(request_id: str) -> list[tuple[Any, ...]]:
+        async with sessionmaker() as session:
+            set_scope(session, AccountScope.everything())
+            meta = RequestMeta(ip_address="10.1.2.3", request_id=request_id, operation_name="Op")
+            await append_events(session=session, principal=principal, meta=meta, entries=entries)
+            await session.commit()
+            rows = await session.execute(
+                sa.text(
+                    "SELECT actor_type, actor_id, actor_label, account_id, action, object_ids, "
+                    "result, host(ip_address), operation_name, details, occurred_at IS NOT NULL "
+                    "FROM audit_events WHERE request_id = :r ORDER BY result"
+                ),
+                {"r": request_id},
+            )
+            return [tuple(row) for row in rows]
+
+    # when they are written on the driver, and through SQLAlchemy (a listener forces it)
+    on_driver = await written("driver-path-0001")
+    sync_connection = connection.sync_connection
+    assert sync_connection is not None
+
+    def watch(*args: Any) -> None:
+        return None
+
+    event.listen(sync_connection, "before_cursor_execute", watch)
+    try:
+        through_sqlalchemy = await written("sqlalchemy-path-01")
+    finally:
+        event.remove(sync_connection, "before_cursor_execute", watch)
+
+    # then the rows are the same
+    assert len(on_driver) == 2
+    assert on_driver == through_sqlalchemy

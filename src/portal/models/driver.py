@@ -20,13 +20,21 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-__all__ = ["PRESCOPED_KEY", "ConnectionLost", "DriverStatement", "fetch_first_row", "fetch_row"]
+__all__ = [
+    "PRESCOPED_KEY",
+    "ConnectionLost",
+    "DriverStatement",
+    "execute_many",
+    "fetch_first_row",
+    "fetch_row",
+]
 
 # In a session's ``info``: the driver-level transaction its first statement scoped (see the
 # module); the session's ``after_begin`` hook sends no scope of its own while it is that one.
@@ -52,20 +60,30 @@ class DriverStatement:
     processors: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
     # The values the statement carries itself (a literal bound when it was built).
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    # An INSERT's columns given no value that have a default computed in Python (as
+    # SQLAlchemy computes it for each row).
+    computed: Mapping[str, Callable[[], Any]] = field(default_factory=dict)
     # Rendered only per execution (an expanding IN): not sent to the driver.
     usable: bool = True
 
     def arguments(self, values: Mapping[str, Any]) -> list[Any]:
-        defaults = self.defaults
-        arguments = [values[name] if name in values else defaults[name] for name in self.parameters]
+        defaults, computed = self.defaults, self.computed
+        arguments = [
+            values[name]
+            if name in values
+            else (computed[name]() if name in computed else defaults[name])
+            for name in self.parameters
+        ]
         for index, process in self.processors:
             if arguments[index] is not None:
                 arguments[index] = process(arguments[index])
         return arguments
 
     @classmethod
-    def compile(cls, statement: sa.Select[Any]) -> DriverStatement:
-        compiled = statement.compile(dialect=_DIALECT)
+    def compile(
+        cls, statement: sa.Select[Any] | sa.Insert, *, column_keys: list[str] | None = None
+    ) -> DriverStatement:
+        compiled = statement.compile(dialect=_DIALECT, column_keys=column_keys)
         names = tuple(compiled.positiontup or ())
         bind_processors: dict[str, Any] = getattr(compiled, "_bind_processors", {}) or {}
         processors = tuple(
@@ -79,7 +97,21 @@ class DriverStatement:
             for name, bind in ((compiled.bind_names[b], b) for b in compiled.binds.values())
             if not bind.required
         }
-        columns = [str(column.key) for column in statement.selected_columns]
+        columns = (
+            [str(column.key) for column in statement.selected_columns]
+            if isinstance(statement, sa.Select)
+            else []
+        )
+        computed: dict[str, Callable[[], Any]] = {}
+        if isinstance(statement, sa.Insert):
+            table: Any = statement.table
+            for name in names:
+                default = table.c[name].default if name in table.c else None
+                if name not in (column_keys or ()) and default is not None:
+                    if default.is_callable:
+                        computed[name] = partial(default.arg, None)
+                    elif default.is_scalar:
+                        computed[name] = partial(lambda value: value, default.arg)
         row_type = namedtuple("Row", columns)  # type: ignore[misc]
         return cls(
             sql=sql,
@@ -87,7 +119,12 @@ class DriverStatement:
             row=row_type._make,
             processors=processors,
             defaults=defaults,
-            usable="POSTCOMPILE" not in sql,
+            computed=computed,
+            usable="POSTCOMPILE" not in sql
+            and all(
+                name in defaults or name in computed or name in (column_keys or names)
+                for name in names
+            ),
         )
 
 
@@ -176,6 +213,53 @@ async def fetch_row(
                 raise ConnectionLost("the database connection was lost") from error
             raise
         return True, record
+
+
+_INSERTS: dict[tuple[int, tuple[str, ...]], tuple[sa.Insert, DriverStatement]] = {}
+
+
+async def execute_many(
+    session: AsyncSession, statement: sa.Insert, rows: list[dict[str, Any]]
+) -> bool:
+    """Insert ``rows`` (each with the same keys) with ``statement`` on the driver, in the
+    session's transaction (begun now if need be, scoped as the session scopes it, so that the
+    session's commit commits them). False when it must go SQLAlchemy's way (nothing was sent)."""
+    lock = getattr(session, "_lock", None)
+    bind = session.bind
+    if lock is None or not rows or not isinstance(bind, AsyncConnection):
+        return False
+    keys = tuple(rows[0])
+    cache_key = (id(statement), keys)
+    known = _INSERTS.get(cache_key)
+    if known is None or known[0] is not statement:
+        known = _INSERTS[cache_key] = (
+            statement,
+            DriverStatement.compile(statement, column_keys=list(keys)),
+        )
+    compiled = known[1]
+    if not compiled.usable:
+        return False
+    async with lock:
+        connection = bind.sync_connection
+        if connection is None or connection.dispatch.before_cursor_execute:
+            return False
+        # The session's transaction (its after_begin scopes it, or finds it scoped).
+        await session.connection()
+        fairy = await bind.get_raw_connection()
+        adapted: Any = fairy.dbapi_connection
+        driver: Any = fairy.driver_connection
+        if driver is None or not hasattr(adapted, "_start_transaction"):
+            return False
+        try:
+            if adapted._transaction is None:
+                await adapted._start_transaction()
+            await driver.executemany(compiled.sql, [compiled.arguments(row) for row in rows])
+        except Exception as error:
+            if driver.is_closed():
+                await bind.invalidate()
+                raise ConnectionLost("the database connection was lost") from error
+            raise
+    return True
 
 
 def prescoped(info: dict[str, Any], dbapi_connection: Any) -> bool:

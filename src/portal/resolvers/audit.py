@@ -20,6 +20,7 @@ from sqlmodel import col
 from portal.auth.principal import Principal, PrincipalKind
 from portal.models import AuditEvent
 from portal.models.db import AccountScope, set_scope
+from portal.models.driver import execute_many
 from portal.models.enums import ActorType, AuditResult
 from portal.resolvers.object_ids import stored_forms
 from portal.resolvers.pagination import Page, PageRequest, SortKey, paginate
@@ -97,10 +98,10 @@ async def append_events(
     """Add ``entries`` in ``session``'s transaction (the caller commits). Appending is allowed
     in any scope: the trail's row-level security admits every insert."""
     if entries:
-        # A Core insert into the table (one multi-row statement), not the ORM's bulk path.
-        await session.execute(
-            _INSERT, [to_row(principal=principal, meta=meta, entry=entry) for entry in entries]
-        )
+        rows = [to_row(principal=principal, meta=meta, entry=entry) for entry in entries]
+        # On the driver when it may (one round trip, no per-row ORM work); else a Core insert.
+        if not await execute_many(session, _INSERT, rows):
+            await session.execute(_INSERT, rows)
 
 
 async def write_events(
