@@ -26,7 +26,7 @@ from portal.middleware import request_id_of
 from portal.models.db import AccountScope, rescope, set_scope
 from portal.models.enums import AuditResult
 from portal.observability.access import PRINCIPAL_KEY
-from portal.resolvers.audit import AuditEntry, RequestMeta, append_events, write_events
+from portal.resolvers.audit import AuditEntry, RequestMeta, to_row, write_events
 from portal.resolvers.downloads import (
     PDF_PREFIX,
     STREAM_CHUNK_BYTES,
@@ -41,8 +41,7 @@ from portal.resolvers.downloads import (
     TicketRefusal,
     TicketRefused,
     check_claimable,
-    claim_ticket,
-    find_ticket,
+    claim_by_token,
     release_claim,
     renew_claim,
     spend_ticket,
@@ -173,24 +172,33 @@ class DownloadEndpoint:
     async def _redeem(
         self, *, session: AsyncSession, bearer: Principal | None, token: str
     ) -> Redemption | Refusal:
-        """Find the ticket, read its preparer again, claim it and check access to every object
+        """Find and claim the ticket, read its preparer again and check access to every object
         again, all in one transaction: committed once every check passed, rolled back (the
         claim with it) on any refusal."""
         try:
             # The ticket is read with the system scope (a bearer lookup may have left the
             # transaction open, scoped to the bearer).
             await rescope(session, AccountScope.everything())
-            ticket = await find_ticket(session=session, token=token)
+            attempt = await claim_by_token(session=session, token=token, lease=self.claim_lease)
+            ticket = attempt.ticket
             if bearer is not None and not ticket.owned_by(bearer):
                 raise TicketRefused(TicketRefusal.FOREIGN, ticket.id)
-            check_claimable(ticket)
-            principal = await ticket_principal(session=session, ticket=ticket)
+            claimed = attempt.claimed
+            if claimed is None:
+                check_claimable(ticket)
+                # Claimable a moment ago: another redemption took it at the same time.
+                raise TicketRefused(TicketRefusal.IN_PROGRESS, ticket.id)
+            resolved = await ticket_principal(session=session, ticket=ticket)
+            principal = resolved.principal
             producer = self.producers.get(ticket.kind)
             if producer is None:
                 logger.error("download ticket %s has an unknown kind %r", ticket.id, ticket.kind)
                 raise TicketRefused(TicketRefusal.UNKNOWN)
-            claimed = await claim_ticket(session=session, ticket=ticket, lease=self.claim_lease)
-            await rescope(session, principal.scope)
+            if resolved.applied == principal.scope:
+                # The lookup left the transaction scoped to the preparer: no round trip.
+                set_scope(session, principal.scope)
+            else:
+                await rescope(session, principal.scope)
             job = await producer(session=session, principal=principal, ticket=claimed)
             await session.commit()
         except TicketRefused as refused:
@@ -347,13 +355,14 @@ class DownloadEndpoint:
                 await self._release(session, ticket)
                 logger.info("download ticket %s not delivered; left usable", ticket.id)
                 return
-            # Spent and audited in one transaction: a spent ticket always has its audit rows.
-            spent = await spend_ticket(session=session, ticket=ticket)
-            await append_events(
+            # Spent and audited in one statement: a spent ticket always has its audit rows.
+            spent = await spend_ticket(
                 session=session,
-                principal=redemption.principal,
-                meta=meta,
-                entries=redemption.job.audit(page_count),
+                ticket=ticket,
+                audit_rows=[
+                    to_row(principal=redemption.principal, meta=meta, entry=entry)
+                    for entry in redemption.job.audit(page_count)
+                ],
             )
             await session.commit()
             recorded = True

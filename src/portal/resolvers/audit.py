@@ -19,6 +19,7 @@ from sqlmodel import col
 
 from portal.auth.principal import Principal, PrincipalKind
 from portal.models import AuditEvent
+from portal.models.base import utcnow
 from portal.models.db import AccountScope, set_scope
 from portal.models.enums import ActorType, AuditResult
 from portal.resolvers.object_ids import stored_forms
@@ -101,6 +102,18 @@ async def append_events(
         await session.execute(
             _INSERT, [to_row(principal=principal, meta=meta, entry=entry) for entry in entries]
         )
+
+
+def insert_statement(rows: Sequence[dict[str, Any]]) -> sa.Insert:
+    """One multi-row ``INSERT`` of ``rows`` (``to_row``), rendered with its values, so it can be
+    part of another statement (a ``WITH`` clause) and cost no round trip of its own.
+
+    Column defaults computed in Python are not applied to a statement nested in another, so the
+    time of the entries is set here (as the default would set it)."""
+    occurred_at = utcnow()
+    return sa.insert(AuditEvent.__table__).values(  # type: ignore[attr-defined]
+        [{"occurred_at": occurred_at, **row} for row in rows]
+    )
 
 
 async def write_events(
