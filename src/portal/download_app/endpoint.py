@@ -7,20 +7,22 @@ import contextlib
 import logging
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import IO
 
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from portal.auth.bearer import authenticate_bearer, bearer_token
 from portal.auth.principal import Principal
 from portal.auth.tokens import InvalidTokenError, TokenService
+from portal.download_app.after_response import StreamThenClose
 from portal.download_app.refusals import Refusal, attachment_name, error_response, refusal_for
 from portal.middleware import request_id_of
 from portal.models.db import AccountScope, rescope, set_scope
@@ -50,6 +52,14 @@ from portal.resolvers.downloads import (
 from portal.resolvers.errors import ErrorCode
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What a streamed download came to (filled in by the stream, read once it has ended)."""
+
+    delivered: bool = False
+    page_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,9 +272,20 @@ class DownloadEndpoint:
         parts: list[StagedPart],
     ) -> Response:
         filename = redemption.job.filename or attachment_name(datetime.now(UTC))
-        return StreamingResponse(
+        outcome = _Outcome()
+        return StreamThenClose(
             self._stream(
-                session=session, redemption=redemption, meta=meta, folder=folder, parts=parts
+                session=session, redemption=redemption, folder=folder, parts=parts, outcome=outcome
+            ),
+            # The ticket is spent (or released) once the response has ended: the client has its
+            # last byte without waiting for that transaction.
+            close=partial(
+                self._close,
+                session=session,
+                redemption=redemption,
+                meta=meta,
+                folder=folder,
+                outcome=outcome,
             ),
             media_type="application/pdf",
             headers={
@@ -292,15 +313,13 @@ class DownloadEndpoint:
         *,
         session: AsyncSession,
         redemption: Redemption,
-        meta: RequestMeta,
         folder: Path,
         parts: list[StagedPart],
-    ) -> AsyncIterator[bytes]:
+        outcome: _Outcome,
+    ) -> AsyncGenerator[bytes, None]:
         ticket = redemption.ticket
         set_scope(session, AccountScope.everything())
         keeper = asyncio.create_task(self._keep_claim(session, ticket))
-        delivered = False
-        page_count = 0
         self.in_flight += 1
         try:
             # Every merged PDF starts with the same bytes: the client sees the download start
@@ -308,7 +327,7 @@ class DownloadEndpoint:
             yield PDF_PREFIX
             output = folder / "merged.pdf"
             try:
-                page_count = await self.merges.merge(output, parts)
+                outcome.page_count = await self.merges.merge(output, parts)
             except MergeFailedError:
                 raise
             except Exception as error:
@@ -321,21 +340,33 @@ class DownloadEndpoint:
                     raise MergeFailedError("the merged PDF does not start as announced")
                 while chunk := await asyncio.to_thread(merged.read, STREAM_CHUNK_BYTES):
                     yield chunk
-            delivered = True
+            outcome.delivered = True
         finally:
             self.in_flight -= 1
             keeper.cancel()
-            with anyio.CancelScope(shield=True):
-                with contextlib.suppress(BaseException):
-                    await keeper
-                await self._finish(
-                    session=session,
-                    redemption=redemption,
-                    meta=meta,
-                    delivered=delivered,
-                    page_count=page_count,
-                )
-            shutil.rmtree(folder, ignore_errors=True)
+            with anyio.CancelScope(shield=True), contextlib.suppress(BaseException):
+                await keeper
+
+    async def _close(
+        self,
+        *,
+        session: AsyncSession,
+        redemption: Redemption,
+        meta: RequestMeta,
+        folder: Path,
+        outcome: _Outcome,
+    ) -> None:
+        """Once the response has ended: record its outcome, remove its files."""
+        try:
+            await self._finish(
+                session=session,
+                redemption=redemption,
+                meta=meta,
+                delivered=outcome.delivered,
+                page_count=outcome.page_count,
+            )
+        finally:
+            await asyncio.to_thread(shutil.rmtree, folder, ignore_errors=True)
 
     async def _finish(
         self,
