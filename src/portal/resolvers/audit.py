@@ -104,16 +104,20 @@ async def append_events(
         )
 
 
-def insert_statement(rows: Sequence[dict[str, Any]]) -> sa.Insert:
-    """One multi-row ``INSERT`` of ``rows`` (``to_row``), rendered with its values, so it can be
-    part of another statement (a ``WITH`` clause) and cost no round trip of its own.
+def recorded_ctes(rows: Sequence[dict[str, Any]]) -> list[sa.CTE]:
+    """``rows`` (``to_row``) as ``INSERT`` statements to put in another statement's ``WITH``
+    clause (``add_cte``), so they cost no round trip of their own: one single-row ``INSERT`` per
+    row, which SQLAlchemy compiles once and caches (a multi-row ``VALUES`` it would compile anew
+    every time).
 
-    Column defaults computed in Python are not applied to a statement nested in another, so the
-    time of the entries is set here (as the default would set it)."""
+    The entries' time is given here, as the column's default would set it: SQLAlchemy cannot
+    compute a Python-side default for two nested ``INSERT``s into one table."""
     occurred_at = utcnow()
-    return sa.insert(AuditEvent.__table__).values(  # type: ignore[attr-defined]
-        [{"occurred_at": occurred_at, **row} for row in rows]
-    )
+    table = AuditEvent.__table__  # type: ignore[attr-defined]
+    return [
+        sa.insert(table).values(**{"occurred_at": occurred_at, **row}).cte(f"recorded_{index}")
+        for index, row in enumerate(rows)
+    ]
 
 
 async def write_events(

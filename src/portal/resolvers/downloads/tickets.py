@@ -28,7 +28,7 @@ from sqlmodel import col
 from portal.auth.principal import Principal, PrincipalKind
 from portal.auth.tokens import SubjectKind
 from portal.models.downloads import MAX_DOCUMENTS_PER_DOWNLOAD, DownloadTicket
-from portal.resolvers.audit import insert_statement
+from portal.resolvers.audit import recorded_ctes
 
 # 256 bits: the URL is the secret, so it must not be guessable.
 TOKEN_BYTES = 32
@@ -161,9 +161,7 @@ async def issue_ticket(
     statement: sa.Executable = insert
     if rows:
         ticket = insert.cte("ticket")
-        statement = sa.select(ticket.c.id, ticket.c.expires_at).add_cte(
-            insert_statement(rows).cte("recorded")
-        )
+        statement = sa.select(ticket.c.id, ticket.c.expires_at).add_cte(*recorded_ctes(rows))
     row = (await session.execute(statement)).one()
     return IssuedTicket(
         id=row.id, token=token, expires_at=row.expires_at, document_count=len(object_ids)
@@ -327,9 +325,5 @@ async def spend_ticket(
     if not audit_rows:
         return (await session.execute(spend)).one_or_none() is not None
     spent = spend.cte("spent")
-    statement = (
-        sa.select(sa.func.count())
-        .select_from(spent)
-        .add_cte(insert_statement(audit_rows).cte("recorded"))
-    )
+    statement = sa.select(sa.func.count()).select_from(spent).add_cte(*recorded_ctes(audit_rows))
     return bool(await session.scalar(statement))
