@@ -21,13 +21,21 @@ import contextlib
 import hashlib
 import logging
 import os
+import threading
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
+
 from portal.resolvers.worker_processes import forkserver_context
-from portal.storage import CorruptDocumentError, DocumentNotFoundError, DocumentStorage
+from portal.storage import (
+    BlockingReads,
+    CorruptDocumentError,
+    DocumentNotFoundError,
+    DocumentStorage,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -100,18 +108,74 @@ async def _stage_part(storage: DocumentStorage, part: MergePart, path: Path) -> 
     await asyncio.to_thread(_check_and_write, part, path, data)
 
 
+def _stage_lane(
+    storage: BlockingReads, lane: Sequence[tuple[MergePart, Path]], stop: threading.Event
+) -> None:
+    """Runs in a worker thread: read, check and write the parts of one lane, one after another,
+    until done or until another lane failed (``stop``)."""
+    for part, path in lane:
+        if stop.is_set():
+            return
+        try:
+            try:
+                data = storage.get_blocking(part.storage_key)
+            except DocumentNotFoundError:
+                raise DocumentIntegrityError(part.document_id, "not in storage") from None
+            except CorruptDocumentError:
+                raise DocumentIntegrityError(
+                    part.document_id, "stored bytes do not match their key"
+                ) from None
+            _check_and_write(part, path, data)
+        except BaseException:
+            stop.set()
+            raise
+
+
+async def _stage_in_lanes(
+    storage: BlockingReads, parts: Sequence[MergePart], paths: Sequence[Path]
+) -> None:
+    """``STAGE_CONCURRENCY`` worker threads, each staging every ``STAGE_CONCURRENCY``-th part:
+    one thread hop per lane instead of two per part. Returns (or raises the first failure) only
+    once every lane has stopped, so no thread still writes into the folder afterwards."""
+    pairs = list(zip(parts, paths, strict=True))
+    stop = threading.Event()
+    lanes = asyncio.gather(
+        *(
+            asyncio.to_thread(_stage_lane, storage, pairs[start::STAGE_CONCURRENCY], stop)
+            for start in range(min(STAGE_CONCURRENCY, len(pairs)))
+        ),
+        return_exceptions=True,
+    )
+    try:
+        outcomes = await asyncio.shield(lanes)
+    except BaseException:
+        # Cancelled: the lanes stop after the part each is on, and are waited for.
+        stop.set()
+        with anyio.CancelScope(shield=True):
+            await lanes
+        raise
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+
+
 async def stage_parts(
     *, storage: DocumentStorage, parts: Sequence[MergePart], folder: Path
 ) -> list[StagedPart]:
     """Read and check every part into ``folder``, ``STAGE_CONCURRENCY`` at a time (never all in
-    memory); raises ``DocumentIntegrityError`` before anything is merged or served."""
+    memory); raises ``DocumentIntegrityError`` before anything is merged or served. A storage
+    that reads in the calling thread (``BlockingReads``: local files) is read by
+    ``STAGE_CONCURRENCY`` worker threads, each staging its share in turn."""
     if not parts:
         raise ValueError("nothing to merge")
-    slots = asyncio.Semaphore(STAGE_CONCURRENCY)
     staged = [
         StagedPart(path=str(folder / f"part-{index:03d}.pdf"), title=part.title)
         for index, part in enumerate(parts)
     ]
+    if isinstance(storage, BlockingReads):
+        await _stage_in_lanes(storage, parts, [Path(target.path) for target in staged])
+        return staged
+    slots = asyncio.Semaphore(STAGE_CONCURRENCY)
 
     async def stage(part: MergePart, path: str) -> None:
         async with slots:
