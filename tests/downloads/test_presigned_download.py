@@ -315,7 +315,7 @@ async def test_the_first_bytes_arrive_before_the_merge_and_a_dropped_client_spen
     )
 
 
-async def test_the_whole_pdf_is_sent_before_the_ticket_is_spent(
+async def test_the_ticket_is_spent_after_the_whole_pdf_and_before_the_response_ends(
     app: Starlette,
     connection: AsyncConnection,
     db: AsyncSession,
@@ -327,13 +327,14 @@ async def test_the_whole_pdf_is_sent_before_the_ticket_is_spent(
         db, Principal(kind=PrincipalKind.USER, id=world.acme_admin.id), download_world.acme
     )
     client = _Recorder()
-    ended_when_spent: list[bool] = []
+    when_spent: list[tuple[bool, bool]] = []
 
     def sent(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
         if "UPDATE download_tickets SET" in sql and "used_at=now()" in sql:
-            ended_when_spent.append(
-                any(m.get("more_body") is False for m in client.messages if "body" in m)
-            )
+            bodies = [m for m in client.messages if m["type"] == "http.response.body"]
+            whole = b"".join(m.get("body", b"") for m in bodies).rstrip().endswith(b"%%EOF")
+            ended = any(m.get("more_body") is False for m in bodies)
+            when_spent.append((whole, ended))
 
     # when it is fetched
     raw = connection.sync_connection
@@ -344,9 +345,9 @@ async def test_the_whole_pdf_is_sent_before_the_ticket_is_spent(
     finally:
         event.remove(raw, "before_cursor_execute", sent)
 
-    # then the response had ended (its last byte sent) when the ticket was spent: the client
-    # does not wait for that transaction
-    assert ended_when_spent == [True]
+    # then the ticket was spent once the whole PDF had been sent, before the response ended (a
+    # link opened again once its response has ended is used, never still in progress)
+    assert when_spent == [(True, False)]
     body = b"".join(m.get("body", b"") for m in client.messages)
     assert len(PdfReader(io.BytesIO(body)).pages) == sum(d.page_count for d in download_world.acme)
     # and the ticket is spent, the delivery audited

@@ -60,6 +60,8 @@ class _Outcome:
 
     delivered: bool = False
     page_count: int = 0
+    # The delivery was recorded (the ticket spent, the audit written) by the stream itself.
+    recorded: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,10 +277,15 @@ class DownloadEndpoint:
         outcome = _Outcome()
         return StreamThenClose(
             self._stream(
-                session=session, redemption=redemption, folder=folder, parts=parts, outcome=outcome
+                session=session,
+                redemption=redemption,
+                folder=folder,
+                parts=parts,
+                meta=meta,
+                outcome=outcome,
             ),
-            # The ticket is spent (or released) once the response has ended: the client has its
-            # last byte without waiting for that transaction.
+            # The files are removed (and an undelivered ticket released) once the response has
+            # ended, however it ended.
             close=partial(
                 self._close,
                 session=session,
@@ -315,6 +322,7 @@ class DownloadEndpoint:
         redemption: Redemption,
         folder: Path,
         parts: list[StagedPart],
+        meta: RequestMeta,
         outcome: _Outcome,
     ) -> AsyncGenerator[bytes, None]:
         ticket = redemption.ticket
@@ -344,8 +352,20 @@ class DownloadEndpoint:
         finally:
             self.in_flight -= 1
             keeper.cancel()
-            with anyio.CancelScope(shield=True), contextlib.suppress(BaseException):
-                await keeper
+            with anyio.CancelScope(shield=True):
+                with contextlib.suppress(BaseException):
+                    await keeper
+                if outcome.delivered:
+                    # Spent before the response ends: a link opened again once its response
+                    # has ended is used (410), never still in progress.
+                    await self._finish(
+                        session=session,
+                        redemption=redemption,
+                        meta=meta,
+                        delivered=True,
+                        page_count=outcome.page_count,
+                    )
+                    outcome.recorded = True
 
     async def _close(
         self,
@@ -356,15 +376,16 @@ class DownloadEndpoint:
         folder: Path,
         outcome: _Outcome,
     ) -> None:
-        """Once the response has ended: record its outcome, remove its files."""
+        """Once the response has ended: give an undelivered ticket back, remove the files."""
         try:
-            await self._finish(
-                session=session,
-                redemption=redemption,
-                meta=meta,
-                delivered=outcome.delivered,
-                page_count=outcome.page_count,
-            )
+            if not outcome.recorded:
+                await self._finish(
+                    session=session,
+                    redemption=redemption,
+                    meta=meta,
+                    delivered=False,
+                    page_count=outcome.page_count,
+                )
         finally:
             await asyncio.to_thread(shutil.rmtree, folder, ignore_errors=True)
 
