@@ -39,7 +39,7 @@ from portal.observability.metrics import Metrics
 from portal.production import configuration_problems, demo_data_present, refuse
 from portal.ratelimit import BucketPolicy, buckets_for
 from portal.resolvers.authorizations.printing import authorization_job
-from portal.resolvers.documents.visibility import accessible_document_ids
+from portal.resolvers.documents.visibility import visible_documents_condition
 from portal.resolvers.downloads import (
     DOWNLOAD_PATH,
     DownloadProducer,
@@ -202,7 +202,7 @@ def create_app(
     merges = MergePool(settings.download_max_concurrent_merges)
     producers: dict[str, DownloadProducer] = {
         TicketKind.DOCUMENTS: partial(
-            documents_job, storage=storage, accessible=accessible_document_ids
+            documents_job, storage=storage, visible=visible_documents_condition
         ),
         TicketKind.AUTHORIZATION: authorization_job,
     }

@@ -73,6 +73,16 @@ class TieredDocumentStorage(DocumentStorage, Protocol):
         ...
 
 
+@runtime_checkable
+class BlockingReads(Protocol):
+    """A backend that can also read in the calling thread (optional): a caller already off the
+    event loop reads many documents in one worker thread instead of a thread hop per document."""
+
+    def get_blocking(self, key: str) -> bytes:
+        """Like ``get``, in the calling thread (blocking: never call it on the event loop)."""
+        ...
+
+
 def storage_key_for(data: bytes) -> str:
     """The content address of ``data``: its lowercase hex SHA-256."""
     return hashlib.sha256(data).hexdigest()
@@ -125,6 +135,9 @@ class LocalDocumentStorage:
         path = self.path_for(key)
         cold = self.cold_path_for(key)
         return await asyncio.to_thread(self._get_any, key, path, cold)
+
+    def get_blocking(self, key: str) -> bytes:
+        return self._get_any(key, self.path_for(key), self.cold_path_for(key))
 
     async def exists(self, key: str) -> bool:
         return await self.storage_class(key) is not None

@@ -17,6 +17,8 @@ from strawberry import relay
 from portal.auth.tokens import SubjectKind, TokenService
 from portal.models import AuditEvent
 from portal.models.downloads import DownloadTicket
+from portal.models.enums import AuditResult
+from portal.resolvers.downloads import hash_token
 from portal.schema.documents import Document
 from portal.schema.relay import global_id
 from tests.downloads.conftest import DownloadWorld
@@ -100,6 +102,38 @@ async def test_a_document_asked_twice_is_included_once(
     assert payload["documentCount"] == 2
     ticket = (await db.execute(sa.select(DownloadTicket))).scalar_one()
     assert ticket.object_ids == [first.id, second.id]
+
+
+async def test_a_prepared_download_is_audited_with_its_ticket(
+    db: AsyncSession, world: World, download_world: DownloadWorld, admin_client: GraphQLClient
+) -> None:
+    # given a selection naming one document twice
+    first, second, _ = download_world.acme
+
+    # when the admin prepares it in an operation of their naming
+    payload = (
+        await admin_client(
+            PREPARE,
+            {"ids": [_gid(i) for i in (second.id, first.id, second.id)]},
+            operation_name="Prepare",
+        )
+    ).ok()["prepareDocumentDownload"]
+
+    # then one audit entry records it: who, the documents in order, the ticket, the request
+    ticket = (await db.execute(sa.select(DownloadTicket))).scalar_one()
+    assert ticket.token_hash == hash_token(_path(payload["url"]).rsplit("/", 1)[1])
+    (event,) = (
+        await db.execute(
+            sa.select(AuditEvent).where(col(AuditEvent.action) == "document.download_prepared")
+        )
+    ).scalars()
+    assert event.result == AuditResult.ALLOWED
+    assert event.actor_id == world.acme_admin.id
+    assert event.account_id == world.acme.id
+    assert event.object_ids == [str(second.id), str(first.id)]
+    assert event.details == {"ticket_id": str(ticket.id)}
+    assert event.operation_name == "Prepare"
+    assert event.request_id
 
 
 async def test_one_inaccessible_document_prepares_nothing_and_is_named(

@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 from pypdf import PdfReader
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 from starlette.applications import Starlette
 
@@ -312,3 +313,49 @@ async def test_the_first_bytes_arrive_before_the_merge_and_a_dropped_client_spen
     assert len(PdfReader(io.BytesIO(retry.content)).pages) == sum(
         document.page_count for document in download_world.acme
     )
+
+
+async def test_the_ticket_is_spent_after_the_whole_pdf_and_before_the_response_ends(
+    app: Starlette,
+    connection: AsyncConnection,
+    db: AsyncSession,
+    world: World,
+    download_world: DownloadWorld,
+) -> None:
+    # given a prepared download
+    url, token = await _prepare(
+        db, Principal(kind=PrincipalKind.USER, id=world.acme_admin.id), download_world.acme
+    )
+    client = _Recorder()
+    when_spent: list[tuple[bool, bool]] = []
+
+    def sent(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+        if "UPDATE download_tickets SET" in sql and "used_at=now()" in sql:
+            bodies = [m for m in client.messages if m["type"] == "http.response.body"]
+            whole = b"".join(m.get("body", b"") for m in bodies).rstrip().endswith(b"%%EOF")
+            ended = any(m.get("more_body") is False for m in bodies)
+            when_spent.append((whole, ended))
+
+    # when it is fetched
+    raw = connection.sync_connection
+    assert raw is not None
+    event.listen(raw, "before_cursor_execute", sent)
+    try:
+        await asyncio.wait_for(app(_scope(url), client.receive, client.send), timeout=30)
+    finally:
+        event.remove(raw, "before_cursor_execute", sent)
+
+    # then the ticket was spent once the whole PDF had been sent, before the response ended (a
+    # link opened again once its response has ended is used, never still in progress)
+    assert when_spent == [(True, False)]
+    body = b"".join(m.get("body", b"") for m in client.messages)
+    assert len(PdfReader(io.BytesIO(body)).pages) == sum(d.page_count for d in download_world.acme)
+    # and the ticket is spent, the delivery audited
+    ticket = await _ticket(db, token)
+    assert ticket.used_at is not None
+    delivered = await db.scalar(
+        sa.select(sa.func.count())
+        .select_from(AuditEvent)
+        .where(col(AuditEvent.action) == "document.downloaded")
+    )
+    assert delivered == 1

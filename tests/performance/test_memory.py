@@ -14,10 +14,10 @@ import pytest
 from portal.settings import Settings
 
 # Imported where they are used, each costing a serving process megabytes it may never need:
-# pypdf (upload checks and merges run in worker processes), fpdf2 and segno (printable
+# pypdf and pikepdf (upload checks and merges run in worker processes), fpdf2 and segno (printable
 # authorizations, demo PDFs), zxcvbn (password changes), httpx (the webhook sender),
 # phonenumbers (phone numbers typed into company information).
-LAZY_LIBRARIES = ("pypdf", "fpdf", "segno", "zxcvbn", "httpx", "phonenumbers")
+LAZY_LIBRARIES = ("pypdf", "pikepdf", "fpdf", "segno", "zxcvbn", "httpx", "phonenumbers")
 
 # The app created and started (its lifespan entered: the database checked, the event bus up)
 # in a fresh interpreter, like one uvicorn process; then what it imported and its sizes.

@@ -7,26 +7,28 @@ import contextlib
 import logging
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import IO
 
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from portal.auth.bearer import authenticate_bearer, bearer_token
 from portal.auth.principal import Principal
 from portal.auth.tokens import InvalidTokenError, TokenService
+from portal.download_app.after_response import StreamThenClose
 from portal.download_app.refusals import Refusal, attachment_name, error_response, refusal_for
 from portal.middleware import request_id_of
 from portal.models.db import AccountScope, rescope, set_scope
 from portal.models.enums import AuditResult
 from portal.observability.access import PRINCIPAL_KEY
-from portal.resolvers.audit import AuditEntry, RequestMeta, append_events, write_events
+from portal.resolvers.audit import AuditEntry, RequestMeta, to_row, write_events
 from portal.resolvers.downloads import (
     PDF_PREFIX,
     STREAM_CHUNK_BYTES,
@@ -41,8 +43,7 @@ from portal.resolvers.downloads import (
     TicketRefusal,
     TicketRefused,
     check_claimable,
-    claim_ticket,
-    find_ticket,
+    claim_by_token,
     release_claim,
     renew_claim,
     spend_ticket,
@@ -51,6 +52,16 @@ from portal.resolvers.downloads import (
 from portal.resolvers.errors import ErrorCode
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What a streamed download came to (filled in by the stream, read once it has ended)."""
+
+    delivered: bool = False
+    page_count: int = 0
+    # The delivery was recorded (the ticket spent, the audit written) by the stream itself.
+    recorded: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,24 +184,33 @@ class DownloadEndpoint:
     async def _redeem(
         self, *, session: AsyncSession, bearer: Principal | None, token: str
     ) -> Redemption | Refusal:
-        """Find the ticket, read its preparer again, claim it and check access to every object
+        """Find and claim the ticket, read its preparer again and check access to every object
         again, all in one transaction: committed once every check passed, rolled back (the
         claim with it) on any refusal."""
         try:
             # The ticket is read with the system scope (a bearer lookup may have left the
             # transaction open, scoped to the bearer).
             await rescope(session, AccountScope.everything())
-            ticket = await find_ticket(session=session, token=token)
+            attempt = await claim_by_token(session=session, token=token, lease=self.claim_lease)
+            ticket = attempt.ticket
             if bearer is not None and not ticket.owned_by(bearer):
                 raise TicketRefused(TicketRefusal.FOREIGN, ticket.id)
-            check_claimable(ticket)
-            principal = await ticket_principal(session=session, ticket=ticket)
+            claimed = attempt.claimed
+            if claimed is None:
+                check_claimable(ticket)
+                # Claimable a moment ago: another redemption took it at the same time.
+                raise TicketRefused(TicketRefusal.IN_PROGRESS, ticket.id)
+            resolved = await ticket_principal(session=session, ticket=ticket)
+            principal = resolved.principal
             producer = self.producers.get(ticket.kind)
             if producer is None:
                 logger.error("download ticket %s has an unknown kind %r", ticket.id, ticket.kind)
                 raise TicketRefused(TicketRefusal.UNKNOWN)
-            claimed = await claim_ticket(session=session, ticket=ticket, lease=self.claim_lease)
-            await rescope(session, principal.scope)
+            if resolved.applied == principal.scope:
+                # The lookup left the transaction scoped to the preparer: no round trip.
+                set_scope(session, principal.scope)
+            else:
+                await rescope(session, principal.scope)
             job = await producer(session=session, principal=principal, ticket=claimed)
             await session.commit()
         except TicketRefused as refused:
@@ -254,9 +274,25 @@ class DownloadEndpoint:
         parts: list[StagedPart],
     ) -> Response:
         filename = redemption.job.filename or attachment_name(datetime.now(UTC))
-        return StreamingResponse(
+        outcome = _Outcome()
+        return StreamThenClose(
             self._stream(
-                session=session, redemption=redemption, meta=meta, folder=folder, parts=parts
+                session=session,
+                redemption=redemption,
+                folder=folder,
+                parts=parts,
+                meta=meta,
+                outcome=outcome,
+            ),
+            # The files are removed (and an undelivered ticket released) once the response has
+            # ended, however it ended.
+            close=partial(
+                self._close,
+                session=session,
+                redemption=redemption,
+                meta=meta,
+                folder=folder,
+                outcome=outcome,
             ),
             media_type="application/pdf",
             headers={
@@ -284,15 +320,14 @@ class DownloadEndpoint:
         *,
         session: AsyncSession,
         redemption: Redemption,
-        meta: RequestMeta,
         folder: Path,
         parts: list[StagedPart],
-    ) -> AsyncIterator[bytes]:
+        meta: RequestMeta,
+        outcome: _Outcome,
+    ) -> AsyncGenerator[bytes, None]:
         ticket = redemption.ticket
         set_scope(session, AccountScope.everything())
         keeper = asyncio.create_task(self._keep_claim(session, ticket))
-        delivered = False
-        page_count = 0
         self.in_flight += 1
         try:
             # Every merged PDF starts with the same bytes: the client sees the download start
@@ -300,7 +335,7 @@ class DownloadEndpoint:
             yield PDF_PREFIX
             output = folder / "merged.pdf"
             try:
-                page_count = await self.merges.merge(output, parts)
+                outcome.page_count = await self.merges.merge(output, parts)
             except MergeFailedError:
                 raise
             except Exception as error:
@@ -313,21 +348,46 @@ class DownloadEndpoint:
                     raise MergeFailedError("the merged PDF does not start as announced")
                 while chunk := await asyncio.to_thread(merged.read, STREAM_CHUNK_BYTES):
                     yield chunk
-            delivered = True
+            outcome.delivered = True
         finally:
             self.in_flight -= 1
             keeper.cancel()
             with anyio.CancelScope(shield=True):
                 with contextlib.suppress(BaseException):
                     await keeper
+                if outcome.delivered:
+                    # Spent before the response ends: a link opened again once its response
+                    # has ended is used (410), never still in progress.
+                    await self._finish(
+                        session=session,
+                        redemption=redemption,
+                        meta=meta,
+                        delivered=True,
+                        page_count=outcome.page_count,
+                    )
+                    outcome.recorded = True
+
+    async def _close(
+        self,
+        *,
+        session: AsyncSession,
+        redemption: Redemption,
+        meta: RequestMeta,
+        folder: Path,
+        outcome: _Outcome,
+    ) -> None:
+        """Once the response has ended: give an undelivered ticket back, remove the files."""
+        try:
+            if not outcome.recorded:
                 await self._finish(
                     session=session,
                     redemption=redemption,
                     meta=meta,
-                    delivered=delivered,
-                    page_count=page_count,
+                    delivered=False,
+                    page_count=outcome.page_count,
                 )
-            shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            await asyncio.to_thread(shutil.rmtree, folder, ignore_errors=True)
 
     async def _finish(
         self,
@@ -347,13 +407,14 @@ class DownloadEndpoint:
                 await self._release(session, ticket)
                 logger.info("download ticket %s not delivered; left usable", ticket.id)
                 return
-            # Spent and audited in one transaction: a spent ticket always has its audit rows.
-            spent = await spend_ticket(session=session, ticket=ticket)
-            await append_events(
+            # Spent and audited in one statement: a spent ticket always has its audit rows.
+            spent = await spend_ticket(
                 session=session,
-                principal=redemption.principal,
-                meta=meta,
-                entries=redemption.job.audit(page_count),
+                ticket=ticket,
+                audit_rows=[
+                    to_row(principal=redemption.principal, meta=meta, entry=entry)
+                    for entry in redemption.job.audit(page_count)
+                ],
             )
             await session.commit()
             recorded = True

@@ -19,6 +19,7 @@ from sqlmodel import col
 
 from portal.auth.principal import Principal, PrincipalKind
 from portal.models import AuditEvent
+from portal.models.base import utcnow
 from portal.models.db import AccountScope, set_scope
 from portal.models.driver import execute_many
 from portal.models.enums import ActorType, AuditResult
@@ -102,6 +103,22 @@ async def append_events(
         # On the driver when it may (one round trip, no per-row ORM work); else a Core insert.
         if not await execute_many(session, _INSERT, rows):
             await session.execute(_INSERT, rows)
+
+
+def recorded_ctes(rows: Sequence[dict[str, Any]]) -> list[sa.CTE]:
+    """``rows`` (``to_row``) as ``INSERT`` statements to put in another statement's ``WITH``
+    clause (``add_cte``), so they cost no round trip of their own: one single-row ``INSERT`` per
+    row, which SQLAlchemy compiles once and caches (a multi-row ``VALUES`` it would compile anew
+    every time).
+
+    The entries' time is given here, as the column's default would set it: SQLAlchemy cannot
+    compute a Python-side default for two nested ``INSERT``s into one table."""
+    occurred_at = utcnow()
+    table = AuditEvent.__table__  # type: ignore[attr-defined]
+    return [
+        sa.insert(table).values(**{"occurred_at": occurred_at, **row}).cte(f"recorded_{index}")
+        for index, row in enumerate(rows)
+    ]
 
 
 async def write_events(

@@ -11,9 +11,14 @@ from __future__ import annotations
 import multiprocessing
 from multiprocessing.context import ForkServerContext
 
-# What the forkserver imports before forking workers: pypdf (the serving process imports it only
-# where it parses) and the functions the pools run.
-FORKSERVER_PRELOAD = ("pypdf", "portal.resolvers.ingestion.pdf", "portal.resolvers.downloads.merge")
+# What the forkserver imports before forking workers: pypdf (the PDF checks) and pikepdf (the
+# merges), which the serving process never imports, and the functions the pools run.
+FORKSERVER_PRELOAD = (
+    "pypdf",
+    "pikepdf",
+    "portal.resolvers.ingestion.pdf",
+    "portal.resolvers.downloads.merge",
+)
 
 
 def forkserver_context() -> ForkServerContext:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import strawberry
 
 from portal.models.enums import AuditResult
-from portal.resolvers.audit import AuditEntry
+from portal.resolvers.audit import AuditEntry, RequestMeta
 from portal.resolvers.downloads import DocumentsNotFound, prepare_download
 from portal.resolvers.errors import BadUserInput, PortalError
 from portal.schema.context import Info
@@ -95,6 +95,12 @@ class DownloadMutations:
                 labels=labels,
                 ttl=timedelta(seconds=context.settings.download_ticket_ttl_seconds),
                 public_url=context.settings.public_url,
+                # The operation's name as the audit trail records it once the operation ends.
+                meta=RequestMeta(
+                    ip_address=context.client_ip,
+                    request_id=context.request_id,
+                    operation_name=info.operation.name.value if info.operation.name else None,
+                ),
             )
         except DocumentsNotFound as not_found:
             context.audit(
@@ -114,15 +120,8 @@ class DownloadMutations:
             )
         except PortalError as error:
             return PrepareDocumentDownloadPayload.failed([UserError.from_error(error)])
+        # Its audit entry was written with the ticket, in the same statement.
         ticket = prepared.ticket
-        context.audit(
-            AuditEntry(
-                action="document.download_prepared",
-                result=AuditResult.ALLOWED,
-                object_ids=tuple(str(i) for i in dict.fromkeys(ids)),
-                details={"ticket_id": str(ticket.id)},
-            )
-        )
         return PrepareDocumentDownloadPayload(
             url=prepared.url,
             expires_at=ticket.expires_at,

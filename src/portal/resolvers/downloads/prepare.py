@@ -6,11 +6,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.auth.principal import Principal
 from portal.models.downloads import MAX_DOCUMENTS_PER_DOWNLOAD
+from portal.models.enums import AuditResult
+from portal.resolvers.audit import AuditEntry, RequestMeta, to_row
 from portal.resolvers.documents.visibility import accessible_document_ids
 from portal.resolvers.downloads.tickets import IssuedTicket, TicketKind, issue_ticket
 from portal.resolvers.errors import BadUserInput, ErrorCode, NotFound, PortalError
@@ -50,8 +53,10 @@ async def prepare_download(
     labels: dict[uuid.UUID, str],
     ttl: timedelta,
     public_url: str,
+    meta: RequestMeta,
 ) -> PreparedDownload:
-    """Check every id and record a one-time ticket for them, in order; commits.
+    """Check every id and record a one-time ticket for them, in order, with its audit entry
+    (``document.download_prepared``, written by the same statement); commits.
 
     ``labels`` are the ids as the client wrote them, so an error names the id it sent. Raises
     ``PortalError`` (no ids, too many) or ``DocumentsNotFound`` (unknown and foreign ids alike)."""
@@ -76,12 +81,23 @@ async def prepare_download(
             ],
             missing,
         )
+
+    def audit_rows(ticket_id: uuid.UUID) -> list[dict[str, Any]]:
+        entry = AuditEntry(
+            action="document.download_prepared",
+            result=AuditResult.ALLOWED,
+            object_ids=tuple(str(i) for i in wanted),
+            details={"ticket_id": str(ticket_id)},
+        )
+        return [to_row(principal=principal, meta=meta, entry=entry)]
+
     ticket = await issue_ticket(
         session=session,
         principal=principal,
         object_ids=wanted,
         ttl=ttl,
         kind=TicketKind.DOCUMENTS,
+        audit_rows=audit_rows,
     )
     await session.commit()
     return PreparedDownload(url=download_url(public_url, ticket.token), ticket=ticket)

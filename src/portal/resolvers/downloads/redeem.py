@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from functools import partial
@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from portal.auth.principal import Principal, PrincipalKind
-from portal.auth.resolve import principal_from_claims
+from portal.auth.resolve import ResolvedPrincipal, resolve_principal
 from portal.auth.scopes import EMPLOYER_SCOPES
 from portal.auth.tokens import InvalidTokenError, TokenClaims
 from portal.models import Document, Employee, ReportType, Visit
@@ -45,12 +45,11 @@ logger = logging.getLogger(__name__)
 DOCUMENTS_READ_SCOPE = "documents:read"
 
 
-class AccessCheck(Protocol):
-    """The ids among ``ids`` that ``principal`` may see now (the documents' visibility rules)."""
+class VisibleCondition(Protocol):
+    """The SQL condition on ``documents`` selecting the rows ``principal`` may see now (the
+    documents' visibility rules)."""
 
-    def __call__(
-        self, *, session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
-    ) -> Awaitable[Collection[uuid.UUID]]: ...
+    def __call__(self, principal: Principal) -> sa.ColumnElement[bool]: ...
 
 
 class DocumentsNoLongerAccessible(Exception):
@@ -82,12 +81,13 @@ class DownloadProducer(Protocol):
     ) -> Awaitable[DownloadJob]: ...
 
 
-async def ticket_principal(*, session: AsyncSession, ticket: TicketRecord) -> Principal:
-    """The preparer as they are now; ``TicketRefused(SESSION_ENDED)`` when their sign-in session
-    has ended or they are no longer active (or their client is revoked).
+async def ticket_principal(*, session: AsyncSession, ticket: TicketRecord) -> ResolvedPrincipal:
+    """The preparer as they are now, and the scope the lookup left the open transaction in;
+    ``TicketRefused(SESSION_ENDED)`` when their sign-in session has ended or they are no longer
+    active (or their client is revoked).
 
-    ``session`` must run with the system scope; its transaction is left open (the redemption
-    claims the ticket in it), the caller commits or rolls back."""
+    The lookup sets the system scope itself, then scopes the transaction to the preparer; the
+    transaction is left open (the redemption goes on in it), the caller commits or rolls back."""
     claims = TokenClaims(
         subject_kind=ticket.subject_kind,
         subject_id=ticket.subject_id,
@@ -99,7 +99,7 @@ async def ticket_principal(*, session: AsyncSession, ticket: TicketRecord) -> Pr
         session_id=ticket.session_id,
     )
     try:
-        return await principal_from_claims(session, claims)
+        return await resolve_principal(session, claims)
     except InvalidTokenError:
         raise TicketRefused(TicketRefusal.SESSION_ENDED, ticket.id) from None
 
@@ -110,9 +110,14 @@ def bookmark_title(*, last_name: str, first_name: str, report_type: str, service
 
 
 async def merge_parts(
-    *, session: AsyncSession, document_ids: Sequence[uuid.UUID]
-) -> tuple[list[MergePart], dict[uuid.UUID, uuid.UUID]]:
-    """The documents' bookmark titles and stored bytes, in the order asked, and their accounts."""
+    *,
+    session: AsyncSession,
+    document_ids: Sequence[uuid.UUID],
+    visible: sa.ColumnElement[bool],
+) -> tuple[list[MergePart], dict[uuid.UUID, uuid.UUID], list[uuid.UUID]]:
+    """The documents' bookmark titles and stored bytes, in the order asked, and their accounts;
+    and the ids among them that ``visible`` (the caller's visibility condition) refuses, or that
+    are not found at all. One statement."""
     rows: sa.Result[Any] = await session.execute(
         sa.select(
             col(Document.id),
@@ -123,6 +128,7 @@ async def merge_parts(
             col(Employee.first_name),
             col(Employee.last_name),
             col(ReportType.name).label("report_type"),
+            visible.label("visible"),
         )
         .join(Employee, col(Employee.id) == Document.employee_id)
         .join(Visit, col(Visit.id) == Document.visit_id)
@@ -130,6 +136,9 @@ async def merge_parts(
         .where(col(Document.id).in_(list(document_ids)))
     )
     by_id = {row.id: row for row in rows}
+    refused = [i for i in document_ids if i not in by_id or not by_id[i].visible]
+    if refused:
+        return [], {}, refused
     parts: list[MergePart] = []
     accounts: dict[uuid.UUID, uuid.UUID] = {}
     for document_id in document_ids:
@@ -148,7 +157,7 @@ async def merge_parts(
                 sha256=row.sha256,
             )
         )
-    return parts, accounts
+    return parts, accounts, []
 
 
 def _document_audit(
@@ -173,7 +182,7 @@ async def documents_job(
     principal: Principal,
     ticket: ClaimedTicket,
     storage: DocumentStorage,
-    accessible: AccessCheck,
+    visible: VisibleCondition,
 ) -> DownloadJob:
     """A DOCUMENTS ticket: its documents merged in the order asked, one bookmark each.
 
@@ -183,11 +192,12 @@ async def documents_job(
     document_ids = ticket.object_ids
     if principal.kind is PrincipalKind.API_CLIENT and DOCUMENTS_READ_SCOPE not in principal.scopes:
         raise DocumentsNoLongerAccessible(ticket.id, document_ids)
-    allowed = set(await accessible(session=session, principal=principal, ids=document_ids))
-    refused = [document_id for document_id in document_ids if document_id not in allowed]
+    # Access checked and what to merge read by one statement.
+    parts, accounts, refused = await merge_parts(
+        session=session, document_ids=document_ids, visible=visible(principal)
+    )
     if refused:
         raise DocumentsNoLongerAccessible(ticket.id, refused)
-    parts, accounts = await merge_parts(session=session, document_ids=document_ids)
     by_account: dict[uuid.UUID, list[str]] = {}
     for document_id in document_ids:
         by_account.setdefault(accounts[document_id], []).append(str(document_id))

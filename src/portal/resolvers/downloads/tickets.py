@@ -4,7 +4,7 @@ The token travels in the download URL and is the only credential it needs (a pre
 database keeps its hash, so a leaked table row cannot be turned back into a working URL. A ticket
 names its kind (what it downloads), the principal who prepared it and their sign-in session.
 
-Redeeming is two steps. ``claim_ticket`` takes the ticket for a short lease in one
+Redeeming is two steps. ``claim_by_token`` finds the ticket and takes it for a short lease in one
 ``UPDATE ... RETURNING``, so two concurrent requests with the same URL cannot both produce the
 PDF; ``spend_ticket`` marks it used once the PDF has been delivered. ``release_claim`` gives it
 back when the delivery failed, and a redemption that died without releasing (a killed process)
@@ -15,10 +15,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +28,7 @@ from sqlmodel import col
 from portal.auth.principal import Principal, PrincipalKind
 from portal.auth.tokens import SubjectKind
 from portal.models.downloads import MAX_DOCUMENTS_PER_DOWNLOAD, DownloadTicket
+from portal.resolvers.audit import recorded_ctes
 
 # 256 bits: the URL is the secret, so it must not be guessable.
 TOKEN_BYTES = 32
@@ -126,9 +128,14 @@ async def issue_ticket(
     object_ids: Sequence[uuid.UUID],
     ttl: timedelta,
     kind: str = TicketKind.DOCUMENTS,
+    audit_rows: Callable[[uuid.UUID], Sequence[dict[str, Any]]] | None = None,
 ) -> IssuedTicket:
     """Record a ticket of ``kind`` for ``object_ids`` (in order, already checked), bound to the
-    principal and their sign-in session; the caller commits."""
+    principal and their sign-in session; the caller commits.
+
+    ``audit_rows``, given the new ticket's id, answers the audit rows (``audit.to_row``) that
+    record it: they are inserted by the same statement as the ticket (one round trip, and never
+    one without the other)."""
     if not 1 <= len(object_ids) <= MAX_DOCUMENTS_PER_DOWNLOAD:
         raise ValueError("a download holds 1 to 200 objects")
     subject = _subject_of(principal)
@@ -136,47 +143,43 @@ async def issue_ticket(
         raise ValueError("only a person, staff or an employer's API client may hold a ticket")
     subject_kind, subject_id = subject
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    row = (
-        await session.execute(
-            sa.insert(DownloadTicket)
-            .values(
-                id=uuid.uuid4(),
-                token_hash=hash_token(token),
-                kind=str(kind),
-                object_ids=list(object_ids),
-                session_id=principal.session_id,
-                expires_at=sa.func.now() + ttl,
-                **{_COLUMNS[subject_kind]: subject_id},
-            )
-            .returning(col(DownloadTicket.id), col(DownloadTicket.expires_at))
+    ticket_id = uuid.uuid4()
+    insert = (
+        sa.insert(DownloadTicket)
+        .values(
+            id=ticket_id,
+            token_hash=hash_token(token),
+            kind=str(kind),
+            object_ids=list(object_ids),
+            session_id=principal.session_id,
+            expires_at=sa.func.now() + ttl,
+            **{_COLUMNS[subject_kind]: subject_id},
         )
-    ).one()
+        .returning(col(DownloadTicket.id), col(DownloadTicket.expires_at))
+    )
+    rows = audit_rows(ticket_id) if audit_rows is not None else ()
+    statement: sa.Executable = insert
+    if rows:
+        ticket = insert.cte("ticket")
+        statement = sa.select(ticket.c.id, ticket.c.expires_at).add_cte(*recorded_ctes(rows))
+    row = (await session.execute(statement)).one()
     return IssuedTicket(
         id=row.id, token=token, expires_at=row.expires_at, document_count=len(object_ids)
     )
 
 
-async def find_ticket(*, session: AsyncSession, token: str) -> TicketRecord:
-    """The ticket of ``token`` and its state; ``TicketRefused(UNKNOWN)`` when there is none."""
-    now = sa.func.now()
-    row = (
-        await session.execute(
-            sa.select(
-                col(DownloadTicket.id),
-                col(DownloadTicket.kind),
-                col(DownloadTicket.object_ids),
-                col(DownloadTicket.user_id),
-                col(DownloadTicket.staff_id),
-                col(DownloadTicket.api_client_id),
-                col(DownloadTicket.session_id),
-                col(DownloadTicket.used_at).is_not(None).label("used"),
-                (col(DownloadTicket.expires_at) <= now).label("expired"),
-                sa.func.coalesce(col(DownloadTicket.claimed_until) > now, False).label("claimed"),
-            ).where(col(DownloadTicket.token_hash) == hash_token(token))
-        )
-    ).one_or_none()
-    if row is None:
-        raise TicketRefused(TicketRefusal.UNKNOWN)
+_RECORD_COLUMNS = (
+    col(DownloadTicket.id),
+    col(DownloadTicket.kind),
+    col(DownloadTicket.object_ids),
+    col(DownloadTicket.user_id),
+    col(DownloadTicket.staff_id),
+    col(DownloadTicket.api_client_id),
+    col(DownloadTicket.session_id),
+)
+
+
+def _record(row: Any, *, used: bool, expired: bool, claimed: bool) -> TicketRecord:
     if row.user_id is not None:
         subject = (SubjectKind.USER, row.user_id)
     elif row.staff_id is not None:
@@ -190,10 +193,28 @@ async def find_ticket(*, session: AsyncSession, token: str) -> TicketRecord:
         subject_kind=subject[0],
         subject_id=subject[1],
         session_id=row.session_id,
-        used=bool(row.used),
-        expired=bool(row.expired),
-        claimed=bool(row.claimed),
+        used=used,
+        expired=expired,
+        claimed=claimed,
     )
+
+
+async def find_ticket(*, session: AsyncSession, token: str) -> TicketRecord:
+    """The ticket of ``token`` and its state; ``TicketRefused(UNKNOWN)`` when there is none."""
+    now = sa.func.now()
+    row = (
+        await session.execute(
+            sa.select(
+                *_RECORD_COLUMNS,
+                col(DownloadTicket.used_at).is_not(None).label("used"),
+                (col(DownloadTicket.expires_at) <= now).label("expired"),
+                sa.func.coalesce(col(DownloadTicket.claimed_until) > now, False).label("claimed"),
+            ).where(col(DownloadTicket.token_hash) == hash_token(token))
+        )
+    ).one_or_none()
+    if row is None:
+        raise TicketRefused(TicketRefusal.UNKNOWN)
+    return _record(row, used=bool(row.used), expired=bool(row.expired), claimed=bool(row.claimed))
 
 
 def check_claimable(ticket: TicketRecord) -> None:
@@ -206,20 +227,30 @@ def check_claimable(ticket: TicketRecord) -> None:
         raise TicketRefused(TicketRefusal.IN_PROGRESS, ticket.id)
 
 
-async def claim_ticket(
-    *, session: AsyncSession, ticket: TicketRecord, lease: timedelta
-) -> ClaimedTicket:
-    """Take ``ticket`` for ``lease``, or raise ``TicketRefused``; the caller commits.
+@dataclass(frozen=True, slots=True)
+class TicketClaim:
+    """A ticket found by its token and, when it was claimable, claimed."""
+
+    ticket: TicketRecord
+    # None: it could not be claimed (``check_claimable`` says why; if it says nothing, another
+    # redemption took it at the same moment).
+    claimed: ClaimedTicket | None
+
+
+async def claim_by_token(*, session: AsyncSession, token: str, lease: timedelta) -> TicketClaim:
+    """Find the ticket of ``token`` and take it for ``lease`` when it can be claimed, in one
+    ``UPDATE ... RETURNING`` (a second statement only when it could not be claimed, to say why);
+    ``TicketRefused(UNKNOWN)`` when there is none. The caller commits the claim, or rolls it
+    back when a later check refuses the redemption.
 
     The claim and its conditions are one statement, so of two concurrent redemptions one wins."""
-    check_claimable(ticket)
     claim_id = uuid.uuid4()
     now = sa.func.now()
-    claimed = (
+    row = (
         await session.execute(
             sa.update(DownloadTicket)
             .where(
-                col(DownloadTicket.id) == ticket.id,
+                col(DownloadTicket.token_hash) == hash_token(token),
                 col(DownloadTicket.used_at).is_(None),
                 col(DownloadTicket.expires_at) > now,
                 sa.or_(
@@ -228,14 +259,17 @@ async def claim_ticket(
                 ),
             )
             .values(claim_id=claim_id, claimed_until=now + lease)
-            .returning(col(DownloadTicket.id))
+            .returning(*_RECORD_COLUMNS)
         )
     ).one_or_none()
-    if claimed is None:
-        # Lost a race: say why, as a fresh look finds it.
-        raise TicketRefused(TicketRefusal.IN_PROGRESS, ticket.id)
-    return ClaimedTicket(
-        id=ticket.id, claim_id=claim_id, kind=ticket.kind, object_ids=ticket.object_ids
+    if row is None:
+        return TicketClaim(ticket=await find_ticket(session=session, token=token), claimed=None)
+    ticket = _record(row, used=False, expired=False, claimed=False)
+    return TicketClaim(
+        ticket=ticket,
+        claimed=ClaimedTicket(
+            id=ticket.id, claim_id=claim_id, kind=ticket.kind, object_ids=ticket.object_ids
+        ),
     )
 
 
@@ -271,11 +305,14 @@ async def release_claim(*, session: AsyncSession, ticket: ClaimedTicket) -> None
     await session.commit()
 
 
-async def spend_ticket(*, session: AsyncSession, ticket: ClaimedTicket) -> bool:
-    """Mark the ticket used now that its PDF has been delivered; the caller commits (with the
-    delivery's audit rows). False when the claim had been lost meanwhile (the ticket was spent
-    by someone else's redemption)."""
-    result = await session.execute(
+async def spend_ticket(
+    *, session: AsyncSession, ticket: ClaimedTicket, audit_rows: Sequence[dict[str, Any]] = ()
+) -> bool:
+    """Mark the ticket used now that its PDF has been delivered, and insert the delivery's audit
+    rows (``audit.to_row``) in the same statement, whether or not the ticket could be spent; the
+    caller commits. False when the claim had been lost meanwhile (the ticket was spent by
+    someone else's redemption)."""
+    spend = (
         sa.update(DownloadTicket)
         .where(
             col(DownloadTicket.id) == ticket.id,
@@ -285,4 +322,8 @@ async def spend_ticket(*, session: AsyncSession, ticket: ClaimedTicket) -> bool:
         .values(used_at=sa.func.now(), claimed_until=None)
         .returning(col(DownloadTicket.id))
     )
-    return result.one_or_none() is not None
+    if not audit_rows:
+        return (await session.execute(spend)).one_or_none() is not None
+    spent = spend.cte("spent")
+    statement = sa.select(sa.func.count()).select_from(spent).add_cte(*recorded_ctes(audit_rows))
+    return bool(await session.scalar(statement))
