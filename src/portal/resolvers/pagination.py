@@ -187,6 +187,7 @@ async def paginate(
     count_with_page: bool = False,
     parameters: Mapping[str, Any] | None = None,
     reusable: bool = False,
+    counting: sa.Select[Any] | None = None,
 ) -> Page[T]:
     """Run ``statement`` for one page. ``statement`` selects the rows (ORM entities or row tuples)
     with its filters applied and no ORDER BY; ``convert`` turns each row into the node.
@@ -196,7 +197,11 @@ async def paginate(
     once: one round trip instead of two. An empty page still counts on its own when asked.
 
     ``reusable``: ``statement`` is built once per process (its values as bound parameters, given
-    in ``parameters``), so the page statement around it is built once too, per shape of page."""
+    in ``parameters``), so the page statement around it is built once too, per shape of page.
+
+    ``counting``: a statement selecting exactly the rows of ``statement`` (one row each) that is
+    cheaper to count (fewer joins, no columns): the total counts it instead. Not with
+    ``reusable``."""
     forward = not request.backward
     cursor_text = request.before if request.backward else request.after
     cursor_field = "before" if request.backward else "after"
@@ -206,6 +211,9 @@ async def paginate(
     values_for_cursor = (
         decode_cursor(cursor_text, keys, field=cursor_field) if cursor_text is not None else None
     )
+    if reusable and counting is not None:
+        raise ValueError("a reusable statement is counted as it is")
+    counted_rows = statement if counting is None else counting
     if reusable:
         prebuilt = _prebuilt_page(
             statement, tuple(keys), forward, values_for_cursor is not None, counted
@@ -224,9 +232,9 @@ async def paginate(
             *_order(keys, forward=forward)
         )
         if counted:
-            page_statement = page_statement.add_columns(_count_of(statement).label("_total"))
+            page_statement = page_statement.add_columns(_count_of(counted_rows).label("_total"))
         page_statement = page_statement.limit(size + 1)
-        count_statement = sa.select(_count_of(statement))
+        count_statement = sa.select(_count_of(counted_rows))
 
     rows = list((await session.execute(page_statement, values)).all()) if size > 0 else []
     total: int | None = int(rows[0][-1]) if counted and rows else None
