@@ -154,7 +154,12 @@ class _PageStatement:
 
 @lru_cache(maxsize=256)
 def _prebuilt_page(
-    statement: sa.Select[Any], keys: tuple[SortKey, ...], forward: bool, seeks: bool, counted: bool
+    statement: sa.Select[Any],
+    keys: tuple[SortKey, ...],
+    forward: bool,
+    seeks: bool,
+    counted: bool,
+    counting: sa.Select[Any] | None = None,
 ) -> _PageStatement:
     """The page statement for a statement built once (``reusable``), with the cursor's values
     and the page size as bound parameters: built once per shape of page."""
@@ -167,13 +172,14 @@ def _prebuilt_page(
         page = page.where(_seek(keys, seek, forward=forward))
     page = page.add_columns(*(key.column.label(f"_k{i}") for i, key in enumerate(keys)))
     page = page.order_by(*_order(keys, forward=forward))
+    counted_rows = statement if counting is None else counting
     if counted:
-        page = page.add_columns(_count_of(statement).label("_total"))
+        page = page.add_columns(_count_of(counted_rows).label("_total"))
     return _PageStatement(
         statement=page.limit(limit),
         seek=seek,
         limit=limit,
-        count=sa.select(_count_of(statement)),
+        count=sa.select(_count_of(counted_rows)),
     )
 
 
@@ -200,8 +206,8 @@ async def paginate(
     in ``parameters``), so the page statement around it is built once too, per shape of page.
 
     ``counting``: a statement selecting exactly the rows of ``statement`` (one row each) that is
-    cheaper to count (fewer joins, no columns): the total counts it instead. Not with
-    ``reusable``."""
+    cheaper to count (fewer joins, no columns): the total counts it instead (built once too when
+    ``reusable``)."""
     forward = not request.backward
     cursor_text = request.before if request.backward else request.after
     cursor_field = "before" if request.backward else "after"
@@ -211,12 +217,10 @@ async def paginate(
     values_for_cursor = (
         decode_cursor(cursor_text, keys, field=cursor_field) if cursor_text is not None else None
     )
-    if reusable and counting is not None:
-        raise ValueError("a reusable statement is counted as it is")
     counted_rows = statement if counting is None else counting
     if reusable:
         prebuilt = _prebuilt_page(
-            statement, tuple(keys), forward, values_for_cursor is not None, counted
+            statement, tuple(keys), forward, values_for_cursor is not None, counted, counting
         )
         page_statement = prebuilt.statement
         count_statement = prebuilt.count

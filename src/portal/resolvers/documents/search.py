@@ -27,6 +27,7 @@ from portal.models import Document, Employee, MedicalCenter, ReportType, Visit
 from portal.models.enums import VisitType
 from portal.resolvers.accounts import escape_like
 from portal.resolvers.catalog import normalize_state
+from portal.resolvers.documents.name_search import prebuilt_name_search
 from portal.resolvers.documents.records import (
     DocumentRecord,
     document_records,
@@ -196,9 +197,25 @@ async def search_documents(
     page's own statement when ``count_with_page``)."""
     values: dict[str, Any] | None = None
     counting: sa.Select[Any] | None = None
+    prebuilt = (
+        prebuilt_name_search(
+            principal,
+            filters.employee_name,
+            argument="employeeName",
+            field="filter.employeeName",
+        )
+        if filters.employee_name is not None
+        and filters == DocumentFilter(employee_name=filters.employee_name)
+        else None
+    )
     if filters == DocumentFilter():
         # No criterion (the list every employer opens first): statements built once.
         statement, values = visible_documents_prebuilt(principal)
+    elif prebuilt is not None:
+        # The employee's name alone (the search employers run most): statements built once too.
+        search, values = prebuilt
+        statement = search.counted_records if count_with_page else search.records
+        counting = search.counted_ids if count_with_page else search.ids
     elif count_with_page:
         statement, counting = counted_search(principal, filters)
     else:
