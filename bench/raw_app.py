@@ -86,9 +86,12 @@ COUNT = f"SELECT count(*) FROM documents d WHERE {VISIBLE}"
 PAGE = f"""SELECT {COLUMNS}, ({COUNT}) AS total FROM documents d JOIN visits v ON v.id = d.visit_id
 WHERE {VISIBLE} ORDER BY d.posted_at DESC, d.id DESC LIMIT 51"""
 SEARCH_COUNT = f"SELECT count(*) FROM documents d WHERE {VISIBLE} {NAME}"
-SEARCH_PAGE = f"""SELECT {COLUMNS}, ({SEARCH_COUNT}) AS total
+# Like the app, the search's page finds the matches once (a CTE referenced twice is computed once):
+# the page reads its records for those ids and its total counts them.
+SEARCH_PAGE = f"""WITH matching AS (SELECT d.id FROM documents d WHERE {VISIBLE} {NAME})
+SELECT {COLUMNS}, (SELECT count(*) FROM matching) AS total
 FROM documents d JOIN visits v ON v.id = d.visit_id
-WHERE {VISIBLE} {NAME} ORDER BY d.posted_at DESC, d.id DESC LIMIT 51"""
+WHERE d.id IN (SELECT id FROM matching) ORDER BY d.posted_at DESC, d.id DESC LIMIT 51"""
 ONE = f"""SELECT {COLUMNS} FROM documents d JOIN visits v ON v.id = d.visit_id
 WHERE {VISIBLE} AND d.id = $3"""
 

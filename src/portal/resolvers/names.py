@@ -45,12 +45,10 @@ def name_trigrams(words: list[str]) -> list[str]:
     )
 
 
-def employee_name_matches(
-    text: str, *, scope: AccountScope, argument: str, field: str
-) -> sa.ColumnElement[bool]:
-    """Condition on ``employees``: every word of ``text`` appears in the employee's name.
+def checked_name_words(text: str, *, argument: str, field: str) -> list[str]:
+    """The words of a name query, refused (BadUserInput) without a letter or with too many.
 
-    ``argument`` and ``field`` name the input in the error a query without letters gets."""
+    ``argument`` and ``field`` name the input in the error."""
     words = name_words(text)
     if not words:
         raise BadUserInput(f"`{argument}` needs at least one letter.", field=field)
@@ -59,9 +57,22 @@ def employee_name_matches(
             f"`{argument}` holds {len(words)} words; search with at most {MAX_NAME_WORDS}.",
             field=field,
         )
-    conditions = [
-        col(Employee.full_name).like(f"%{escape_like(word)}%", escape="\\") for word in words
-    ]
+    return words
+
+
+def like_pattern(word: str) -> str:
+    """The LIKE pattern (escape character ``\\``) finding ``word`` anywhere in a name."""
+    return f"%{escape_like(word)}%"
+
+
+def employee_name_matches(
+    text: str, *, scope: AccountScope, argument: str, field: str
+) -> sa.ColumnElement[bool]:
+    """Condition on ``employees``: every word of ``text`` appears in the employee's name.
+
+    ``argument`` and ``field`` name the input in the error a query without letters gets."""
+    words = checked_name_words(text, argument=argument, field=field)
+    conditions = [col(Employee.full_name).like(like_pattern(word), escape="\\") for word in words]
     pieces = name_trigrams(words)
     if pieces:
         conditions.append(

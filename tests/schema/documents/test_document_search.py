@@ -210,6 +210,8 @@ async def test_a_location_id_of_the_wrong_type_is_bad_input(
         ("tpa_client", "meyer", ["contoso"]),
         ("globex_client", "smith", []),
         ("globex_client", "lope", ["globex"]),
+        # a Basic user: only the subscribed pairs among Alice Smith's documents
+        ("basic_client", "smith", ["subscribed", "restored"]),
     ],
 )
 async def test_the_name_search_reaches_every_account_the_caller_sees_and_no_other(
