@@ -22,6 +22,7 @@ from portal.auth.discovery import METADATA_PATH, metadata_endpoint
 from portal.auth.keys import load_or_create_keys
 from portal.auth.oauth import token_endpoint
 from portal.auth.tokens import TokenService
+from portal.collector import serving_collector
 from portal.download_app import DownloadEndpoint
 from portal.events import event_bus
 from portal.graphql_app import PortalGraphQL
@@ -270,7 +271,8 @@ def create_app(
         except Exception as error:  # downloads start them when first needed (and say why not)
             logger.warning("merge worker processes not started: %s", error)
         try:
-            yield
+            with serving_collector() if settings.gc_tuning else contextlib.nullcontext():
+                yield
         finally:
             PDF_CHECKER.close()
             await webhook_worker.stop()
