@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -23,6 +22,7 @@ from portal.auth.discovery import METADATA_PATH, metadata_endpoint
 from portal.auth.keys import load_or_create_keys
 from portal.auth.oauth import token_endpoint
 from portal.auth.tokens import TokenService
+from portal.collector import serving_collector
 from portal.download_app import DownloadEndpoint
 from portal.events import event_bus
 from portal.graphql_app import PortalGraphQL
@@ -270,16 +270,10 @@ def create_app(
             await merges.start()
         except Exception as error:  # downloads start them when first needed (and say why not)
             logger.warning("merge worker processes not started: %s", error)
-        # Everything built so far (the schema, the ORM's mappers, the imported modules) lives as
-        # long as the process: out of the collector's generations, no collection walks it again.
-        # Without this, the collections that the objects of every request trigger now and then
-        # walked it all: a fifth of the CPU time of a small query.
-        gc.collect()
-        gc.freeze()
         try:
-            yield
+            with serving_collector() if settings.gc_tuning else contextlib.nullcontext():
+                yield
         finally:
-            gc.unfreeze()
             PDF_CHECKER.close()
             await webhook_worker.stop()
             await mail_worker.stop()

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     # On SIGTERM the server stops accepting, then waits this long for requests in flight (a large
     # download being streamed) before closing them.
     shutdown_timeout_seconds: int = Field(default=30, ge=0, le=3600)
+    # The garbage collector while serving: start-up's objects frozen out of it, its oldest
+    # generation collected as often as the middle one, so the cyclic garbage every request leaves
+    # is freed soon instead of piling up (lower peak memory; see docs/operations.md, Sizing).
+    # False keeps the interpreter's defaults.
+    gc_tuning: bool = True
     # PORTAL_DEBUG: start-up failures print their traceback, the embedded server its own output.
     debug: bool = False
     # Several processes: with a Redis URL, live events (documentPosted) fan out through Redis
