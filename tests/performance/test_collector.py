@@ -5,14 +5,10 @@ concurrent requests it raised the process's peak resident size by about 10 MB.""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
 from portal.settings import Settings
+from tests.support.fresh_process import run_with_app_settings
 
 # In a fresh interpreter (the collector's state is the process's): the app created and started,
 # then what a request leaves: objects in cycles that lived through two collections while it ran
@@ -23,6 +19,7 @@ _REQUESTS = """
 import asyncio, gc, json, weakref
 from portal.app import create_app
 from portal.settings import Settings
+from tests.support.fresh_process import run_with_app_settings
 
 
 class Node:
@@ -60,25 +57,7 @@ asyncio.run(main())
 
 @pytest.fixture(scope="module")
 def served(settings: Settings) -> dict[str, object]:
-    env = {
-        **{key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")},
-        "PORTAL_ENVIRONMENT": "test",
-        "PORTAL_DATABASE_URL": str(settings.database_url),
-        "PORTAL_DATA_DIR": str(settings.resolved_data_dir),
-        "PORTAL_MAIL_WORKER_ENABLED": "false",
-        "PORTAL_WEBHOOK_WORKER_ENABLED": "false",
-    }
-    result = subprocess.run(  # noqa: S603 - our own interpreter and a fixed program
-        [sys.executable, "-c", _REQUESTS],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    answer: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
-    return answer
+    return run_with_app_settings(settings, _REQUESTS)
 
 
 def test_garbage_requests_left_in_the_oldest_generation_is_freed_by_the_next_requests_work(

@@ -4,14 +4,10 @@ for, and what the side-by-side benchmark reports)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
 from portal.settings import Settings
+from tests.support.fresh_process import run_with_app_settings
 
 # Imported where they are used, each costing a serving process megabytes it may never need:
 # pypdf and pikepdf (upload checks and merges run in worker processes), fpdf2 and segno (printable
@@ -26,6 +22,7 @@ import asyncio, json, re, sys
 from pathlib import Path
 from portal.app import create_app
 from portal.settings import Settings
+from tests.support.fresh_process import run_with_app_settings
 
 async def main():
     app = create_app(Settings())
@@ -43,25 +40,7 @@ asyncio.run(main())
 @pytest.fixture(scope="module")
 def started(settings: Settings) -> dict[str, object]:
     """One start serves both tests (a fresh interpreter takes seconds)."""
-    env = {
-        **{key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")},
-        "PORTAL_ENVIRONMENT": "test",
-        "PORTAL_DATABASE_URL": str(settings.database_url),
-        "PORTAL_DATA_DIR": str(settings.resolved_data_dir),
-        "PORTAL_MAIL_WORKER_ENABLED": "false",
-        "PORTAL_WEBHOOK_WORKER_ENABLED": "false",
-    }
-    result = subprocess.run(  # noqa: S603 - our own interpreter and a fixed program
-        [sys.executable, "-c", _START],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    answer: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
-    return answer
+    return run_with_app_settings(settings, _START)
 
 
 def test_a_started_app_has_not_imported_the_libraries_only_some_requests_need(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -133,13 +134,9 @@ async def execute_self_scoped(
     statement's settings are the transaction's. The caller must know which scope it left, and
     ``rescope`` unless that is the scope the session should go on with."""
 
-    lock = getattr(session, "_lock", None)
     if isinstance(statement, sa.Select):
         # Usually the request's first statement: sent to the driver (``portal.models.driver``).
-        if lock is not None:
-            async with lock:
-                ran, found = await fetch_first_row(session, statement, parameters)
-        else:
+        async with getattr(session, "_lock", None) or contextlib.nullcontext():
             ran, found = await fetch_first_row(session, statement, parameters)
         if ran:
             row: sa.Row[Any] | None = found

@@ -17,8 +17,9 @@ takes SQLAlchemy's path."""
 
 from __future__ import annotations
 
+import contextlib
 from collections import namedtuple
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -128,14 +129,56 @@ class DriverStatement:
         )
 
 
-_COMPILED: dict[int, tuple[sa.Select[Any], DriverStatement]] = {}
+_COMPILED: dict[tuple[int, tuple[str, ...] | None], tuple[Any, DriverStatement]] = {}
 
 
-def _compiled(statement: sa.Select[Any]) -> DriverStatement:
-    known = _COMPILED.get(id(statement))
+def _compiled(
+    statement: sa.Select[Any] | sa.Insert, column_keys: tuple[str, ...] | None = None
+) -> DriverStatement:
+    """``statement`` compiled once (per set of columns given, for an INSERT)."""
+    key = (id(statement), column_keys)
+    known = _COMPILED.get(key)
     if known is None or known[0] is not statement:
-        known = _COMPILED[id(statement)] = (statement, DriverStatement.compile(statement))
+        compiled = DriverStatement.compile(
+            statement, column_keys=list(column_keys) if column_keys is not None else None
+        )
+        known = _COMPILED[key] = (statement, compiled)
     return known[1]
+
+
+def _unwatched(bind: object) -> AsyncConnection | None:
+    """``bind`` when statements may go to its driver: a connection nothing listens to (tracing,
+    a test counting statements see SQLAlchemy's statements only)."""
+    if not isinstance(bind, AsyncConnection):
+        return None
+    connection = bind.sync_connection
+    if connection is None or connection.dispatch.before_cursor_execute:
+        return None
+    return bind
+
+
+async def _driver_of(bind: AsyncConnection) -> tuple[Any, Any] | None:
+    """SQLAlchemy's asyncpg adapter of ``bind`` and the asyncpg connection under it; None for
+    another driver."""
+    fairy = await bind.get_raw_connection()
+    adapted: Any = fairy.dbapi_connection
+    driver: Any = fairy.driver_connection
+    if driver is None or not hasattr(adapted, "_start_transaction"):
+        return None
+    return adapted, driver
+
+
+@contextlib.asynccontextmanager
+async def _lost_when_closed(bind: AsyncConnection, driver: Any) -> AsyncIterator[None]:
+    """A failure that left ``driver`` closed invalidates ``bind`` (the pool will not hand it out
+    again) and raises ``ConnectionLost``; any other failure passes through."""
+    try:
+        yield
+    except Exception as error:
+        if driver.is_closed():
+            await bind.invalidate()
+            raise ConnectionLost("the database connection was lost") from error
+        raise
 
 
 async def fetch_first_row(
@@ -143,33 +186,20 @@ async def fetch_first_row(
 ) -> tuple[bool, Any]:
     """``(True, row or None)`` when ``statement`` ran on the driver as its session's first
     statement; ``(False, None)`` when it must go SQLAlchemy's way (nothing was sent)."""
-    bind = session.bind
-    if (
-        session.in_transaction()
-        or not isinstance(bind, AsyncConnection)
-        # A connection in a transaction of its own (tests bind every request to one): the lookup
-        # must stay inside the session's savepoint, where its scope ends with the request.
-        or bind.in_transaction()
-    ):
+    bind = _unwatched(session.bind)
+    # A connection in a transaction of its own (tests bind every request to one): the lookup
+    # must stay inside the session's savepoint, where its scope ends with the request.
+    if bind is None or session.in_transaction() or bind.in_transaction():
         return False, None
-    connection = bind.sync_connection
-    if connection is None or connection.dispatch.before_cursor_execute:
-        return False, None  # someone watches every statement (tracing, a test): SQLAlchemy's way
-    fairy = await bind.get_raw_connection()
-    adapted: Any = fairy.dbapi_connection
-    driver: Any = fairy.driver_connection
-    if not hasattr(adapted, "_start_transaction") or driver is None:
+    found = await _driver_of(bind)
+    if found is None:
         return False, None
+    adapted, driver = found
     compiled = _compiled(statement)
-    try:
+    async with _lost_when_closed(bind, driver):
         if adapted._transaction is None:
             await adapted._start_transaction()
         record = await driver.fetchrow(compiled.sql, *compiled.arguments(parameters))
-    except Exception as error:
-        if driver.is_closed():
-            await bind.invalidate()
-            raise ConnectionLost("the database connection was lost") from error
-        raise
     session.sync_session.info[PRESCOPED_KEY] = adapted._transaction
     return True, None if record is None else compiled.row(record)
 
@@ -183,39 +213,24 @@ async def fetch_row(
     must go SQLAlchemy's way (nothing was sent). The record is asyncpg's, its values as the
     driver decodes them (the caller decodes aggregated records itself)."""
     lock = getattr(session, "_lock", None)
-    if lock is None:
+    compiled = _compiled(statement)
+    if lock is None or not compiled.usable:
         return False, None
     async with lock:
-        bind = session.bind
-        if not isinstance(bind, AsyncConnection):
+        bind = _unwatched(session.bind)
+        found = await _driver_of(bind) if bind is not None else None
+        if bind is None or found is None:
             return False, None
-        connection = bind.sync_connection
-        if connection is None or connection.dispatch.before_cursor_execute:
-            return False, None
-        fairy = await bind.get_raw_connection()
-        adapted: Any = fairy.dbapi_connection
-        driver: Any = fairy.driver_connection
-        transaction = getattr(adapted, "_transaction", None)
-        if transaction is None or driver is None:
-            return False, None
-        if not session.in_transaction() and (
-            session.sync_session.info.get(PRESCOPED_KEY) is not transaction
+        adapted, driver = found
+        transaction = adapted._transaction
+        if transaction is None or (
+            not session.in_transaction()
+            and session.sync_session.info.get(PRESCOPED_KEY) is not transaction
         ):
             return False, None
-        compiled = _compiled(statement)
-        if not compiled.usable:
-            return False, None
-        try:
+        async with _lost_when_closed(bind, driver):
             record = await driver.fetchrow(compiled.sql, *compiled.arguments(values))
-        except Exception as error:
-            if driver.is_closed():
-                await bind.invalidate()
-                raise ConnectionLost("the database connection was lost") from error
-            raise
         return True, record
-
-
-_INSERTS: dict[tuple[int, tuple[str, ...]], tuple[sa.Insert, DriverStatement]] = {}
 
 
 async def execute_many(
@@ -225,40 +240,25 @@ async def execute_many(
     session's transaction (begun now if need be, scoped as the session scopes it, so that the
     session's commit commits them). False when it must go SQLAlchemy's way (nothing was sent)."""
     lock = getattr(session, "_lock", None)
-    bind = session.bind
-    if lock is None or not rows or not isinstance(bind, AsyncConnection):
+    if lock is None or not rows:
         return False
-    keys = tuple(rows[0])
-    cache_key = (id(statement), keys)
-    known = _INSERTS.get(cache_key)
-    if known is None or known[0] is not statement:
-        known = _INSERTS[cache_key] = (
-            statement,
-            DriverStatement.compile(statement, column_keys=list(keys)),
-        )
-    compiled = known[1]
+    compiled = _compiled(statement, tuple(rows[0]))
     if not compiled.usable:
         return False
     async with lock:
-        connection = bind.sync_connection
-        if connection is None or connection.dispatch.before_cursor_execute:
+        bind = _unwatched(session.bind)
+        if bind is None:
             return False
         # The session's transaction (its after_begin scopes it, or finds it scoped).
         await session.connection()
-        fairy = await bind.get_raw_connection()
-        adapted: Any = fairy.dbapi_connection
-        driver: Any = fairy.driver_connection
-        if driver is None or not hasattr(adapted, "_start_transaction"):
+        found = await _driver_of(bind)
+        if found is None:
             return False
-        try:
+        adapted, driver = found
+        async with _lost_when_closed(bind, driver):
             if adapted._transaction is None:
                 await adapted._start_transaction()
             await driver.executemany(compiled.sql, [compiled.arguments(row) for row in rows])
-        except Exception as error:
-            if driver.is_closed():
-                await bind.invalidate()
-                raise ConnectionLost("the database connection was lost") from error
-            raise
     return True
 
 

@@ -143,7 +143,7 @@ def build_schema(
     # Built once: the measurement before validation, the validation cache every request shares
     # (the rules never change per request, so identical documents hit it), the query budgets.
     operation_limits = OperationLimits(limits or QueryLimits(), budgets)
-    pipeline_factory: list[OperationPipeline] = []
+    pipeline = OperationPipeline(limits=operation_limits, max_tokens=max_tokens)
     # Factories: a fresh extension per request (the parse and validation caches are shared).
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         # Before ErrorCodes, so it sees the errors' final codes.
@@ -154,7 +154,7 @@ def build_schema(
         # entries, on the one connection it holds.
         SocketOperations,
         # The parse (bounded to ``max_tokens``), from the cache the pipeline shares.
-        lambda: pipeline_factory[0].extension(),
+        pipeline.extension,
         # Before validation: who may read the schema itself.
         IntrospectionPolicy,
         # Before the measurement: one field selected over and over in one place.
@@ -202,10 +202,7 @@ def build_schema(
     document_rules(schema._schema)
     mark_plain_fields(schema._schema)
     schema.operation_limits = operation_limits
-    pipeline = OperationPipeline(
-        schema=schema._schema, limits=operation_limits, max_tokens=max_tokens
-    )
-    pipeline_factory.append(pipeline)
+    pipeline.schema = schema._schema
     if tracing is None:
         schema.pipeline = pipeline
     return schema

@@ -94,8 +94,11 @@ def prepare(document: DocumentNode) -> PreparedDocument:
 class OperationPipeline:
     """The parse cache both paths share, and the plain path for operations that pass."""
 
-    def __init__(self, *, schema: GraphQLSchema, limits: OperationLimits, max_tokens: int) -> None:
-        self.schema = schema
+    # The schema it executes, set once the schema is built (its parse step is one of the
+    # schema's extensions).
+    schema: GraphQLSchema
+
+    def __init__(self, *, limits: OperationLimits, max_tokens: int) -> None:
         self.limits = limits
         self.max_tokens = max_tokens
         self.parse: Callable[[str], DocumentNode] = lru_cache(maxsize=PARSE_CACHE_SIZE)(self._parse)

@@ -23,7 +23,7 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,15 +96,22 @@ def _check_and_write(part: MergePart, path: Path, data: bytes) -> None:
     _write_private(path, data)
 
 
-async def _stage_part(storage: DocumentStorage, part: MergePart, path: Path) -> None:
+@contextlib.contextmanager
+def _read_of(part: MergePart) -> Iterator[None]:
+    """A storage read of ``part`` failing as the part's integrity error."""
     try:
-        data = await storage.get(part.storage_key)
+        yield
     except DocumentNotFoundError:
         raise DocumentIntegrityError(part.document_id, "not in storage") from None
     except CorruptDocumentError:
         raise DocumentIntegrityError(
             part.document_id, "stored bytes do not match their key"
         ) from None
+
+
+async def _stage_part(storage: DocumentStorage, part: MergePart, path: Path) -> None:
+    with _read_of(part):
+        data = await storage.get(part.storage_key)
     await asyncio.to_thread(_check_and_write, part, path, data)
 
 
@@ -117,14 +124,8 @@ def _stage_lane(
         if stop.is_set():
             return
         try:
-            try:
+            with _read_of(part):
                 data = storage.get_blocking(part.storage_key)
-            except DocumentNotFoundError:
-                raise DocumentIntegrityError(part.document_id, "not in storage") from None
-            except CorruptDocumentError:
-                raise DocumentIntegrityError(
-                    part.document_id, "stored bytes do not match their key"
-                ) from None
             _check_and_write(part, path, data)
         except BaseException:
             stop.set()
