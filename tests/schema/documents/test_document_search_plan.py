@@ -46,9 +46,11 @@ async def test_the_employee_name_search_plan_uses_the_trigram_index(
 
 
 async def test_a_counted_search_page_finds_the_matches_once(db: AsyncSession) -> None:
-    # given 2,400 documents of 2,000 employees over 2 accounts, analysed, and a User Admin of one
+    # given 6,000 documents of 2,000 employees over 2 accounts, analysed, and a User Admin of one
+    # (which employees get which visits follows their random ids: three documents each keep the
+    # Smiths' visible documents well above one page of five)
     connection = await db.connection()
-    account_id = await generate(connection, accounts=2, employees=2_000, documents=2_400)
+    account_id = await generate(connection, accounts=2, employees=2_000, documents=6_000)
     principal = admin_of(account_id)
     await rescope(db, principal.scope)
     sent: list[tuple[str, Any]] = []
