@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from functools import partial
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from portal.auth.discovery import METADATA_PATH, metadata_endpoint
@@ -24,17 +27,13 @@ from portal.auth.oauth import token_endpoint
 from portal.auth.tokens import TokenService
 from portal.collector import serving_collector
 from portal.download_app import DownloadEndpoint
+from portal.envelope import Envelope
 from portal.events import event_bus
 from portal.graphql_app import PortalGraphQL
 from portal.log_redaction import install_log_redaction
 from portal.mail.worker import MailWorker
-from portal.middleware import (
-    ErrorContractMiddleware,
-    RequestIdMiddleware,
-    SecurityHeadersMiddleware,
-)
+from portal.middleware import ErrorContractMiddleware
 from portal.models.db import create_engine, create_sessionmaker
-from portal.observability.access import AccessLogMiddleware
 from portal.observability.metrics import Metrics
 from portal.production import configuration_problems, demo_data_present, refuse
 from portal.ratelimit import BucketPolicy, buckets_for
@@ -98,6 +97,27 @@ def cors_middleware(origins: list[str]) -> Middleware:
         allow_credentials=False,
         max_age=CORS_MAX_AGE_SECONDS,
     )
+
+
+class PortalApp(Starlette):
+    """Starlette inside one envelope (``portal.envelope``), which answers every failure itself:
+    the stack ``enveloped`` wraps is Starlette's without its outermost layer (a plain-text 500),
+    ``middleware``, the exception layer and the router."""
+
+    def __init__(self, *, enveloped: Callable[[ASGIApp], ASGIApp], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._enveloped = enveloped
+
+    def build_middleware_stack(self) -> ASGIApp:
+        handlers = {
+            key: value
+            for key, value in self.exception_handlers.items()
+            if key not in (500, Exception)
+        }
+        app: ASGIApp = ExceptionMiddleware(self.router, handlers=handlers, debug=self.debug)
+        for layer, args, kwargs in reversed(self.user_middleware):
+            app = layer(app, *args, **kwargs)
+        return self._enveloped(app)
 
 
 def app_from_environment() -> Starlette:
@@ -284,9 +304,10 @@ def create_app(
             await buckets.close()
             await engine.dispose()
 
+    # Every method reaches the endpoint: it answers all but POST with a JSON 405 itself.
+    graphql_route = Route("/graphql", graphql)
     routes: list[BaseRoute] = [
-        # Every method reaches the endpoint: it answers all but POST with a JSON 405 itself.
-        Route("/graphql", graphql),
+        graphql_route,
         # Subscriptions (graphql-transport-ws): the same endpoint, authenticated in connection_init.
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
@@ -303,19 +324,32 @@ def create_app(
     if settings.serves_graphiql:
         routes.extend(graphiql_routes())
     proxies = [entry.strip() for entry in settings.trusted_proxies.split(",") if entry.strip()]
-    middleware = [
+    # With CORS: inside the envelope (preflight answers carry the request id and the security
+    # headers), outside the error contract (a browser can read a failure's JSON).
+    inner = (
+        [cors_middleware(settings.cors_origins), Middleware(ErrorContractMiddleware)]
+        if settings.cors_origins
+        else []
+    )
+
+    def enveloped(stack: ASGIApp) -> ASGIApp:
+        direct: ASGIApp = graphql
+        for layer, args, kwargs in reversed(inner):
+            direct = layer(direct, *args, **kwargs)
+        app: ASGIApp = Envelope(
+            stack,
+            observe=metrics.observe_request,
+            hsts=settings.is_production,
+            contract=not inner,
+            shortcut=graphql_route,
+            shortcut_app=direct,
+        )
         # First, so every later layer (audit, lockouts, logs) sees the real client address.
-        *([Middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)] if proxies else []),
-        Middleware(RequestIdMiddleware),
-        Middleware(AccessLogMiddleware, observe=metrics.observe_request),
-        Middleware(SecurityHeadersMiddleware, hsts=settings.is_production),
-    ]
-    if settings.cors_origins:
-        # Inside the request id and security headers (preflight answers carry them too), outside
-        # the error contract (a browser can read a failure's JSON).
-        middleware.append(cors_middleware(settings.cors_origins))
-    middleware.append(Middleware(ErrorContractMiddleware))
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+        if proxies:
+            app = cast("ASGIApp", ProxyHeadersMiddleware(cast("Any", app), trusted_hosts=proxies))
+        return app
+
+    app = PortalApp(routes=routes, middleware=inner, lifespan=lifespan, enveloped=enveloped)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker

@@ -7,15 +7,11 @@ duration. A client that goes away mid-request is an INFO line, not an error with
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import ClientDisconnect
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from portal.middleware import request_id_of
+from starlette.types import Scope
 
 logger = logging.getLogger("portal.access")
 
@@ -69,61 +65,36 @@ def _outcome(status: int, state: dict[str, Any]) -> str:
     return "ok"
 
 
-class AccessLogMiddleware:
-    def __init__(
-        self, app: ASGIApp, *, observe: Callable[[RequestRecord], None] | None = None
-    ) -> None:
-        self.app = app
-        self.observe = observe
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 0
-
-        async def send_with_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        outcome: str | None = None
+def record_request(
+    observe: Callable[[RequestRecord], None] | None,
+    scope: Scope,
+    status: int,
+    outcome: str | None,
+    duration: float,
+    request_id: str,
+) -> None:
+    """Log one finished HTTP request and count it (``observe``: the metrics)."""
+    state = scope.get("state") or {}
+    principal = state.get(PRINCIPAL_KEY)
+    kind = getattr(principal, "kind", None)
+    principal_id = getattr(principal, "id", None)
+    record = RequestRecord(
+        request_id=request_id,
+        method=str(scope.get("method", "")),
+        route=route_of(scope),
+        operation=state.get(OPERATION_KEY),
+        principal_kind=str(kind) if kind is not None else None,
+        principal_id=str(principal_id) if principal_id is not None else None,
+        status=status,
+        outcome=outcome or _outcome(status, state),
+        duration_seconds=duration,
+    )
+    if observe is not None:
         try:
-            await self.app(scope, receive, send_with_status)
-        except ClientDisconnect:
-            # The client went away: nothing is wrong with the service.
-            outcome = "client_disconnected"
-        except Exception:
-            outcome = "error"
-            status = status or 500
-            raise
-        finally:
-            self._record(scope, status, outcome, time.perf_counter() - started)
-
-    def _record(self, scope: Scope, status: int, outcome: str | None, duration: float) -> None:
-        state = scope.get("state") or {}
-        principal = state.get(PRINCIPAL_KEY)
-        kind = getattr(principal, "kind", None)
-        principal_id = getattr(principal, "id", None)
-        record = RequestRecord(
-            request_id=request_id_of(scope),
-            method=str(scope.get("method", "")),
-            route=route_of(scope),
-            operation=state.get(OPERATION_KEY),
-            principal_kind=str(kind) if kind is not None else None,
-            principal_id=str(principal_id) if principal_id is not None else None,
-            status=status,
-            outcome=outcome or _outcome(status, state),
-            duration_seconds=duration,
-        )
-        if self.observe is not None:
-            try:
-                self.observe(record)
-            except Exception:  # metrics must never fail a request
-                logger.exception("could not record request metrics")
-        if record.outcome == "client_disconnected":
-            logger.info("client disconnected", extra=record.log_fields())
-        else:
-            logger.info("request", extra=record.log_fields())
+            observe(record)
+        except Exception:  # metrics must never fail a request
+            logger.exception("could not record request metrics")
+    if record.outcome == "client_disconnected":
+        logger.info("client disconnected", extra=record.log_fields())
+    else:
+        logger.info("request", extra=record.log_fields())
