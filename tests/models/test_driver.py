@@ -193,3 +193,40 @@ async def test_audit_rows_written_on_the_driver_are_those_sqlalchemy_writes(
     # then the rows are the same
     assert len(on_driver) == 2
     assert on_driver == through_sqlalchemy
+
+
+async def test_a_reads_audit_rows_and_commit_go_on_the_driver(
+    request_connection: AsyncConnection, engine: AsyncEngine, world: World
+) -> None:
+    commits: list[object] = []
+    sync_connection = request_connection.sync_connection
+    assert sync_connection is not None
+    event.listen(sync_connection, "commit", commits.append)
+    principal = Principal(
+        kind=PrincipalKind.USER, id=world.acme_admin.id, email="admin@acme.example"
+    )
+    meta = RequestMeta(ip_address=None, request_id="driver-commit-0001", operation_name=None)
+    entries = [AuditEntry(action="driver.commit-test", result=AuditResult.ALLOWED)]
+    async with request_sessionmaker(request_connection)() as session:
+        # given a read whose only statement so far is the principal lookup on the driver
+        await execute_self_scoped(
+            session, USER, {"user_id": world.acme_admin.id, "session_id": None}
+        )
+
+        # when its audit entries are added and committed
+        await append_events(
+            session=session, principal=principal, meta=meta, entries=entries, commit=True
+        )
+
+        # then SQLAlchemy committed nothing: the rows and the commit went on the driver
+        assert commits == []
+        assert PRESCOPED_KEY not in session.sync_session.info
+        assert not session.in_transaction()
+
+    # and another connection sees the rows committed
+    async with engine.connect() as other, request_sessionmaker(other)() as reader:
+        set_scope(reader, AccountScope.everything())
+        found = await reader.scalar(
+            sa.text("SELECT count(*) FROM audit_events WHERE request_id = 'driver-commit-0001'")
+        )
+    assert found == 1

@@ -234,11 +234,15 @@ async def fetch_row(
 
 
 async def execute_many(
-    session: AsyncSession, statement: sa.Insert, rows: list[dict[str, Any]]
+    session: AsyncSession, statement: sa.Insert, rows: list[dict[str, Any]], *, commit: bool = False
 ) -> bool:
     """Insert ``rows`` (each with the same keys) with ``statement`` on the driver, in the
     session's transaction (begun now if need be, scoped as the session scopes it, so that the
-    session's commit commits them). False when it must go SQLAlchemy's way (nothing was sent)."""
+    session's commit commits them). False when it must go SQLAlchemy's way (nothing was sent).
+
+    ``commit``: commit the transaction too, on the driver, which only a session that goes on in
+    the transaction its first statement scoped (``fetch_first_row``) and began none of its own
+    may do (it has nothing SQLAlchemy must flush, expire or end); False for any other."""
     lock = getattr(session, "_lock", None)
     if lock is None or not rows:
         return False
@@ -247,18 +251,31 @@ async def execute_many(
         return False
     async with lock:
         bind = _unwatched(session.bind)
-        if bind is None:
+        if bind is None or (commit and (session.in_transaction() or bind.in_transaction())):
             return False
-        # The session's transaction (its after_begin scopes it, or finds it scoped).
-        await session.connection()
+        if not commit:
+            # The session's transaction (its after_begin scopes it, or finds it scoped).
+            await session.connection()
         found = await _driver_of(bind)
         if found is None:
             return False
         adapted, driver = found
+        transaction = adapted._transaction
+        if commit and (
+            transaction is None or session.sync_session.info.get(PRESCOPED_KEY) is not transaction
+        ):
+            return False
         async with _lost_when_closed(bind, driver):
             if adapted._transaction is None:
                 await adapted._start_transaction()
             await driver.executemany(compiled.sql, [compiled.arguments(row) for row in rows])
+            if commit:
+                try:
+                    await transaction.commit()
+                finally:
+                    # As SQLAlchemy's adapter does: once asked to commit, the transaction is over.
+                    adapted._transaction = None
+                    session.sync_session.info.pop(PRESCOPED_KEY, None)
     return True
 
 

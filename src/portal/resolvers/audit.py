@@ -95,14 +95,20 @@ async def append_events(
     principal: Principal,
     meta: RequestMeta,
     entries: Sequence[AuditEntry],
+    commit: bool = False,
 ) -> None:
-    """Add ``entries`` in ``session``'s transaction (the caller commits). Appending is allowed
-    in any scope: the trail's row-level security admits every insert."""
+    """Add ``entries`` in ``session``'s transaction (the caller commits, unless ``commit``).
+    Appending is allowed in any scope: the trail's row-level security admits every insert."""
     if entries:
         rows = [to_row(principal=principal, meta=meta, entry=entry) for entry in entries]
-        # On the driver when it may (one round trip, no per-row ORM work); else a Core insert.
+        # On the driver when it may (one round trip, no per-row ORM work), the commit too when
+        # nothing else ran through the session; else a Core insert.
+        if commit and await execute_many(session, _INSERT, rows, commit=True):
+            return
         if not await execute_many(session, _INSERT, rows):
             await session.execute(_INSERT, rows)
+    if commit:
+        await session.commit()
 
 
 def recorded_ctes(rows: Sequence[dict[str, Any]]) -> list[sa.CTE]:

@@ -194,8 +194,8 @@ async def _write_audit(context: Any, entries: list[AuditEntry], *, read_only: bo
                 principal=context.principal,
                 meta=context.request_meta,
                 entries=entries,
+                commit=True,
             )
-            await session.commit()
             return
         except DBAPIError as error:
             if database_unavailable(error):
