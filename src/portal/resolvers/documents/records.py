@@ -127,12 +127,27 @@ def _visible_by_id(visibility: Visibility) -> sa.Select[Any]:
     )
 
 
+_DOCUMENT_ID = sa.bindparam("document_id", type_=Uuid())
+
+
+@cache
+def _visible_by_one_id(visibility: Visibility) -> sa.Select[Any]:
+    return document_records().where(visible_condition(visibility), col(Document.id) == _DOCUMENT_ID)
+
+
 def visible_documents_by_id(
     principal: Principal, ids: Sequence[uuid.UUID]
 ) -> tuple[sa.Select[Any], dict[str, Any]]:
     """The documents among ``ids`` that ``principal`` may see, as records: a statement built
-    once per form of the visibility rule, and the values of its parameters."""
+    once per form of the visibility rule, and the values of its parameters.
+
+    One id (``node(id:)``) has a form of its own, ``id = $n``. PostgreSQL estimates an array
+    parameter at ten elements, so the generic plan of ``id = ANY($n)`` looked ten times costlier
+    than its custom plans, and every execution was planned anew: 0.6 ms of planning for a read
+    of 0.07 ms. With ``=`` the plan is prepared once per connection."""
     visibility, values = visibility_parameters(principal)
+    if len(ids) == 1:
+        return _visible_by_one_id(visibility), {**values, _DOCUMENT_ID.key: ids[0]}
     return _visible_by_id(visibility), {**values, _DOCUMENT_IDS.key: list(ids)}
 
 
