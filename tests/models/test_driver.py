@@ -20,7 +20,7 @@ from portal.models.db import (
     request_sessionmaker,
     set_scope,
 )
-from portal.models.driver import PRESCOPED_KEY, fetch_row
+from portal.models.driver import PRESCOPED_KEY, fetch_all, fetch_row
 from portal.models.enums import AuditResult
 from portal.resolvers.audit import AuditEntry, RequestMeta, append_events
 from tests.support.graphql import GraphQLClient
@@ -141,6 +141,44 @@ async def test_a_pages_nested_objects_are_read_on_the_driver(
     # then the nested objects were read on the driver, in the request's scoped transaction
     assert ran == [True]
     assert all(edge["node"]["employee"] for edge in data["documents"]["edges"])
+
+
+async def test_a_page_is_read_on_the_driver_as_sqlalchemy_reads_it(
+    admin_client: GraphQLClient, connection: AsyncConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a page of documents with every kind of value a record holds (enums, dates, flags)
+    query = (
+        "{ documents(first: 10) { totalCount edges { cursor node { id name postedAt pageCount "
+        "sizeBytes sha256 archived archivesAt reportType { code category } } } } }"
+    )
+    ran: list[bool] = []
+    original = fetch_all
+
+    async def watched(*args: Any) -> tuple[bool, list[Any]]:
+        answer = await original(*args)
+        ran.append(answer[0])
+        return answer
+
+    monkeypatch.setattr("portal.resolvers.pagination.fetch_all", watched)
+
+    # when it is read on the driver, and through SQLAlchemy (a listener forces it)
+    on_driver = (await admin_client(query)).ok()
+    sync_connection = connection.sync_connection
+    assert sync_connection is not None
+
+    def watch(*args: Any) -> None:
+        return None
+
+    event.listen(sync_connection, "before_cursor_execute", watch)
+    try:
+        through_sqlalchemy = (await admin_client(query)).ok()
+    finally:
+        event.remove(sync_connection, "before_cursor_execute", watch)
+
+    # then the first went to the driver, the second did not, and the answers are the same
+    assert ran == [True, False]
+    assert on_driver["documents"]["edges"]
+    assert on_driver == through_sqlalchemy
 
 
 async def test_audit_rows_written_on_the_driver_are_those_sqlalchemy_writes(

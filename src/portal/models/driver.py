@@ -33,6 +33,7 @@ __all__ = [
     "ConnectionLost",
     "DriverStatement",
     "execute_many",
+    "fetch_all",
     "fetch_first_row",
     "fetch_row",
 ]
@@ -66,6 +67,8 @@ class DriverStatement:
     computed: Mapping[str, Callable[[], Any]] = field(default_factory=dict)
     # Rendered only per execution (an expanding IN): not sent to the driver.
     usable: bool = True
+    # A SELECT's result processing, by column index (what SQLAlchemy applies to each row).
+    results: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
 
     def arguments(self, values: Mapping[str, Any]) -> list[Any]:
         defaults, computed = self.defaults, self.computed
@@ -113,7 +116,16 @@ class DriverStatement:
                         computed[name] = partial(default.arg, None)
                     elif default.is_scalar:
                         computed[name] = partial(lambda value: value, default.arg)
-        row_type = namedtuple("Row", columns)  # type: ignore[misc]
+        results = (
+            tuple(
+                (index, process)
+                for index, column in enumerate(statement.selected_columns)
+                if (process := column.type._cached_result_processor(_DIALECT, None)) is not None
+            )
+            if isinstance(statement, sa.Select)
+            else ()
+        )
+        row_type = namedtuple("Row", columns, rename=True)  # type: ignore[misc]
         return cls(
             sql=sql,
             parameters=names,
@@ -121,6 +133,7 @@ class DriverStatement:
             processors=processors,
             defaults=defaults,
             computed=computed,
+            results=results,
             usable="POSTCOMPILE" not in sql
             and all(
                 name in defaults or name in computed or name in (column_keys or names)
@@ -212,25 +225,58 @@ async def fetch_row(
     or in the one its first statement scoped (``fetch_first_row``). ``(False, None)`` when it
     must go SQLAlchemy's way (nothing was sent). The record is asyncpg's, its values as the
     driver decodes them (the caller decodes aggregated records itself)."""
+    ran, records = await _fetch(session, statement, values, first=True)
+    return ran, records[0] if records else None
+
+
+async def fetch_all(
+    session: AsyncSession, statement: sa.Select[Any], values: Mapping[str, Any]
+) -> tuple[bool, list[Any]]:
+    """``(True, the rows)`` when ``statement`` ran on the driver, as ``fetch_row`` decides; each
+    row a tuple of its values as SQLAlchemy would give them (each column's result processing
+    applied, e.g. text to enum). ``(False, [])`` when it must go SQLAlchemy's way. Only for a
+    statement built once: it is compiled once per statement object."""
+    ran, records = await _fetch(session, statement, values, first=False)
+    if not ran:
+        return False, []
+    results = _compiled(statement).results
+    if not results:
+        return True, [tuple(record) for record in records]
+    rows: list[Any] = []
+    for record in records:
+        row = list(record)
+        for index, process in results:
+            if row[index] is not None:
+                row[index] = process(row[index])
+        rows.append(tuple(row))
+    return True, rows
+
+
+async def _fetch(
+    session: AsyncSession, statement: sa.Select[Any], values: Mapping[str, Any], *, first: bool
+) -> tuple[bool, list[Any]]:
     lock = getattr(session, "_lock", None)
     compiled = _compiled(statement)
     if lock is None or not compiled.usable:
-        return False, None
+        return False, []
     async with lock:
         bind = _unwatched(session.bind)
         found = await _driver_of(bind) if bind is not None else None
         if bind is None or found is None:
-            return False, None
+            return False, []
         adapted, driver = found
         transaction = adapted._transaction
         if transaction is None or (
             not session.in_transaction()
             and session.sync_session.info.get(PRESCOPED_KEY) is not transaction
         ):
-            return False, None
+            return False, []
+        arguments = compiled.arguments(values)
         async with _lost_when_closed(bind, driver):
-            record = await driver.fetchrow(compiled.sql, *compiled.arguments(values))
-        return True, record
+            if first:
+                record = await driver.fetchrow(compiled.sql, *arguments)
+                return True, [] if record is None else [record]
+            return True, await driver.fetch(compiled.sql, *arguments)
 
 
 async def execute_many(

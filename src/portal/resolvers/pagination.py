@@ -15,6 +15,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.models.driver import fetch_all
 from portal.resolvers.errors import BadUserInput
 
 MAX_PAGE_SIZE = 100
@@ -240,7 +241,12 @@ async def paginate(
         page_statement = page_statement.limit(size + 1)
         count_statement = sa.select(_count_of(counted_rows))
 
-    rows = list((await session.execute(page_statement, values)).all()) if size > 0 else []
+    rows: list[Any] = []
+    if size > 0:
+        # A page statement built once goes to the driver when it may (``portal.models.driver``).
+        ran, rows = await fetch_all(session, page_statement, values) if reusable else (False, [])
+        if not ran:
+            rows = list((await session.execute(page_statement, values)).all())
     total: int | None = int(rows[0][-1]) if counted and rows else None
     has_more = len(rows) > size
     rows = rows[:size]
