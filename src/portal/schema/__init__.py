@@ -200,7 +200,7 @@ def build_schema(
         execution_context_class=PortalExecutionContext,
     )
     document_rules(schema._schema)
-    mark_plain_fields(schema._schema)
+    mark_plain_fields(schema._schema, info_class=schema.config.info_class)
     schema.operation_limits = operation_limits
     pipeline.schema = schema._schema
     if tracing is None:

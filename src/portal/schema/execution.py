@@ -24,9 +24,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    GraphQLField,
     GraphQLLeafType,
+    GraphQLList,
+    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLResolveInfo,
+    GraphQLScalarType,
     GraphQLSchema,
     get_nullable_type,
     is_leaf_type,
@@ -38,6 +42,7 @@ from strawberry.permission import PermissionExtension
 from strawberry.relay import Node
 from strawberry.relay.utils import to_base64
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types import Info
 from strawberry.types.base import StrawberryObjectDefinition
 
 from portal.schema.permissions import Requires, Rule, decide
@@ -83,15 +88,21 @@ def _global_id(type_name: str, attribute: str) -> PlainField:
     return PlainField(read=read, serialize=str, non_null=True)
 
 
-def mark_plain_fields(schema: GraphQLSchema) -> None:
-    """Mark, once, the fields ``PortalExecutionContext`` may answer directly."""
+def mark_plain_fields(schema: GraphQLSchema, *, info_class: type[Any] = Info) -> None:
+    """Mark, once, the fields ``PortalExecutionContext`` may answer directly (and give the
+    fields ``_called_resolver`` admits their resolver without Strawberry's wrappers)."""
     for graphql_type in schema.type_map.values():
         if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
             continue
         owner = (graphql_type.extensions or {}).get("strawberry-definition")
         for name, field in graphql_type.fields.items():
             definition = (field.extensions or {}).get("strawberry-definition")
-            if definition is None or field.args:
+            if definition is None:
+                continue
+            if field.args:
+                called = _called_resolver(field, definition, info_class)
+                if called is not None:
+                    field.resolve = called
                 continue
             plain: PlainField | None = None
             leaf = get_nullable_type(field.type)
@@ -112,7 +123,12 @@ def mark_plain_fields(schema: GraphQLSchema) -> None:
             if plain is not None:
                 field.extensions[PLAIN_FIELD] = plain
             direct = _direct_resolver(field.resolve, definition)
-            if direct is None or definition.permission_classes:
+            if direct is None:
+                called = _called_resolver(field, definition, info_class)
+                if called is not None:
+                    field.resolve = called
+                continue
+            if definition.permission_classes:
                 continue
             if not definition.extensions:
                 field.resolve = direct
@@ -133,6 +149,68 @@ def _direct_resolver(resolve: Any, definition: Any) -> Resolver | None:
     if direct is not None:
         setattr(direct, DIRECT_RESOLVER, True)
     return direct
+
+
+# Scalars graphql-core hands over as the Python values Strawberry would convert them to.
+_UNCONVERTED_SCALARS = frozenset({"String", "ID", "Int", "Float", "Boolean"})
+
+
+def _unconverted(field: GraphQLField) -> dict[str, str] | None:
+    """The field's arguments by GraphQL name -> Python name, when none needs converting
+    (built-in scalars, lists of them); None otherwise."""
+    names: dict[str, str] = {}
+    for name, argument in field.args.items():
+        kind = argument.type
+        while isinstance(kind, (GraphQLNonNull, GraphQLList)):
+            kind = kind.of_type
+        definition = (argument.extensions or {}).get("strawberry-definition")
+        if not isinstance(kind, GraphQLScalarType) or kind.name not in _UNCONVERTED_SCALARS:
+            return None
+        if definition is None:
+            return None
+        names[name] = definition.python_name
+    return names
+
+
+def _called_resolver(
+    field: GraphQLField, definition: Any, info_class: type[Any]
+) -> Resolver | None:
+    """A field's own resolver called as Strawberry calls it, without its wrappers: the source as
+    ``self`` (or ``root``/``parent``), Strawberry's ``Info`` as ``info``, the arguments by their
+    Python names. Only for a field Strawberry would call with nothing more: no extensions, no
+    permission classes, not a subscription, arguments that need no conversion."""
+    resolver = definition.base_resolver
+    if (
+        resolver is None
+        or definition.extensions
+        or definition.permission_classes
+        or definition.is_subscription
+    ):
+        return None
+    names = _unconverted(field)
+    if names is None:
+        return None
+    function = resolver.wrapped_func
+    if not callable(function):
+        return None
+    takes_self = resolver.self_parameter is not None
+    parent = resolver.parent_parameter.name if resolver.parent_parameter else None
+    root = resolver.root_parameter.name if resolver.root_parameter else None
+    info_name = resolver.info_parameter.name if resolver.info_parameter else None
+
+    def resolve(source: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
+        keywords = {names[name]: value for name, value in arguments.items()}
+        if parent is not None:
+            keywords[parent] = source
+        if root is not None:
+            keywords[root] = source
+        if info_name is not None:
+            keywords[info_name] = info_class(_raw_info=info, _field=definition)
+        if takes_self:
+            return function(source, **keywords)
+        return function(**keywords)
+
+    return resolve
 
 
 def _attribute(name: str) -> Resolver:
