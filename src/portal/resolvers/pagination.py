@@ -74,7 +74,11 @@ class Page(Generic[T]):
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
-    payload = orjson.dumps([_encode_value(v) for v in values])
+    try:
+        # orjson writes ids, times, dates and enums as ``_encode_value`` does, at C speed.
+        payload = orjson.dumps(values if isinstance(values, (list, tuple)) else list(values))
+    except TypeError:  # a value orjson does not know
+        payload = orjson.dumps([_encode_value(v) for v in values])
     return base64.urlsafe_b64encode(payload).decode().rstrip("=")
 
 
