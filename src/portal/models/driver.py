@@ -93,7 +93,7 @@ class DriverStatement:
         processors = tuple(
             (index, bind_processors[name])
             for index, name in enumerate(names)
-            if bind_processors.get(name) is not None
+            if bind_processors.get(name) is not None and not _plain_array(compiled, name)
         )
         sql = str(compiled)
         defaults = {
@@ -140,6 +140,16 @@ class DriverStatement:
                 for name in names
             ),
         )
+
+
+def _plain_array(compiled: Any, name: str) -> bool:
+    """Whether the parameter ``name`` is an array whose items need no processing: its bind
+    processing only copies the sequence into a list, which asyncpg does not need."""
+    kind = next((bind.type for bind, bound in compiled.bind_names.items() if bound == name), None)
+    if not isinstance(kind, sa.ARRAY):
+        return False
+    item = kind.item_type.dialect_impl(_DIALECT)
+    return isinstance(item, sa.types.TypeEngine) and item.bind_processor(_DIALECT) is None
 
 
 _COMPILED: dict[tuple[int, tuple[str, ...] | None], tuple[Any, DriverStatement]] = {}
