@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -156,6 +157,12 @@ async def user_principal(
     return _user_from_row(row, None)
 
 
+@lru_cache(maxsize=1024)
+def _permissions(values: tuple[str, ...]) -> frozenset[Permission]:
+    """A role's permissions, as read (the few sets there are, made once)."""
+    return frozenset(Permission(value) for value in values)
+
+
 def _user_from_row(row: Any, claims: TokenClaims | None) -> tuple[Principal, bool]:
     may_sign_in = row.status == UserStatus.ACTIVE.value and bool(row.contact_active)
     principal = Principal(
@@ -165,7 +172,7 @@ def _user_from_row(row: Any, claims: TokenClaims | None) -> tuple[Principal, boo
         account_id=row.account_id,
         account_ids=frozenset(row.family or ()),
         user_role=Role(row.role),
-        permissions=frozenset(Permission(value) for value in row.permissions or ()),
+        permissions=_permissions(tuple(row.permissions or ())),
         token_id=claims.token_id if claims is not None else None,
         session_id=claims.session_id if claims is not None else None,
         second_factor_confirmed=row.totp_confirmed_at is not None,

@@ -94,6 +94,8 @@ def record_request(
             observe(record)
         except Exception:  # metrics must never fail a request
             logger.exception("could not record request metrics")
+    if not logger.isEnabledFor(logging.INFO):
+        return
     if record.outcome == "client_disconnected":
         logger.info("client disconnected", extra=record.log_fields())
     else:

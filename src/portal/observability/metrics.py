@@ -153,6 +153,7 @@ class Metrics:
         self.registry.register(self._outbox)
         self._outbox_read_at = 0.0
         self._operations: set[str] = set()
+        self._request_children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
     def watch(
         self,
@@ -177,8 +178,17 @@ class Metrics:
 
     def observe_request(self, record: RequestRecord) -> None:
         operation = self._operation_label(record.operation)
-        self.requests.labels(record.route, operation, record.outcome).inc()
-        self.latency.labels(record.route, operation).observe(record.duration_seconds)
+        key = (record.route, operation, record.outcome)
+        children = self._request_children.get(key)
+        if children is None:
+            # Each label set's counter and histogram, looked up once (routes, operations and
+            # outcomes are bounded: unmatched paths share one route; MAX_OPERATION_LABELS).
+            children = self._request_children[key] = (
+                self.requests.labels(record.route, operation, record.outcome),
+                self.latency.labels(record.route, operation),
+            )
+        children[0].inc()
+        children[1].observe(record.duration_seconds)
 
     def observe_deliveries(
         self, channel: str, *, delivered: int, retrying: int, failed: int
