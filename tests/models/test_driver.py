@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -27,6 +28,23 @@ from tests.support.graphql import GraphQLClient
 from tests.support.world import World
 
 CURRENT_SCOPE = sa.text(f"SELECT current_setting('{ACCOUNT_IDS_SETTING}', true)")
+
+
+@contextlib.contextmanager
+def watched_statements(connection: AsyncConnection) -> Iterator[None]:
+    """While the block runs, a listener watches ``connection``'s statements: the driver path
+    steps aside and everything goes through SQLAlchemy."""
+    sync_connection = connection.sync_connection
+    assert sync_connection is not None
+
+    def watch(*args: Any) -> None:
+        return None
+
+    event.listen(sync_connection, "before_cursor_execute", watch)
+    try:
+        yield
+    finally:
+        event.remove(sync_connection, "before_cursor_execute", watch)
 
 
 @pytest.fixture
@@ -163,17 +181,8 @@ async def test_a_page_is_read_on_the_driver_as_sqlalchemy_reads_it(
 
     # when it is read on the driver, and through SQLAlchemy (a listener forces it)
     on_driver = (await admin_client(query)).ok()
-    sync_connection = connection.sync_connection
-    assert sync_connection is not None
-
-    def watch(*args: Any) -> None:
-        return None
-
-    event.listen(sync_connection, "before_cursor_execute", watch)
-    try:
+    with watched_statements(connection):
         through_sqlalchemy = (await admin_client(query)).ok()
-    finally:
-        event.remove(sync_connection, "before_cursor_execute", watch)
 
     # then the first went to the driver, the second did not, and the answers are the same
     assert ran == [True, False]
@@ -216,17 +225,8 @@ async def test_audit_rows_written_on_the_driver_are_those_sqlalchemy_writes(
 
     # when they are written on the driver, and through SQLAlchemy (a listener forces it)
     on_driver = await written("driver-path-0001")
-    sync_connection = connection.sync_connection
-    assert sync_connection is not None
-
-    def watch(*args: Any) -> None:
-        return None
-
-    event.listen(sync_connection, "before_cursor_execute", watch)
-    try:
+    with watched_statements(connection):
         through_sqlalchemy = await written("sqlalchemy-path-01")
-    finally:
-        event.remove(sync_connection, "before_cursor_execute", watch)
 
     # then the rows are the same
     assert len(on_driver) == 2
