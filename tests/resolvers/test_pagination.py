@@ -19,6 +19,13 @@ class Status(enum.StrEnum):
     OPEN = "OPEN"
 
 
+AN_ID = "9da16bb5-4ad1-4d8b-89bd-aaf4ef3ba3b0"
+
+
+class DriverUUID(uuid.UUID):
+    """As the database driver hands ids over: its own subclass of ``uuid.UUID``."""
+
+
 def _decoded(cursor: str) -> object:
     return orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
 
@@ -26,7 +33,8 @@ def _decoded(cursor: str) -> object:
 @pytest.mark.parametrize(
     ("value", "written"),
     [
-        (uuid.UUID("9da16bb5-4ad1-4d8b-89bd-aaf4ef3ba3b0"), "9da16bb5-4ad1-4d8b-89bd-aaf4ef3ba3b0"),
+        (uuid.UUID(AN_ID), AN_ID),
+        (DriverUUID(AN_ID), AN_ID),
         (datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), "2026-01-02T03:04:05+00:00"),
         (datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC), "2026-01-02T03:04:05.123456+00:00"),
         (

@@ -74,11 +74,11 @@ class Page(Generic[T]):
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
-    try:
-        # orjson writes ids, times, dates and enums as ``_encode_value`` does, at C speed.
-        payload = orjson.dumps(values if isinstance(values, (list, tuple)) else list(values))
-    except TypeError:  # a value orjson does not know
-        payload = orjson.dumps([_encode_value(v) for v in values])
+    # orjson writes ids, times, dates and enums as ``_encode_value`` does, at C speed; the rest
+    # (the driver's own uuid type, say) goes through it.
+    payload = orjson.dumps(
+        values if isinstance(values, (list, tuple)) else list(values), default=_encode_value
+    )
     return base64.urlsafe_b64encode(payload).decode().rstrip("=")
 
 

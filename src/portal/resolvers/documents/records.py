@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -28,8 +27,11 @@ from portal.resolvers.documents.visibility import (
 from portal.resolvers.loading import equals_any, in_key_order
 
 
-@dataclass(frozen=True, slots=True)
-class DocumentRecord:
+class DocumentRecord(NamedTuple):
+    """A document as lists and nodes read it. A named tuple: one is made per row of every page,
+    and a frozen dataclass's constructor (a ``setattr`` per field) cost a tenth of the CPU of a
+    page of 50 documents."""
+
     id: uuid.UUID
     account_id: uuid.UUID
     visit_id: uuid.UUID
@@ -75,7 +77,7 @@ def record_columns() -> list[Any]:
 
 
 def to_record(row: Any) -> DocumentRecord:
-    return DocumentRecord(*row)
+    return DocumentRecord._make(row)
 
 
 @cache
