@@ -188,9 +188,8 @@ class DownloadEndpoint:
         again, all in one transaction: committed once every check passed, rolled back (the
         claim with it) on any refusal."""
         try:
-            # The ticket is read with the system scope (a bearer lookup may have left the
-            # transaction open, scoped to the bearer).
-            await rescope(session, AccountScope.everything())
+            # A ticket is no tenant row: it is claimed in whatever scope the transaction has
+            # (the bearer's, after a bearer lookup; none, when the claim begins it).
             attempt = await claim_by_token(session=session, token=token, lease=self.claim_lease)
             ticket = attempt.ticket
             if bearer is not None and not ticket.owned_by(bearer):

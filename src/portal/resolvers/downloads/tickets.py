@@ -8,7 +8,12 @@ Redeeming is two steps. ``claim_by_token`` finds the ticket and takes it for a s
 ``UPDATE ... RETURNING``, so two concurrent requests with the same URL cannot both produce the
 PDF; ``spend_ticket`` marks it used once the PDF has been delivered. ``release_claim`` gives it
 back when the delivery failed, and a redemption that died without releasing (a killed process)
-loses its claim when the lease runs out."""
+loses its claim when the lease runs out.
+
+A ticket is no tenant row (``download_tickets`` has no row-level security: a ticket is found by
+its token's hash, never by account), so finding, claiming and spending one need no scope: a
+transaction such a statement begins is not scoped first (``execute_unscoped``), one round trip
+fewer."""
 
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ from sqlmodel import col
 
 from portal.auth.principal import Principal, PrincipalKind
 from portal.auth.tokens import SubjectKind
+from portal.models.db import execute_unscoped
 from portal.models.downloads import MAX_DOCUMENTS_PER_DOWNLOAD, DownloadTicket
 from portal.resolvers.audit import recorded_ctes
 
@@ -202,16 +208,15 @@ def _record(row: Any, *, used: bool, expired: bool, claimed: bool) -> TicketReco
 async def find_ticket(*, session: AsyncSession, token: str) -> TicketRecord:
     """The ticket of ``token`` and its state; ``TicketRefused(UNKNOWN)`` when there is none."""
     now = sa.func.now()
-    row = (
-        await session.execute(
-            sa.select(
-                *_RECORD_COLUMNS,
-                col(DownloadTicket.used_at).is_not(None).label("used"),
-                (col(DownloadTicket.expires_at) <= now).label("expired"),
-                sa.func.coalesce(col(DownloadTicket.claimed_until) > now, False).label("claimed"),
-            ).where(col(DownloadTicket.token_hash) == hash_token(token))
-        )
-    ).one_or_none()
+    row = await execute_unscoped(
+        session,
+        sa.select(
+            *_RECORD_COLUMNS,
+            col(DownloadTicket.used_at).is_not(None).label("used"),
+            (col(DownloadTicket.expires_at) <= now).label("expired"),
+            sa.func.coalesce(col(DownloadTicket.claimed_until) > now, False).label("claimed"),
+        ).where(col(DownloadTicket.token_hash) == hash_token(token)),
+    )
     if row is None:
         raise TicketRefused(TicketRefusal.UNKNOWN)
     return _record(row, used=bool(row.used), expired=bool(row.expired), claimed=bool(row.claimed))
@@ -246,22 +251,21 @@ async def claim_by_token(*, session: AsyncSession, token: str, lease: timedelta)
     The claim and its conditions are one statement, so of two concurrent redemptions one wins."""
     claim_id = uuid.uuid4()
     now = sa.func.now()
-    row = (
-        await session.execute(
-            sa.update(DownloadTicket)
-            .where(
-                col(DownloadTicket.token_hash) == hash_token(token),
-                col(DownloadTicket.used_at).is_(None),
-                col(DownloadTicket.expires_at) > now,
-                sa.or_(
-                    col(DownloadTicket.claimed_until).is_(None),
-                    col(DownloadTicket.claimed_until) <= now,
-                ),
-            )
-            .values(claim_id=claim_id, claimed_until=now + lease)
-            .returning(*_RECORD_COLUMNS)
+    row = await execute_unscoped(
+        session,
+        sa.update(DownloadTicket)
+        .where(
+            col(DownloadTicket.token_hash) == hash_token(token),
+            col(DownloadTicket.used_at).is_(None),
+            col(DownloadTicket.expires_at) > now,
+            sa.or_(
+                col(DownloadTicket.claimed_until).is_(None),
+                col(DownloadTicket.claimed_until) <= now,
+            ),
         )
-    ).one_or_none()
+        .values(claim_id=claim_id, claimed_until=now + lease)
+        .returning(*_RECORD_COLUMNS),
+    )
     if row is None:
         return TicketClaim(ticket=await find_ticket(session=session, token=token), claimed=None)
     ticket = _record(row, used=False, expired=False, claimed=False)
@@ -323,7 +327,8 @@ async def spend_ticket(
         .returning(col(DownloadTicket.id))
     )
     if not audit_rows:
-        return (await session.execute(spend)).one_or_none() is not None
+        return await execute_unscoped(session, spend) is not None
     spent = spend.cte("spent")
     statement = sa.select(sa.func.count()).select_from(spent).add_cte(*recorded_ctes(audit_rows))
-    return bool(await session.scalar(statement))
+    row = await execute_unscoped(session, statement)
+    return row is not None and bool(row[0])
