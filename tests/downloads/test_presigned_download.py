@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 from sqlalchemy import event
@@ -22,6 +25,7 @@ from portal.auth.principal import Principal, PrincipalKind
 from portal.models import AuditEvent, Document, PortalUser
 from portal.models.downloads import DownloadTicket
 from portal.models.enums import UserStatus
+from portal.models.session import RequestSession
 from portal.models.sessions import AuthSession, SessionSubject
 from portal.resolvers.downloads import PDF_PREFIX, MergePool, hash_token, issue_ticket
 from portal.storage import DocumentStorage
@@ -359,3 +363,46 @@ async def test_the_ticket_is_spent_after_the_whole_pdf_and_before_the_response_e
         .where(col(AuditEvent.action) == "document.downloaded")
     )
     assert delivered == 1
+
+
+async def test_the_documents_are_checked_while_the_claim_commits(
+    http: httpx.AsyncClient,
+    db: AsyncSession,
+    world: World,
+    download_world: DownloadWorld,
+    storage: DocumentStorage,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a prepared download, its documents' checks noted as they begin
+    owner = Principal(kind=PrincipalKind.USER, id=world.acme_admin.id)
+    url, _ = await _prepare(db, owner, download_world.acme)
+    checking = threading.Event()
+    checked_file = storage.checked_file  # type: ignore[attr-defined]
+
+    def noting(key: str) -> Path:
+        checking.set()
+        path: Path = checked_file(key)
+        return path
+
+    monkeypatch.setattr(storage, "checked_file", noting)
+    # and every commit noting whether a check had begun by its end (waiting a while for one)
+    seen: list[bool] = []
+    commit = RequestSession.commit
+
+    async def noting_commit(session: RequestSession) -> None:
+        for _ in range(100):
+            if checking.is_set():
+                break
+            await asyncio.sleep(0.01)
+        seen.append(checking.is_set())
+        await commit(session)
+
+    monkeypatch.setattr(RequestSession, "commit", noting_commit)
+
+    # when the link is opened
+    response = await http.get(url)
+
+    # then the PDF arrives, and the documents were being checked while the claim committed (the
+    # GET's first commit), not only after it
+    assert response.status_code == 200, response.text
+    assert seen[0] is True, seen

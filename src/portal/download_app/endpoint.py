@@ -65,10 +65,31 @@ class _Outcome:
 
 
 @dataclass(frozen=True, slots=True)
+class Staging:
+    """A job's files being staged into a private folder (a task of their own)."""
+
+    folder: Path
+    task: asyncio.Future[list[StagedPart]]
+
+    @classmethod
+    def start(cls, job: DownloadJob) -> Staging:
+        folder = Path(tempfile.mkdtemp(prefix="portal-download-"))
+        return cls(folder=folder, task=asyncio.ensure_future(job.stage(folder)))
+
+    async def abandon(self) -> None:
+        """Stop the staging, wait until it has stopped, remove the folder."""
+        self.task.cancel()
+        with anyio.CancelScope(shield=True):
+            await asyncio.gather(self.task, return_exceptions=True)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@dataclass(frozen=True, slots=True)
 class Redemption:
     principal: Principal
     ticket: ClaimedTicket
     job: DownloadJob
+    staging: Staging
 
 
 def _read_prefix(file: IO[bytes]) -> bytes:
@@ -211,7 +232,14 @@ class DownloadEndpoint:
             else:
                 await rescope(session, principal.scope)
             job = await producer(session=session, principal=principal, ticket=claimed)
-            await session.commit()
+            # Staging reads and checks files only (the database has no part in it): it runs
+            # while the claim commits.
+            staging = Staging.start(job)
+            try:
+                await session.commit()
+            except BaseException:
+                await staging.abandon()
+                raise
         except TicketRefused as refused:
             await session.rollback()
             return refusal_for(refused)
@@ -229,7 +257,7 @@ class DownloadEndpoint:
             with anyio.CancelScope(shield=True):
                 await session.rollback()
             raise
-        return Redemption(principal=principal, ticket=claimed, job=job)
+        return Redemption(principal=principal, ticket=claimed, job=job, staging=staging)
 
     async def _release(self, session: AsyncSession, ticket: ClaimedTicket) -> None:
         set_scope(session, AccountScope.everything())
@@ -241,11 +269,11 @@ class DownloadEndpoint:
     async def _stage(
         self, *, session: AsyncSession, redemption: Redemption
     ) -> tuple[Path, list[StagedPart]] | Refusal:
-        folder = Path(tempfile.mkdtemp(prefix="portal-download-"))
+        staging = redemption.staging
         try:
-            return folder, await redemption.job.stage(folder)
+            return staging.folder, await staging.task
         except DocumentIntegrityError as broken:
-            shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(staging.folder, ignore_errors=True)
             await self._release(session, redemption.ticket)
             # Never serve bytes that differ from what was posted: alert, audit, refuse.
             logger.error("download refused: integrity check failed for %s", broken)
@@ -258,8 +286,8 @@ class DownloadEndpoint:
                 object_ids=(str(broken.document_id),),
             )
         except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
             with anyio.CancelScope(shield=True):
+                await staging.abandon()
                 await self._release(session, redemption.ticket)
             raise
 
