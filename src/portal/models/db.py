@@ -154,7 +154,9 @@ async def execute_self_scoped(
     return through_orm
 
 
-async def execute_unscoped(session: AsyncSession, statement: sa.Executable) -> sa.Row[Any] | None:
+async def execute_unscoped(
+    session: AsyncSession, statement: sa.Executable, parameters: Mapping[str, Any] | None = None
+) -> sa.Row[Any] | None:
     """Run ``statement``, which reads and writes no table under row-level security (or only
     appends where anyone may: ``audit_events``), and answer its one row, or None.
 
@@ -166,7 +168,7 @@ async def execute_unscoped(session: AsyncSession, statement: sa.Executable) -> s
     def run(sync: Session) -> sa.Row[Any] | None:
         sync.info[_SELF_SCOPED_KEY] = True
         try:
-            return sync.execute(statement).one_or_none()
+            return sync.execute(statement, parameters).one_or_none()
         finally:
             sync.info.pop(_SELF_SCOPED_KEY, None)
 

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,9 +33,10 @@ from sqlmodel import col
 
 from portal.auth.principal import Principal, PrincipalKind
 from portal.auth.tokens import SubjectKind
-from portal.models.db import execute_unscoped
+from portal.models.db import execute_unscoped, in_open_transaction
 from portal.models.downloads import MAX_DOCUMENTS_PER_DOWNLOAD, DownloadTicket
-from portal.resolvers.audit import recorded_ctes
+from portal.models.driver import fetch_alone
+from portal.resolvers.audit import bound_recorded_ctes, recorded_ctes, recorded_values
 
 # 256 bits: the URL is the secret, so it must not be guessable.
 TOKEN_BYTES = 32
@@ -309,26 +311,48 @@ async def release_claim(*, session: AsyncSession, ticket: ClaimedTicket) -> None
     await session.commit()
 
 
+@cache
+def _spend_statement(audit_rows: int) -> sa.Select[Any]:
+    """The spend of a ticket with ``audit_rows`` audit rows, built once per count."""
+    spent = (
+        sa.update(DownloadTicket)
+        .where(
+            # Named unlike any column (an UPDATE takes a parameter named as a column to SET).
+            col(DownloadTicket.id) == sa.bindparam("spent_ticket_id", type_=sa.Uuid),
+            col(DownloadTicket.claim_id) == sa.bindparam("spent_claim_id", type_=sa.Uuid),
+            col(DownloadTicket.used_at).is_(None),
+        )
+        .values(used_at=sa.func.now(), claimed_until=sa.null())
+        .returning(col(DownloadTicket.id))
+        .cte("spent")
+    )
+    return (
+        sa.select(sa.func.count().label("spent"))
+        .select_from(spent)
+        .add_cte(*bound_recorded_ctes(audit_rows))
+    )
+
+
 async def spend_ticket(
     *, session: AsyncSession, ticket: ClaimedTicket, audit_rows: Sequence[dict[str, Any]] = ()
 ) -> bool:
     """Mark the ticket used now that its PDF has been delivered, and insert the delivery's audit
-    rows (``audit.to_row``) in the same statement, whether or not the ticket could be spent; the
-    caller commits. False when the claim had been lost meanwhile (the ticket was spent by
-    someone else's redemption)."""
-    spend = (
-        sa.update(DownloadTicket)
-        .where(
-            col(DownloadTicket.id) == ticket.id,
-            col(DownloadTicket.claim_id) == ticket.claim_id,
-            col(DownloadTicket.used_at).is_(None),
-        )
-        .values(used_at=sa.func.now(), claimed_until=None)
-        .returning(col(DownloadTicket.id))
-    )
-    if not audit_rows:
-        return await execute_unscoped(session, spend) is not None
-    spent = spend.cte("spent")
-    statement = sa.select(sa.func.count()).select_from(spent).add_cte(*recorded_ctes(audit_rows))
-    row = await execute_unscoped(session, statement)
-    return row is not None and bool(row[0])
+    rows (``audit.to_row``) in the same statement, whether or not the ticket could be spent.
+    False when the claim had been lost meanwhile (the ticket was spent by someone else's
+    redemption).
+
+    Outside a transaction the statement runs alone on the driver when it may (``fetch_alone``:
+    one round trip, committed by PostgreSQL as it ends); otherwise in the session's transaction,
+    which the caller commits (a commit with nothing to commit costs nothing)."""
+    statement = _spend_statement(len(audit_rows))
+    values = {
+        "spent_ticket_id": ticket.id,
+        "spent_claim_id": ticket.claim_id,
+        **recorded_values(audit_rows),
+    }
+    if not in_open_transaction(session):
+        ran, alone = await fetch_alone(session.bind, statement, values)
+        if ran:
+            return bool(alone.spent)
+    row = await execute_unscoped(session, statement, values)
+    return row is not None and bool(row.spent)
