@@ -22,6 +22,7 @@ from sqlmodel import col
 from starlette.applications import Starlette
 
 from portal.auth.principal import Principal, PrincipalKind
+from portal.auth.tokens import SubjectKind, TokenService
 from portal.models import AuditEvent, Document, PortalUser
 from portal.models.downloads import DownloadTicket
 from portal.models.enums import UserStatus
@@ -406,3 +407,32 @@ async def test_the_documents_are_checked_while_the_claim_commits(
     # GET's first commit), not only after it
     assert response.status_code == 200, response.text
     assert seen[0] is True, seen
+
+
+async def test_a_bearer_in_another_sign_in_session_does_not_stand_for_the_ended_one(
+    http: httpx.AsyncClient,
+    db: AsyncSession,
+    world: World,
+    download_world: DownloadWorld,
+    tokens: TokenService,
+) -> None:
+    # given a download prepared in one sign-in session, which then ends, while the same person
+    # is signed in in another one
+    prepared_in = await _sign_in_session(db, world.acme_admin.id)
+    still_in = await _sign_in_session(db, world.acme_admin.id)
+    owner = Principal(kind=PrincipalKind.USER, id=world.acme_admin.id, session_id=prepared_in)
+    url, token = await _prepare(db, owner, download_world.acme[:1])
+    await db.execute(
+        sa.update(AuthSession)
+        .where(col(AuthSession.id) == prepared_in)
+        .values(revoked_at=sa.func.now(), revoked_reason="LOGOUT")
+    )
+    await db.commit()
+    bearer = tokens.mint(kind=SubjectKind.USER, subject_id=world.acme_admin.id, session_id=still_in)
+
+    # when the link is opened with the other session's token
+    response = await http.get(url, headers={"Authorization": f"Bearer {bearer[0]}"})
+
+    # then the ticket's own session is what counts: it is gone, and not spent
+    assert (response.status_code, _code(response)) == (410, "DOWNLOAD_EXPIRED")
+    assert (await _ticket(db, token)).used_at is None

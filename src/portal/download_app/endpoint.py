@@ -44,6 +44,7 @@ from portal.resolvers.downloads import (
     TicketRefused,
     check_claimable,
     claim_by_token,
+    read_by_bearer,
     release_claim,
     renew_claim,
     spend_ticket,
@@ -220,13 +221,18 @@ class DownloadEndpoint:
                 check_claimable(ticket)
                 # Claimable a moment ago: another redemption took it at the same time.
                 raise TicketRefused(TicketRefusal.IN_PROGRESS, ticket.id)
-            resolved = await ticket_principal(session=session, ticket=ticket)
-            principal = resolved.principal
+            if bearer is not None and read_by_bearer(bearer, ticket):
+                # The preparer, in their sign-in session, read a moment ago in this transaction
+                # by the bearer's lookup, which left it scoped to them: no second lookup.
+                principal, applied = bearer, bearer.scope
+            else:
+                resolved = await ticket_principal(session=session, ticket=ticket)
+                principal, applied = resolved.principal, resolved.applied
             producer = self.producers.get(ticket.kind)
             if producer is None:
                 logger.error("download ticket %s has an unknown kind %r", ticket.id, ticket.kind)
                 raise TicketRefused(TicketRefusal.UNKNOWN)
-            if resolved.applied == principal.scope:
+            if applied == principal.scope:
                 # The lookup left the transaction scoped to the preparer: no round trip.
                 set_scope(session, principal.scope)
             else:
