@@ -7,7 +7,7 @@ import asyncio
 import io
 import threading
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from portal.models.downloads import DownloadTicket
 from portal.models.enums import UserStatus
 from portal.models.session import RequestSession
 from portal.models.sessions import AuthSession, SessionSubject
-from portal.resolvers.downloads import PDF_PREFIX, MergePool, hash_token, issue_ticket
+from portal.resolvers.downloads import PDF_PREFIX, MergePool, StagedPart, hash_token, issue_ticket
 from portal.storage import DocumentStorage
 from tests.downloads.conftest import DownloadWorld, StoredDocument
 from tests.support.world import World
@@ -436,3 +436,38 @@ async def test_a_bearer_in_another_sign_in_session_does_not_stand_for_the_ended_
     # then the ticket's own session is what counts: it is gone, and not spent
     assert (response.status_code, _code(response)) == (410, "DOWNLOAD_EXPIRED")
     assert (await _ticket(db, token)).used_at is None
+
+
+async def test_the_merge_begins_before_the_response_starts(
+    app: Starlette,
+    db: AsyncSession,
+    world: World,
+    download_world: DownloadWorld,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a prepared download, and what the app's merge pool is asked, noted among what the
+    # client receives
+    url, _ = await _prepare(
+        db, Principal(kind=PrincipalKind.USER, id=world.acme_admin.id), download_world.acme
+    )
+    client = _Recorder()
+    events: list[str] = []
+    pool: MergePool = app.state.merges
+    merge = pool.merge
+
+    async def noting_merge(output: Path, parts: Sequence[StagedPart]) -> int:
+        events.append("merge")
+        return await merge(output, parts)
+
+    async def noting_send(message: MutableMapping[str, Any]) -> None:
+        events.append(message["type"])
+        await client.send(message)
+
+    monkeypatch.setattr(pool, "merge", noting_merge)
+
+    # when the link is opened
+    await asyncio.wait_for(app(_scope(url), client.receive, noting_send), timeout=30)
+
+    # then the merge was under way before the response started (it overlaps the first bytes)
+    assert client.messages[0]["status"] == 200
+    assert events.index("merge") < events.index("http.response.start"), events

@@ -93,8 +93,12 @@ class Redemption:
     staging: Staging
 
 
-def _read_prefix(file: IO[bytes]) -> bytes:
-    return file.read(len(PDF_PREFIX))
+def _first_chunk(merged: IO[bytes]) -> bytes:
+    """Runs in a worker thread: the merged file's first chunk after its prefix (which the
+    response sent before the merge), once the file was seen to start with that prefix."""
+    if merged.read(len(PDF_PREFIX)) != PDF_PREFIX:
+        raise MergeFailedError("the merged PDF does not start as announced")
+    return merged.read(STREAM_CHUNK_BYTES)
 
 
 class DownloadEndpoint:
@@ -308,12 +312,15 @@ class DownloadEndpoint:
     ) -> Response:
         filename = redemption.job.filename or attachment_name(datetime.now(UTC))
         outcome = _Outcome()
+        output = folder / "merged.pdf"
+        # The merge begins now, while the response and its first bytes go out.
+        merging = asyncio.ensure_future(self.merges.merge(output, parts))
         return StreamThenClose(
             self._stream(
                 session=session,
                 redemption=redemption,
-                folder=folder,
-                parts=parts,
+                output=output,
+                merging=merging,
                 meta=meta,
                 outcome=outcome,
             ),
@@ -325,6 +332,7 @@ class DownloadEndpoint:
                 redemption=redemption,
                 meta=meta,
                 folder=folder,
+                merging=merging,
                 outcome=outcome,
             ),
             media_type="application/pdf",
@@ -353,8 +361,8 @@ class DownloadEndpoint:
         *,
         session: AsyncSession,
         redemption: Redemption,
-        folder: Path,
-        parts: list[StagedPart],
+        output: Path,
+        merging: asyncio.Future[int],
         meta: RequestMeta,
         outcome: _Outcome,
     ) -> AsyncGenerator[bytes, None]:
@@ -366,9 +374,8 @@ class DownloadEndpoint:
             # Every merged PDF starts with the same bytes: the client sees the download start
             # (and no proxy times out) while the merge runs.
             yield PDF_PREFIX
-            output = folder / "merged.pdf"
             try:
-                outcome.page_count = await self.merges.merge(output, parts)
+                outcome.page_count = await merging
             except MergeFailedError:
                 raise
             except Exception as error:
@@ -377,10 +384,13 @@ class DownloadEndpoint:
                 )
                 raise MergeFailedError("the merge failed") from None
             with output.open("rb") as merged:
-                if await asyncio.to_thread(_read_prefix, merged) != PDF_PREFIX:
-                    raise MergeFailedError("the merged PDF does not start as announced")
-                while chunk := await asyncio.to_thread(merged.read, STREAM_CHUNK_BYTES):
+                # One thread hop for a PDF of one chunk: a short read of a file is its end.
+                chunk = await asyncio.to_thread(_first_chunk, merged)
+                while chunk:
                     yield chunk
+                    if len(chunk) < STREAM_CHUNK_BYTES:
+                        break
+                    chunk = await asyncio.to_thread(merged.read, STREAM_CHUNK_BYTES)
             outcome.delivered = True
         finally:
             self.in_flight -= 1
@@ -407,9 +417,13 @@ class DownloadEndpoint:
         redemption: Redemption,
         meta: RequestMeta,
         folder: Path,
+        merging: asyncio.Future[int],
         outcome: _Outcome,
     ) -> None:
-        """Once the response has ended: give an undelivered ticket back, remove the files."""
+        """Once the response has ended: stop a merge still running or waiting for a worker (a
+        client gone before its end), give an undelivered ticket back, remove the files."""
+        merging.cancel()
+        await asyncio.gather(merging, return_exceptions=True)
         try:
             if not outcome.recorded:
                 await self._finish(
