@@ -207,18 +207,37 @@ def _record(row: Any, *, used: bool, expired: bool, claimed: bool) -> TicketReco
     )
 
 
+# The statements finding and claiming a ticket by its token, built once (their values bound
+# parameters, named unlike any column: an UPDATE takes a parameter named as a column to SET).
+_TOKEN_HASH = sa.bindparam("ticket_token_hash", type_=sa.String)
+_FIND = sa.select(
+    *_RECORD_COLUMNS,
+    col(DownloadTicket.used_at).is_not(None).label("used"),
+    (col(DownloadTicket.expires_at) <= sa.func.now()).label("expired"),
+    sa.func.coalesce(col(DownloadTicket.claimed_until) > sa.func.now(), False).label("claimed"),
+).where(col(DownloadTicket.token_hash) == _TOKEN_HASH)
+_CLAIM = (
+    sa.update(DownloadTicket)
+    .where(
+        col(DownloadTicket.token_hash) == _TOKEN_HASH,
+        col(DownloadTicket.used_at).is_(None),
+        col(DownloadTicket.expires_at) > sa.func.now(),
+        sa.or_(
+            col(DownloadTicket.claimed_until).is_(None),
+            col(DownloadTicket.claimed_until) <= sa.func.now(),
+        ),
+    )
+    .values(
+        claim_id=sa.bindparam("new_claim_id", type_=sa.Uuid),
+        claimed_until=sa.func.now() + sa.bindparam("claim_lease", type_=sa.Interval),
+    )
+    .returning(*_RECORD_COLUMNS)
+)
+
+
 async def find_ticket(*, session: AsyncSession, token: str) -> TicketRecord:
     """The ticket of ``token`` and its state; ``TicketRefused(UNKNOWN)`` when there is none."""
-    now = sa.func.now()
-    row = await execute_unscoped(
-        session,
-        sa.select(
-            *_RECORD_COLUMNS,
-            col(DownloadTicket.used_at).is_not(None).label("used"),
-            (col(DownloadTicket.expires_at) <= now).label("expired"),
-            sa.func.coalesce(col(DownloadTicket.claimed_until) > now, False).label("claimed"),
-        ).where(col(DownloadTicket.token_hash) == hash_token(token)),
-    )
+    row = await execute_unscoped(session, _FIND, {_TOKEN_HASH.key: hash_token(token)})
     if row is None:
         raise TicketRefused(TicketRefusal.UNKNOWN)
     return _record(row, used=bool(row.used), expired=bool(row.expired), claimed=bool(row.claimed))
@@ -252,21 +271,10 @@ async def claim_by_token(*, session: AsyncSession, token: str, lease: timedelta)
 
     The claim and its conditions are one statement, so of two concurrent redemptions one wins."""
     claim_id = uuid.uuid4()
-    now = sa.func.now()
     row = await execute_unscoped(
         session,
-        sa.update(DownloadTicket)
-        .where(
-            col(DownloadTicket.token_hash) == hash_token(token),
-            col(DownloadTicket.used_at).is_(None),
-            col(DownloadTicket.expires_at) > now,
-            sa.or_(
-                col(DownloadTicket.claimed_until).is_(None),
-                col(DownloadTicket.claimed_until) <= now,
-            ),
-        )
-        .values(claim_id=claim_id, claimed_until=now + lease)
-        .returning(*_RECORD_COLUMNS),
+        _CLAIM,
+        {_TOKEN_HASH.key: hash_token(token), "new_claim_id": claim_id, "claim_lease": lease},
     )
     if row is None:
         return TicketClaim(ticket=await find_ticket(session=session, token=token), claimed=None)
