@@ -74,12 +74,15 @@ class TieredDocumentStorage(DocumentStorage, Protocol):
 
 
 @runtime_checkable
-class BlockingReads(Protocol):
-    """A backend that can also read in the calling thread (optional): a caller already off the
-    event loop reads many documents in one worker thread instead of a thread hop per document."""
+class LocalFiles(Protocol):
+    """A backend whose documents are files of this host (optional): a caller already off the
+    event loop checks many documents in one worker thread, and another process of this host (a
+    merge worker) opens a document where it lies instead of a copy of it."""
 
-    def get_blocking(self, key: str) -> bytes:
-        """Like ``get``, in the calling thread (blocking: never call it on the event loop)."""
+    def checked_file(self, key: str) -> Path:
+        """The file holding the bytes of ``key``, once they were checked against the key, in the
+        calling thread (blocking: never call it on the event loop). ``DocumentNotFoundError``
+        when no file holds them, ``CorruptDocumentError`` when its bytes differ."""
         ...
 
 
@@ -136,8 +139,22 @@ class LocalDocumentStorage:
         cold = self.cold_path_for(key)
         return await asyncio.to_thread(self._get_any, key, path, cold)
 
-    def get_blocking(self, key: str) -> bytes:
-        return self._get_any(key, self.path_for(key), self.cold_path_for(key))
+    def checked_file(self, key: str) -> Path:
+        path = self.path_for(key)
+        cold = self.cold_path_for(key)
+        for candidate in (path, cold):
+            if candidate is None:
+                continue
+            try:
+                with candidate.open("rb") as handle:
+                    # Read in chunks: a large document is never held in memory whole.
+                    digest = hashlib.file_digest(handle, "sha256").hexdigest()
+            except FileNotFoundError:
+                continue
+            if digest != key:
+                raise CorruptDocumentError(key)
+            return candidate
+        raise DocumentNotFoundError(key)
 
     async def exists(self, key: str) -> bool:
         return await self.storage_class(key) is not None

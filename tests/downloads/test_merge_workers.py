@@ -23,9 +23,11 @@ from starlette.applications import Starlette
 from portal.app import create_app
 from portal.auth.principal import Principal, PrincipalKind
 from portal.resolvers.downloads import MergePool, StagedPart
+from portal.resolvers.downloads import merge as merge_module
 from portal.settings import Settings
 from tests.downloads.conftest import DownloadWorld
 from tests.downloads.test_presigned_download import _prepare, _ticket
+from tests.support.slow_merge import slow_merge
 from tests.support.world import World
 
 
@@ -105,10 +107,13 @@ async def test_a_worker_killed_mid_merge_cuts_that_download_off_and_the_next_one
     world: World,
     download_world: DownloadWorld,
     caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Given a prepared download and the app's merge workers up
+    # Given a prepared download and the app's merge workers up, whose merges begin after a
+    # moment (so that the test is sure to kill them in the middle of one)
     pool: MergePool = app.state.merges
     await pool.start()
+    monkeypatch.setattr(merge_module, "merge_files", slow_merge)
     url, token = await _prepare(
         db, Principal(kind=PrincipalKind.USER, id=world.acme_admin.id), download_world.acme
     )

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 from sqlalchemy import event
@@ -19,11 +22,13 @@ from sqlmodel import col
 from starlette.applications import Starlette
 
 from portal.auth.principal import Principal, PrincipalKind
+from portal.auth.tokens import SubjectKind, TokenService
 from portal.models import AuditEvent, Document, PortalUser
 from portal.models.downloads import DownloadTicket
 from portal.models.enums import UserStatus
+from portal.models.session import RequestSession
 from portal.models.sessions import AuthSession, SessionSubject
-from portal.resolvers.downloads import PDF_PREFIX, MergePool, hash_token, issue_ticket
+from portal.resolvers.downloads import PDF_PREFIX, MergePool, StagedPart, hash_token, issue_ticket
 from portal.storage import DocumentStorage
 from tests.downloads.conftest import DownloadWorld, StoredDocument
 from tests.support.world import World
@@ -359,3 +364,110 @@ async def test_the_ticket_is_spent_after_the_whole_pdf_and_before_the_response_e
         .where(col(AuditEvent.action) == "document.downloaded")
     )
     assert delivered == 1
+
+
+async def test_the_documents_are_checked_while_the_claim_commits(
+    http: httpx.AsyncClient,
+    db: AsyncSession,
+    world: World,
+    download_world: DownloadWorld,
+    storage: DocumentStorage,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a prepared download, its documents' checks noted as they begin
+    owner = Principal(kind=PrincipalKind.USER, id=world.acme_admin.id)
+    url, _ = await _prepare(db, owner, download_world.acme)
+    checking = threading.Event()
+    checked_file = storage.checked_file  # type: ignore[attr-defined]
+
+    def noting(key: str) -> Path:
+        checking.set()
+        path: Path = checked_file(key)
+        return path
+
+    monkeypatch.setattr(storage, "checked_file", noting)
+    # and every commit noting whether a check had begun by its end (waiting a while for one)
+    seen: list[bool] = []
+    commit = RequestSession.commit
+
+    async def noting_commit(session: RequestSession) -> None:
+        for _ in range(100):
+            if checking.is_set():
+                break
+            await asyncio.sleep(0.01)
+        seen.append(checking.is_set())
+        await commit(session)
+
+    monkeypatch.setattr(RequestSession, "commit", noting_commit)
+
+    # when the link is opened
+    response = await http.get(url)
+
+    # then the PDF arrives, and the documents were being checked while the claim committed (the
+    # GET's first commit), not only after it
+    assert response.status_code == 200, response.text
+    assert seen[0] is True, seen
+
+
+async def test_a_bearer_in_another_sign_in_session_does_not_stand_for_the_ended_one(
+    http: httpx.AsyncClient,
+    db: AsyncSession,
+    world: World,
+    download_world: DownloadWorld,
+    tokens: TokenService,
+) -> None:
+    # given a download prepared in one sign-in session, which then ends, while the same person
+    # is signed in in another one
+    prepared_in = await _sign_in_session(db, world.acme_admin.id)
+    still_in = await _sign_in_session(db, world.acme_admin.id)
+    owner = Principal(kind=PrincipalKind.USER, id=world.acme_admin.id, session_id=prepared_in)
+    url, token = await _prepare(db, owner, download_world.acme[:1])
+    await db.execute(
+        sa.update(AuthSession)
+        .where(col(AuthSession.id) == prepared_in)
+        .values(revoked_at=sa.func.now(), revoked_reason="LOGOUT")
+    )
+    await db.commit()
+    bearer = tokens.mint(kind=SubjectKind.USER, subject_id=world.acme_admin.id, session_id=still_in)
+
+    # when the link is opened with the other session's token
+    response = await http.get(url, headers={"Authorization": f"Bearer {bearer[0]}"})
+
+    # then the ticket's own session is what counts: it is gone, and not spent
+    assert (response.status_code, _code(response)) == (410, "DOWNLOAD_EXPIRED")
+    assert (await _ticket(db, token)).used_at is None
+
+
+async def test_the_merge_begins_before_the_response_starts(
+    app: Starlette,
+    db: AsyncSession,
+    world: World,
+    download_world: DownloadWorld,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a prepared download, and what the app's merge pool is asked, noted among what the
+    # client receives
+    url, _ = await _prepare(
+        db, Principal(kind=PrincipalKind.USER, id=world.acme_admin.id), download_world.acme
+    )
+    client = _Recorder()
+    events: list[str] = []
+    pool: MergePool = app.state.merges
+    merge = pool.merge
+
+    async def noting_merge(output: Path, parts: Sequence[StagedPart]) -> int:
+        events.append("merge")
+        return await merge(output, parts)
+
+    async def noting_send(message: MutableMapping[str, Any]) -> None:
+        events.append(message["type"])
+        await client.send(message)
+
+    monkeypatch.setattr(pool, "merge", noting_merge)
+
+    # when the link is opened
+    await asyncio.wait_for(app(_scope(url), client.receive, noting_send), timeout=30)
+
+    # then the merge was under way before the response started (it overlaps the first bytes)
+    assert client.messages[0]["status"] == 200
+    assert events.index("merge") < events.index("http.response.start"), events

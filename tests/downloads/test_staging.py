@@ -1,17 +1,21 @@
-"""Staging a download's documents from local storage: a few worker threads read, check and copy
-them (one thread hop per lane, not two per document), and a failure names its document."""
+"""Staging a download's documents from local storage: a few worker threads check them where they
+lie (one thread hop per lane, not two per document; nothing copied), a failure names its
+document, and the merge worker checks each file again as it opens it."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import io
 import threading
 import uuid
 from pathlib import Path
 
 import pytest
+from pypdf import PdfWriter
 
 from portal.resolvers.downloads import DocumentIntegrityError, MergePart, stage_parts
-from portal.resolvers.downloads.merge import STAGE_CONCURRENCY
+from portal.resolvers.downloads.merge import STAGE_CONCURRENCY, PartChangedError, merge_files
 from portal.storage import LocalDocumentStorage
 
 
@@ -27,9 +31,9 @@ class RecordingStorage(LocalDocumentStorage):
         self.async_reads += 1
         return await super().get(key)
 
-    def get_blocking(self, key: str) -> bytes:
+    def checked_file(self, key: str) -> Path:
         self.threads.append(threading.get_ident())
-        return super().get_blocking(key)
+        return super().checked_file(key)
 
 
 def _sha256_of(path: str) -> str:
@@ -48,7 +52,9 @@ async def _parts(storage: LocalDocumentStorage, count: int) -> list[MergePart]:
     return parts
 
 
-async def test_local_documents_are_staged_by_a_few_worker_threads(tmp_path: Path) -> None:
+async def test_local_documents_are_checked_in_place_by_a_few_worker_threads(
+    tmp_path: Path,
+) -> None:
     # Given 20 stored documents
     storage = RecordingStorage(tmp_path / "documents")
     parts = await _parts(storage, 20)
@@ -58,10 +64,13 @@ async def test_local_documents_are_staged_by_a_few_worker_threads(tmp_path: Path
     # When they are staged
     staged = await stage_parts(storage=storage, parts=parts, folder=folder)
 
-    # Then each was copied intact, in order
+    # Then each is its stored file, checked, in order (none copied into the folder), with the
+    # SHA-256 the merge worker checks it against again
     for part, target in zip(parts, staged, strict=True):
-        assert _sha256_of(target.path) == part.sha256
+        assert target.path == str(storage.path_for(part.storage_key))
+        assert _sha256_of(target.path) == part.sha256 == target.sha256
         assert target.title == part.title
+    assert list(folder.iterdir()) == []
     # by at most STAGE_CONCURRENCY worker threads, none of them the event loop's
     assert storage.async_reads == 0
     assert len(storage.threads) == 20
@@ -82,3 +91,27 @@ async def test_a_document_missing_from_storage_fails_staging_and_is_named(tmp_pa
         await stage_parts(storage=storage, parts=parts, folder=folder)
     assert raised.value.document_id == parts[5].document_id
     assert raised.value.reason == "not in storage"
+
+
+async def test_a_stored_file_changed_after_its_check_is_not_merged(tmp_path: Path) -> None:
+    # Given a document checked where it lies
+    storage = LocalDocumentStorage(tmp_path / "documents")
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    body = io.BytesIO()
+    writer.write(body)
+    key = await storage.put(body.getvalue())
+    part = MergePart(uuid.uuid4(), "Checked", key, key)
+    (staged,) = await stage_parts(storage=storage, parts=[part], folder=tmp_path)
+    # whose file is then replaced by another valid PDF
+    other = PdfWriter()
+    other.add_blank_page(width=300, height=300)
+    replacement = io.BytesIO()
+    other.write(replacement)
+    await asyncio.to_thread(Path(staged.path).write_bytes, replacement.getvalue())
+
+    # When the merge worker opens it, then it refuses it and writes nothing
+    output = tmp_path / "merged.pdf"
+    with pytest.raises(PartChangedError):
+        merge_files(str(output), [staged])
+    assert not output.exists()

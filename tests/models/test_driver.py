@@ -17,11 +17,12 @@ from portal.auth.resolve import USER
 from portal.models.db import (
     ACCOUNT_IDS_SETTING,
     AccountScope,
+    create_engine,
     execute_self_scoped,
     request_sessionmaker,
     set_scope,
 )
-from portal.models.driver import PRESCOPED_KEY, fetch_all, fetch_row
+from portal.models.driver import PRESCOPED_KEY, fetch_all, fetch_alone, fetch_row
 from portal.models.enums import AuditResult
 from portal.resolvers.audit import AuditEntry, RequestMeta, append_events
 from tests.support.graphql import GraphQLClient
@@ -268,3 +269,55 @@ async def test_a_reads_audit_rows_and_commit_go_on_the_driver(
             sa.text("SELECT count(*) FROM audit_events WHERE request_id = 'driver-commit-0001'")
         )
     assert found == 1
+
+
+# A statement run alone: built once, as ``fetch_alone`` needs (its compiled form is kept).
+LONE = sa.select(sa.bindparam("value", type_=sa.Integer).label("value"))
+
+
+async def test_a_lone_statement_is_the_only_thing_sent_no_begin_nor_commit(
+    database_url: str,
+) -> None:
+    # given an engine of one pooled connection, whose driver notes every query it sends
+    engine = create_engine(database_url, pool_size=1, max_overflow=0)
+    sent: list[str] = []
+    try:
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            driver: Any = raw.driver_connection
+            driver.add_query_logger(lambda record: sent.append(record.query))
+
+        # when a statement runs alone on it
+        ran, row = await fetch_alone(engine, LONE, {"value": 7})
+
+        # then it ran on the driver, and was all that was sent (PostgreSQL committed it itself)
+        assert ran
+        assert row.value == 7
+        assert len(sent) == 1, sent
+        assert "BEGIN" not in sent[0].upper()
+    finally:
+        await engine.dispose()
+
+
+async def test_a_lone_statement_on_a_watched_engine_or_a_connection_takes_sqlalchemys_path(
+    database_url: str, request_connection: AsyncConnection
+) -> None:
+    # given an engine whose statements something watches (tracing, a test counting them)
+    engine = create_engine(database_url, pool_size=1, max_overflow=0)
+    seen: list[str] = []
+
+    def watch(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", watch)
+    try:
+        # when a statement is to run alone on it, or on a connection (a test's transaction)
+        watched = await fetch_alone(engine, LONE, {"value": 7})
+        bound = await fetch_alone(request_connection, LONE, {"value": 7})
+
+        # then neither sent anything: the caller takes SQLAlchemy's path
+        assert watched == (False, None)
+        assert bound == (False, None)
+        assert seen == []
+    finally:
+        await engine.dispose()

@@ -44,6 +44,7 @@ from portal.resolvers.downloads import (
     TicketRefused,
     check_claimable,
     claim_by_token,
+    read_by_bearer,
     release_claim,
     renew_claim,
     spend_ticket,
@@ -65,14 +66,39 @@ class _Outcome:
 
 
 @dataclass(frozen=True, slots=True)
+class Staging:
+    """A job's files being staged into a private folder (a task of their own)."""
+
+    folder: Path
+    task: asyncio.Future[list[StagedPart]]
+
+    @classmethod
+    def start(cls, job: DownloadJob) -> Staging:
+        folder = Path(tempfile.mkdtemp(prefix="portal-download-"))
+        return cls(folder=folder, task=asyncio.ensure_future(job.stage(folder)))
+
+    async def abandon(self) -> None:
+        """Stop the staging, wait until it has stopped, remove the folder."""
+        self.task.cancel()
+        with anyio.CancelScope(shield=True):
+            await asyncio.gather(self.task, return_exceptions=True)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@dataclass(frozen=True, slots=True)
 class Redemption:
     principal: Principal
     ticket: ClaimedTicket
     job: DownloadJob
+    staging: Staging
 
 
-def _read_prefix(file: IO[bytes]) -> bytes:
-    return file.read(len(PDF_PREFIX))
+def _first_chunk(merged: IO[bytes]) -> bytes:
+    """Runs in a worker thread: the merged file's first chunk after its prefix (which the
+    response sent before the merge), once the file was seen to start with that prefix."""
+    if merged.read(len(PDF_PREFIX)) != PDF_PREFIX:
+        raise MergeFailedError("the merged PDF does not start as announced")
+    return merged.read(STREAM_CHUNK_BYTES)
 
 
 class DownloadEndpoint:
@@ -188,9 +214,8 @@ class DownloadEndpoint:
         again, all in one transaction: committed once every check passed, rolled back (the
         claim with it) on any refusal."""
         try:
-            # The ticket is read with the system scope (a bearer lookup may have left the
-            # transaction open, scoped to the bearer).
-            await rescope(session, AccountScope.everything())
+            # A ticket is no tenant row: it is claimed in whatever scope the transaction has
+            # (the bearer's, after a bearer lookup; none, when the claim begins it).
             attempt = await claim_by_token(session=session, token=token, lease=self.claim_lease)
             ticket = attempt.ticket
             if bearer is not None and not ticket.owned_by(bearer):
@@ -200,19 +225,31 @@ class DownloadEndpoint:
                 check_claimable(ticket)
                 # Claimable a moment ago: another redemption took it at the same time.
                 raise TicketRefused(TicketRefusal.IN_PROGRESS, ticket.id)
-            resolved = await ticket_principal(session=session, ticket=ticket)
-            principal = resolved.principal
+            if bearer is not None and read_by_bearer(bearer, ticket):
+                # The preparer, in their sign-in session, read a moment ago in this transaction
+                # by the bearer's lookup, which left it scoped to them: no second lookup.
+                principal, applied = bearer, bearer.scope
+            else:
+                resolved = await ticket_principal(session=session, ticket=ticket)
+                principal, applied = resolved.principal, resolved.applied
             producer = self.producers.get(ticket.kind)
             if producer is None:
                 logger.error("download ticket %s has an unknown kind %r", ticket.id, ticket.kind)
                 raise TicketRefused(TicketRefusal.UNKNOWN)
-            if resolved.applied == principal.scope:
+            if applied == principal.scope:
                 # The lookup left the transaction scoped to the preparer: no round trip.
                 set_scope(session, principal.scope)
             else:
                 await rescope(session, principal.scope)
             job = await producer(session=session, principal=principal, ticket=claimed)
-            await session.commit()
+            # Staging reads and checks files only (the database has no part in it): it runs
+            # while the claim commits.
+            staging = Staging.start(job)
+            try:
+                await session.commit()
+            except BaseException:
+                await staging.abandon()
+                raise
         except TicketRefused as refused:
             await session.rollback()
             return refusal_for(refused)
@@ -230,7 +267,7 @@ class DownloadEndpoint:
             with anyio.CancelScope(shield=True):
                 await session.rollback()
             raise
-        return Redemption(principal=principal, ticket=claimed, job=job)
+        return Redemption(principal=principal, ticket=claimed, job=job, staging=staging)
 
     async def _release(self, session: AsyncSession, ticket: ClaimedTicket) -> None:
         set_scope(session, AccountScope.everything())
@@ -242,11 +279,11 @@ class DownloadEndpoint:
     async def _stage(
         self, *, session: AsyncSession, redemption: Redemption
     ) -> tuple[Path, list[StagedPart]] | Refusal:
-        folder = Path(tempfile.mkdtemp(prefix="portal-download-"))
+        staging = redemption.staging
         try:
-            return folder, await redemption.job.stage(folder)
+            return staging.folder, await staging.task
         except DocumentIntegrityError as broken:
-            shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(staging.folder, ignore_errors=True)
             await self._release(session, redemption.ticket)
             # Never serve bytes that differ from what was posted: alert, audit, refuse.
             logger.error("download refused: integrity check failed for %s", broken)
@@ -259,8 +296,8 @@ class DownloadEndpoint:
                 object_ids=(str(broken.document_id),),
             )
         except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
             with anyio.CancelScope(shield=True):
+                await staging.abandon()
                 await self._release(session, redemption.ticket)
             raise
 
@@ -275,12 +312,15 @@ class DownloadEndpoint:
     ) -> Response:
         filename = redemption.job.filename or attachment_name(datetime.now(UTC))
         outcome = _Outcome()
+        output = folder / "merged.pdf"
+        # The merge begins now, while the response and its first bytes go out.
+        merging = asyncio.ensure_future(self.merges.merge(output, parts))
         return StreamThenClose(
             self._stream(
                 session=session,
                 redemption=redemption,
-                folder=folder,
-                parts=parts,
+                output=output,
+                merging=merging,
                 meta=meta,
                 outcome=outcome,
             ),
@@ -292,6 +332,7 @@ class DownloadEndpoint:
                 redemption=redemption,
                 meta=meta,
                 folder=folder,
+                merging=merging,
                 outcome=outcome,
             ),
             media_type="application/pdf",
@@ -320,8 +361,8 @@ class DownloadEndpoint:
         *,
         session: AsyncSession,
         redemption: Redemption,
-        folder: Path,
-        parts: list[StagedPart],
+        output: Path,
+        merging: asyncio.Future[int],
         meta: RequestMeta,
         outcome: _Outcome,
     ) -> AsyncGenerator[bytes, None]:
@@ -333,9 +374,8 @@ class DownloadEndpoint:
             # Every merged PDF starts with the same bytes: the client sees the download start
             # (and no proxy times out) while the merge runs.
             yield PDF_PREFIX
-            output = folder / "merged.pdf"
             try:
-                outcome.page_count = await self.merges.merge(output, parts)
+                outcome.page_count = await merging
             except MergeFailedError:
                 raise
             except Exception as error:
@@ -344,10 +384,13 @@ class DownloadEndpoint:
                 )
                 raise MergeFailedError("the merge failed") from None
             with output.open("rb") as merged:
-                if await asyncio.to_thread(_read_prefix, merged) != PDF_PREFIX:
-                    raise MergeFailedError("the merged PDF does not start as announced")
-                while chunk := await asyncio.to_thread(merged.read, STREAM_CHUNK_BYTES):
+                # One thread hop for a PDF of one chunk: a short read of a file is its end.
+                chunk = await asyncio.to_thread(_first_chunk, merged)
+                while chunk:
                     yield chunk
+                    if len(chunk) < STREAM_CHUNK_BYTES:
+                        break
+                    chunk = await asyncio.to_thread(merged.read, STREAM_CHUNK_BYTES)
             outcome.delivered = True
         finally:
             self.in_flight -= 1
@@ -374,9 +417,13 @@ class DownloadEndpoint:
         redemption: Redemption,
         meta: RequestMeta,
         folder: Path,
+        merging: asyncio.Future[int],
         outcome: _Outcome,
     ) -> None:
-        """Once the response has ended: give an undelivered ticket back, remove the files."""
+        """Once the response has ended: stop a merge still running or waiting for a worker (a
+        client gone before its end), give an undelivered ticket back, remove the files."""
+        merging.cancel()
+        await asyncio.gather(merging, return_exceptions=True)
         try:
             if not outcome.recorded:
                 await self._finish(

@@ -154,6 +154,28 @@ async def execute_self_scoped(
     return through_orm
 
 
+async def execute_unscoped(
+    session: AsyncSession, statement: sa.Executable, parameters: Mapping[str, Any] | None = None
+) -> sa.Row[Any] | None:
+    """Run ``statement``, which reads and writes no table under row-level security (or only
+    appends where anyone may: ``audit_events``), and answer its one row, or None.
+
+    When it begins the transaction, the session sends no ``set_config`` of its own first (a round
+    trip the statement does not need): that transaction is scoped to nothing, whatever
+    ``set_scope`` said, until the caller ``rescope``s it or runs a self-scoped statement. In an
+    open transaction the statement runs in that transaction's scope."""
+
+    def run(sync: Session) -> sa.Row[Any] | None:
+        sync.info[_SELF_SCOPED_KEY] = True
+        try:
+            return sync.execute(statement, parameters).one_or_none()
+        finally:
+            sync.info.pop(_SELF_SCOPED_KEY, None)
+
+    row: sa.Row[Any] | None = await session.run_sync(run)
+    return row
+
+
 def in_open_transaction(session: AsyncSession) -> bool:
     """Whether ``session`` goes on in an open transaction: its own, or the one its first
     statement began and scoped on the driver (``portal.models.driver``), which it joins at its

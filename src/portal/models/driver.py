@@ -25,7 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 __all__ = [
     "PRESCOPED_KEY",
@@ -33,6 +33,7 @@ __all__ = [
     "DriverStatement",
     "execute_many",
     "fetch_all",
+    "fetch_alone",
     "fetch_first_row",
     "fetch_row",
 ]
@@ -341,6 +342,31 @@ async def execute_many(
                     adapted._transaction = None
                     session.sync_session.info.pop(PRESCOPED_KEY, None)
     return True
+
+
+async def fetch_alone(
+    bind: object, statement: sa.Select[Any], values: Mapping[str, Any]
+) -> tuple[bool, Any]:
+    """``(True, row or None)`` when ``statement`` ran on the driver as a transaction of its own,
+    on a connection of the engine ``bind`` checked out for it: no BEGIN and no COMMIT, one round
+    trip (PostgreSQL commits a lone statement itself, or nothing of it). ``(False, None)`` when it
+    must go SQLAlchemy's way (nothing was sent): ``bind`` is no engine (tests bind sessions to a
+    connection in a transaction of their own), its statements are watched, another driver."""
+    compiled = _compiled(statement)
+    if not isinstance(bind, AsyncEngine) or not compiled.usable:
+        return False, None
+    async with bind.connect() as connection:
+        if _unwatched(connection) is None:
+            return False, None
+        found = await _driver_of(connection)
+        if found is None:
+            return False, None
+        adapted, driver = found
+        if adapted._transaction is not None:
+            return False, None
+        async with _lost_when_closed(connection, driver):
+            record = await driver.fetchrow(compiled.sql, *compiled.arguments(values))
+    return True, None if record is None else compiled.row(record)
 
 
 def prescoped(info: dict[str, Any], dbapi_connection: Any) -> bool:

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -125,6 +126,53 @@ def recorded_ctes(rows: Sequence[dict[str, Any]]) -> list[sa.CTE]:
         sa.insert(table).values(**{"occurred_at": occurred_at, **row}).cte(f"recorded_{index}")
         for index, row in enumerate(rows)
     ]
+
+
+# The columns of a row of ``to_row``, and the time ``recorded_values`` gives every row.
+_ROW_COLUMNS = (
+    "occurred_at",
+    "id",
+    "actor_type",
+    "actor_id",
+    "actor_label",
+    "account_id",
+    "action",
+    "object_ids",
+    "result",
+    "ip_address",
+    "request_id",
+    "operation_name",
+    "details",
+)
+
+
+@cache
+def bound_recorded_ctes(count: int) -> tuple[sa.CTE, ...]:
+    """``recorded_ctes`` of ``count`` rows, built once, their values bound parameters
+    (``recorded_values``): a statement holding them is the same object each time, so it may go
+    to the database driver (``portal.models.driver``), compiled once."""
+    table = AuditEvent.__table__  # type: ignore[attr-defined]
+    return tuple(
+        sa.insert(table)
+        .values(
+            {
+                name: sa.bindparam(f"recorded_{index}_{name}", type_=table.c[name].type)
+                for name in _ROW_COLUMNS
+            }
+        )
+        .cte(f"recorded_{index}")
+        for index in range(count)
+    )
+
+
+def recorded_values(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The parameters of ``bound_recorded_ctes(len(rows))`` for ``rows`` (``to_row``)."""
+    occurred_at = utcnow()
+    values: dict[str, Any] = {}
+    for index, row in enumerate(rows):
+        values[f"recorded_{index}_occurred_at"] = occurred_at
+        values.update({f"recorded_{index}_{name}": row[name] for name in _ROW_COLUMNS[1:]})
+    return values
 
 
 async def write_events(

@@ -30,6 +30,7 @@ from sqlmodel import col
 
 from portal.auth.principal import Principal, PrincipalKind
 from portal.models import Account, Document, PortalUser, ReportSubscription
+from portal.models.driver import fetch_row
 from portal.models.enums import Role
 
 DOCUMENTS_READ_SCOPE = "documents:read"
@@ -183,19 +184,33 @@ def visibility_parameters(principal: Principal) -> tuple[Visibility, dict[str, A
     return visibility, values
 
 
+WANTED_DOCUMENT_IDS = sa.bindparam("wanted_document_ids", type_=ARRAY(Uuid()))
+
+
+@cache
+def _accessible_statement(visibility: Visibility) -> sa.Select[Any]:
+    """The visible ones among ``WANTED_DOCUMENT_IDS``, as one array: built once per form, so it
+    may go to the database driver (``portal.models.driver``), compiled once."""
+    return sa.select(sa.func.array_agg(col(Document.id)).label("ids")).where(
+        col(Document.id) == sa.any_(WANTED_DOCUMENT_IDS), visible_condition(visibility)
+    )
+
+
 async def accessible_document_ids(
     *, session: AsyncSession, principal: Principal, ids: Iterable[uuid.UUID]
 ) -> set[uuid.UUID]:
-    """The subset of ``ids`` that ``principal`` may see (one statement)."""
+    """The subset of ``ids`` that ``principal`` may see (one statement; on the driver when the
+    session's transaction is open there)."""
     wanted = sorted(set(ids))
     if not wanted:
         return set()
-    rows = await session.scalars(
-        sa.select(col(Document.id)).where(
-            col(Document.id).in_(wanted), visible_documents_condition(principal)
-        )
-    )
-    return set(rows)
+    visibility, values = visibility_parameters(principal)
+    statement = _accessible_statement(visibility)
+    values[WANTED_DOCUMENT_IDS.key] = wanted
+    ran, record = await fetch_row(session, statement, values)
+    if not ran:
+        return set(await session.scalar(statement, values) or ())
+    return set(record[0] or ()) if record is not None else set()
 
 
 def may_filter_archived(principal: Principal) -> bool:

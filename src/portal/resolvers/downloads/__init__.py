@@ -23,6 +23,7 @@ from portal.resolvers.downloads.redeem import (
     DownloadProducer,
     bookmark_title,
     documents_job,
+    read_by_bearer,
     ticket_principal,
 )
 from portal.resolvers.downloads.tickets import (
@@ -73,6 +74,7 @@ __all__ = [
     "issue_ticket",
     "merge_files",
     "prepare_download",
+    "read_by_bearer",
     "release_claim",
     "renew_claim",
     "spend_ticket",

@@ -104,6 +104,20 @@ async def ticket_principal(*, session: AsyncSession, ticket: TicketRecord) -> Re
         raise TicketRefused(TicketRefusal.SESSION_ENDED, ticket.id) from None
 
 
+def read_by_bearer(bearer: Principal | None, ticket: TicketRecord) -> bool:
+    """Whether the request's own bearer lookup read the ticket's preparer as
+    ``ticket_principal`` would: the same person or staff member, in the same sign-in session
+    (the lookup checked that session and their state, in the same transaction, and left it
+    scoped to them). An API client's principal also depends on its token's scopes: it is read
+    again."""
+    return (
+        bearer is not None
+        and bearer.kind in (PrincipalKind.USER, PrincipalKind.STAFF)
+        and ticket.owned_by(bearer)
+        and bearer.session_id == ticket.session_id
+    )
+
+
 def bookmark_title(*, last_name: str, first_name: str, report_type: str, service_on: str) -> str:
     """ "Last, First - report type - service date": the date of the visit, as documents name it."""
     return f"{last_name}, {first_name} - {report_type} - {service_on}"

@@ -8,7 +8,12 @@ Redeeming is two steps. ``claim_by_token`` finds the ticket and takes it for a s
 ``UPDATE ... RETURNING``, so two concurrent requests with the same URL cannot both produce the
 PDF; ``spend_ticket`` marks it used once the PDF has been delivered. ``release_claim`` gives it
 back when the delivery failed, and a redemption that died without releasing (a killed process)
-loses its claim when the lease runs out."""
+loses its claim when the lease runs out.
+
+A ticket is no tenant row (``download_tickets`` has no row-level security: a ticket is found by
+its token's hash, never by account), so finding, claiming and spending one need no scope: a
+transaction such a statement begins is not scoped first (``execute_unscoped``), one round trip
+fewer."""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,8 +33,10 @@ from sqlmodel import col
 
 from portal.auth.principal import Principal, PrincipalKind
 from portal.auth.tokens import SubjectKind
+from portal.models.db import execute_unscoped, in_open_transaction
 from portal.models.downloads import MAX_DOCUMENTS_PER_DOWNLOAD, DownloadTicket
-from portal.resolvers.audit import recorded_ctes
+from portal.models.driver import fetch_alone
+from portal.resolvers.audit import bound_recorded_ctes, recorded_ctes, recorded_values
 
 # 256 bits: the URL is the secret, so it must not be guessable.
 TOKEN_BYTES = 32
@@ -199,19 +207,37 @@ def _record(row: Any, *, used: bool, expired: bool, claimed: bool) -> TicketReco
     )
 
 
+# The statements finding and claiming a ticket by its token, built once (their values bound
+# parameters, named unlike any column: an UPDATE takes a parameter named as a column to SET).
+_TOKEN_HASH = sa.bindparam("ticket_token_hash", type_=sa.String)
+_FIND = sa.select(
+    *_RECORD_COLUMNS,
+    col(DownloadTicket.used_at).is_not(None).label("used"),
+    (col(DownloadTicket.expires_at) <= sa.func.now()).label("expired"),
+    sa.func.coalesce(col(DownloadTicket.claimed_until) > sa.func.now(), False).label("claimed"),
+).where(col(DownloadTicket.token_hash) == _TOKEN_HASH)
+_CLAIM = (
+    sa.update(DownloadTicket)
+    .where(
+        col(DownloadTicket.token_hash) == _TOKEN_HASH,
+        col(DownloadTicket.used_at).is_(None),
+        col(DownloadTicket.expires_at) > sa.func.now(),
+        sa.or_(
+            col(DownloadTicket.claimed_until).is_(None),
+            col(DownloadTicket.claimed_until) <= sa.func.now(),
+        ),
+    )
+    .values(
+        claim_id=sa.bindparam("new_claim_id", type_=sa.Uuid),
+        claimed_until=sa.func.now() + sa.bindparam("claim_lease", type_=sa.Interval),
+    )
+    .returning(*_RECORD_COLUMNS)
+)
+
+
 async def find_ticket(*, session: AsyncSession, token: str) -> TicketRecord:
     """The ticket of ``token`` and its state; ``TicketRefused(UNKNOWN)`` when there is none."""
-    now = sa.func.now()
-    row = (
-        await session.execute(
-            sa.select(
-                *_RECORD_COLUMNS,
-                col(DownloadTicket.used_at).is_not(None).label("used"),
-                (col(DownloadTicket.expires_at) <= now).label("expired"),
-                sa.func.coalesce(col(DownloadTicket.claimed_until) > now, False).label("claimed"),
-            ).where(col(DownloadTicket.token_hash) == hash_token(token))
-        )
-    ).one_or_none()
+    row = await execute_unscoped(session, _FIND, {_TOKEN_HASH.key: hash_token(token)})
     if row is None:
         raise TicketRefused(TicketRefusal.UNKNOWN)
     return _record(row, used=bool(row.used), expired=bool(row.expired), claimed=bool(row.claimed))
@@ -245,23 +271,11 @@ async def claim_by_token(*, session: AsyncSession, token: str, lease: timedelta)
 
     The claim and its conditions are one statement, so of two concurrent redemptions one wins."""
     claim_id = uuid.uuid4()
-    now = sa.func.now()
-    row = (
-        await session.execute(
-            sa.update(DownloadTicket)
-            .where(
-                col(DownloadTicket.token_hash) == hash_token(token),
-                col(DownloadTicket.used_at).is_(None),
-                col(DownloadTicket.expires_at) > now,
-                sa.or_(
-                    col(DownloadTicket.claimed_until).is_(None),
-                    col(DownloadTicket.claimed_until) <= now,
-                ),
-            )
-            .values(claim_id=claim_id, claimed_until=now + lease)
-            .returning(*_RECORD_COLUMNS)
-        )
-    ).one_or_none()
+    row = await execute_unscoped(
+        session,
+        _CLAIM,
+        {_TOKEN_HASH.key: hash_token(token), "new_claim_id": claim_id, "claim_lease": lease},
+    )
     if row is None:
         return TicketClaim(ticket=await find_ticket(session=session, token=token), claimed=None)
     ticket = _record(row, used=False, expired=False, claimed=False)
@@ -305,25 +319,48 @@ async def release_claim(*, session: AsyncSession, ticket: ClaimedTicket) -> None
     await session.commit()
 
 
+@cache
+def _spend_statement(audit_rows: int) -> sa.Select[Any]:
+    """The spend of a ticket with ``audit_rows`` audit rows, built once per count."""
+    spent = (
+        sa.update(DownloadTicket)
+        .where(
+            # Named unlike any column (an UPDATE takes a parameter named as a column to SET).
+            col(DownloadTicket.id) == sa.bindparam("spent_ticket_id", type_=sa.Uuid),
+            col(DownloadTicket.claim_id) == sa.bindparam("spent_claim_id", type_=sa.Uuid),
+            col(DownloadTicket.used_at).is_(None),
+        )
+        .values(used_at=sa.func.now(), claimed_until=sa.null())
+        .returning(col(DownloadTicket.id))
+        .cte("spent")
+    )
+    return (
+        sa.select(sa.func.count().label("spent"))
+        .select_from(spent)
+        .add_cte(*bound_recorded_ctes(audit_rows))
+    )
+
+
 async def spend_ticket(
     *, session: AsyncSession, ticket: ClaimedTicket, audit_rows: Sequence[dict[str, Any]] = ()
 ) -> bool:
     """Mark the ticket used now that its PDF has been delivered, and insert the delivery's audit
-    rows (``audit.to_row``) in the same statement, whether or not the ticket could be spent; the
-    caller commits. False when the claim had been lost meanwhile (the ticket was spent by
-    someone else's redemption)."""
-    spend = (
-        sa.update(DownloadTicket)
-        .where(
-            col(DownloadTicket.id) == ticket.id,
-            col(DownloadTicket.claim_id) == ticket.claim_id,
-            col(DownloadTicket.used_at).is_(None),
-        )
-        .values(used_at=sa.func.now(), claimed_until=None)
-        .returning(col(DownloadTicket.id))
-    )
-    if not audit_rows:
-        return (await session.execute(spend)).one_or_none() is not None
-    spent = spend.cte("spent")
-    statement = sa.select(sa.func.count()).select_from(spent).add_cte(*recorded_ctes(audit_rows))
-    return bool(await session.scalar(statement))
+    rows (``audit.to_row``) in the same statement, whether or not the ticket could be spent.
+    False when the claim had been lost meanwhile (the ticket was spent by someone else's
+    redemption).
+
+    Outside a transaction the statement runs alone on the driver when it may (``fetch_alone``:
+    one round trip, committed by PostgreSQL as it ends); otherwise in the session's transaction,
+    which the caller commits (a commit with nothing to commit costs nothing)."""
+    statement = _spend_statement(len(audit_rows))
+    values = {
+        "spent_ticket_id": ticket.id,
+        "spent_claim_id": ticket.claim_id,
+        **recorded_values(audit_rows),
+    }
+    if not in_open_transaction(session):
+        ran, alone = await fetch_alone(session.bind, statement, values)
+        if ran:
+            return bool(alone.spent)
+    row = await execute_unscoped(session, statement, values)
+    return row is not None and bool(row.spent)
