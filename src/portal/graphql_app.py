@@ -34,7 +34,7 @@ from portal.failures import failure_response
 from portal.live_socket import PortalSocket, SocketContext, SocketCredentials, TextFrames
 from portal.middleware import request_id_of
 from portal.models.db import RequestConnections
-from portal.models.driver import ConnectionLost
+from portal.models.driver import ConnectionLost, end_unjoined
 from portal.models.enums import AuditResult
 from portal.resolvers.audit import AuditEntry, RequestMeta, write_events
 from portal.resolvers.errors import ErrorCode
@@ -430,8 +430,12 @@ class PortalGraphQL(GraphQL[Context, None]):
             try:
                 operation = plain_operation(request, body)
                 if operation is None:
-                    return await self.run(request)
-                return await self._execute(request, operation)
+                    response = await self.run(request)
+                else:
+                    response = await self._execute(request, operation)
+                # A request that only read on the driver ends its transaction there too.
+                await end_unjoined(session)
+                return response
             except HTTPException as error:
                 return error_response(
                     error.status_code, ErrorCode.BAD_USER_INPUT.value, error.reason, request_id

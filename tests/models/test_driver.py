@@ -22,7 +22,7 @@ from portal.models.db import (
     request_sessionmaker,
     set_scope,
 )
-from portal.models.driver import PRESCOPED_KEY, fetch_all, fetch_alone, fetch_row
+from portal.models.driver import PRESCOPED_KEY, end_unjoined, fetch_all, fetch_alone, fetch_row
 from portal.models.enums import AuditResult
 from portal.resolvers.audit import AuditEntry, RequestMeta, append_events
 from tests.support.graphql import GraphQLClient
@@ -321,3 +321,44 @@ async def test_a_lone_statement_on_a_watched_engine_or_a_connection_takes_sqlalc
         assert seen == []
     finally:
         await engine.dispose()
+
+
+async def test_a_transaction_only_the_driver_used_is_rolled_back_there(
+    request_connection: AsyncConnection, world: World
+) -> None:
+    raw = await request_connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    async with request_sessionmaker(request_connection)() as session:
+        # given a request that only looked its caller up, on the driver
+        await execute_self_scoped(
+            session, USER, {"user_id": world.acme_admin.id, "session_id": None}
+        )
+        assert driver.is_in_transaction()
+
+        # when it ends
+        await end_unjoined(session)
+
+        # then its transaction was rolled back on the driver, and the session knows it
+        assert not driver.is_in_transaction()
+        assert PRESCOPED_KEY not in session.sync_session.info
+        assert await session.scalar(sa.text("SELECT 1")) == 1
+
+
+async def test_a_transaction_sqlalchemy_joined_is_left_to_it(
+    request_connection: AsyncConnection, world: World
+) -> None:
+    raw = await request_connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    async with request_sessionmaker(request_connection)() as session:
+        # given a request whose session went on in the transaction the lookup began
+        await execute_self_scoped(
+            session, USER, {"user_id": world.acme_admin.id, "session_id": None}
+        )
+        await session.scalar(CURRENT_SCOPE)
+
+        # when it ends
+        await end_unjoined(session)
+
+        # then the transaction is still SQLAlchemy's to end
+        assert driver.is_in_transaction()
+        assert session.in_transaction()

@@ -31,6 +31,7 @@ __all__ = [
     "PRESCOPED_KEY",
     "ConnectionLost",
     "DriverStatement",
+    "end_unjoined",
     "execute_many",
     "fetch_all",
     "fetch_alone",
@@ -367,6 +368,30 @@ async def fetch_alone(
         async with _lost_when_closed(connection, driver):
             record = await driver.fetchrow(compiled.sql, *compiled.arguments(values))
     return True, None if record is None else compiled.row(record)
+
+
+async def end_unjoined(session: AsyncSession) -> None:
+    """Roll back, on the driver, the transaction ``session``'s first statement began
+    (``fetch_first_row``) when SQLAlchemy never joined it: a request that only read, on the
+    driver. The pool would roll it back when the connection goes back; this is the same
+    statement without SQLAlchemy's round of calls. Anything else is left to the pool (a failure
+    too: the pool rolls back or discards the connection as usual)."""
+    transaction = session.sync_session.info.get(PRESCOPED_KEY)
+    if transaction is None or session.in_transaction():
+        return
+    bind = _unwatched(session.bind)
+    found = await _driver_of(bind) if bind is not None else None
+    if found is None:
+        return
+    adapted = found[0]
+    if adapted._transaction is not transaction:
+        return
+    try:
+        await transaction.rollback()
+    except Exception:
+        return
+    adapted._transaction = None
+    session.sync_session.info.pop(PRESCOPED_KEY, None)
 
 
 def prescoped(info: dict[str, Any], dbapi_connection: Any) -> bool:
