@@ -57,3 +57,16 @@ class RequestSession(AsyncSession):
     async def run_sync(self, *args: Any, **kwargs: Any) -> Any:
         async with self._lock:
             return await super().run_sync(*args, **kwargs)
+
+    async def __aexit__(self, kind: Any, error: Any, trace: Any) -> None:
+        sync = self.sync_session
+        if (
+            sync._transaction is None
+            and not sync.identity_map
+            and not sync._new
+            and not sync._deleted
+        ):
+            # Nothing to close (a request that read on the driver alone): no close(), which
+            # runs in a task of its own, shielded, and a greenlet.
+            return
+        await super().__aexit__(kind, error, trace)
