@@ -116,6 +116,12 @@ def _ratios(server: list[Run], raw: list[Run]) -> list[float]:
     return [s.rps / r.rps for s, r in zip(server, raw, strict=False) if r.rps]
 
 
+def _p99_ratios(server: list[Run], raw: list[Run]) -> list[float]:
+    """Each round's p99 against raw's in the same round (the issue's p99 target is their
+    median, not the ratio of the two columns' medians)."""
+    return [s.p99_ms / r.p99_ms for s, r in zip(server, raw, strict=False) if r.p99_ms]
+
+
 def _shown(value: float) -> str:
     return "-" if value != value else f"{value:.0f}"
 
@@ -126,7 +132,7 @@ def table(setup: Setup, figures: Figures, started: datetime) -> str:
     names = " / ".join("PG" if s == PEER else s for s in servers)
     head = ["scenario", "app req/s", "raw req/s"]
     head += ["PG req/s"] if peer else []
-    head += ["app/raw per round", "app/raw median"]
+    head += ["app/raw per round", "app/raw median", "app/raw p99 per round (median)"]
     head += ["PG/raw per round", "PG/raw median"] if peer else []
     head += ["app p50 / p99 ms", "raw p50 / p99 ms"]
     head += ["PG p50 / p99 ms"] if peer else []
@@ -161,6 +167,12 @@ def table(setup: Setup, figures: Figures, started: datetime) -> str:
         if peer:
             cells.append(_shown(median([r.rps for r in runs[PEER]])))
         cells += [", ".join(f"{x:.2f}" for x in app_ratios), f"**{median(app_ratios):.2f}x**"]
+        p99_ratios = _p99_ratios(runs[APP], runs[RAW])
+        cells.append(
+            ", ".join(f"{x:.2f}" for x in p99_ratios) + f" (**{median(p99_ratios):.2f}x**)"
+            if p99_ratios
+            else "-"
+        )
         if peer:
             peer_ratios = _ratios(runs[PEER], runs[RAW])
             cells += (

@@ -3,10 +3,23 @@ README's Performance section, between its two markers, and leaves the rest alone
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from bench.report import README, README_END, README_START, newest_result, update_readme
+from bench.report import (
+    APP,
+    RAW,
+    README,
+    README_END,
+    README_START,
+    Figures,
+    Run,
+    Setup,
+    newest_result,
+    table,
+    update_readme,
+)
 
 RESULT = """# Side-by-side benchmark, 2026-11-30 11:02 UTC
 
@@ -86,3 +99,29 @@ def test_the_project_readme_has_the_performance_markers() -> None:
     # then: `--update-readme` has a section to rewrite
     assert "## Performance" in text
     assert text.index("## Performance") < text.index(README_START) < text.index(README_END)
+
+
+def test_the_table_gives_each_rounds_p99_against_raws_and_their_median() -> None:
+    # given three rounds of (a) whose p99 medians (250 / 82) are more than 3x apart, while the
+    # per-round ratios (2.5, 4.0, 2.4) have a median of 2.5
+    figures = Figures(peer_missing="not installed")
+    for app_p99, raw_p99 in ((250.0, 100.0), (300.0, 75.0), (196.8, 82.0)):
+        figures.add("a", APP, Run(rps=140, p50_ms=110, p99_ms=app_p99, errors=0, rss_mb=140))
+        figures.add("a", RAW, Run(rps=360, p50_ms=43, p99_ms=raw_p99, errors=0, rss_mb=54))
+    setup = Setup(
+        command="python -m bench.side_by_side",
+        documents=100_000,
+        accounts=200,
+        generated_seconds=6,
+        rounds=3,
+        duration=10,
+        connections=16,
+    )
+
+    # when the table is written
+    text = table(setup, figures, datetime(2026, 11, 30, 17, 7, tzinfo=UTC))
+
+    # then (a)'s row shows the per-round p99 ratios and their median
+    row = next(line for line in text.splitlines() if line.startswith("| (a)"))
+    assert "| 2.50, 4.00, 2.40 (**2.50x**) |" in row
+    assert "app/raw p99 per round (median)" in text
