@@ -135,10 +135,16 @@ async def test_a_watched_connection_takes_sqlalchemys_path(
         event.remove(sync_connection, "before_cursor_execute", watch)
 
 
+@pytest.mark.parametrize(
+    "nested",
+    ["employee { firstName } visit { status }", "employee { firstName }"],
+    ids=["two types", "one type"],
+)
 async def test_a_pages_nested_objects_are_read_on_the_driver(
-    admin_client: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+    admin_client: GraphQLClient, monkeypatch: pytest.MonkeyPatch, nested: str
 ) -> None:
-    # given a page asking for nested objects, loaded ahead in one statement per level
+    # given a page asking for nested objects (of one type or more), loaded ahead in one
+    # statement per level
     ran: list[bool] = []
     original = fetch_row
 
@@ -151,10 +157,7 @@ async def test_a_pages_nested_objects_are_read_on_the_driver(
 
     # when it is asked
     data = (
-        await admin_client(
-            "{ documents(first: 5) { edges { node { id employee { firstName } "
-            "visit { status } } } } }"
-        )
+        await admin_client(f"{{ documents(first: 5) {{ edges {{ node {{ id {nested} }} }} }} }}")
     ).ok()
 
     # then the nested objects were read on the driver, in the request's scoped transaction

@@ -272,7 +272,8 @@ async def _load(
     info: Info, wanted: Sequence[tuple[BatchLoader[uuid.UUID, Any], set[uuid.UUID]]]
 ) -> None:
     """Load what is not loaded yet: the loaders that have a statement form together, in one
-    round trip (``load_together``), the others each in one batch, concurrently."""
+    round trip (``load_together``: on the driver, plain rows; even one of them, which its loader
+    would read as ORM entities), the others each in one batch, concurrently."""
     together: list[tuple[BatchLoader[uuid.UUID, Any], list[uuid.UUID]]] = []
     apart: list[Awaitable[Any]] = []
     for loader, keys in wanted:
@@ -283,9 +284,7 @@ async def _load(
             together.append((loader, missing))
         else:
             apart.append(loader.load_many(missing))
-    if len(together) == 1:
-        apart.append(together[0][0].load_many(together[0][1]))
-    elif together:
+    if together:
         found = await load_together(
             info.context.session, [(loader.rows, ids) for loader, ids in together if loader.rows]
         )
