@@ -32,8 +32,7 @@ from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portal.failures import failure_response, log_failure
-from portal.middleware import REQUEST_ID_KEY
+from portal.middleware import REQUEST_ID_KEY, answer_failure
 from portal.observability.access import RequestRecord, record_request
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -118,23 +117,14 @@ class Envelope:
         except ClientDisconnect:
             outcome = "client_disconnected"  # the client went away: nothing is wrong here
         except Exception as error:
-            where = str(scope.get("path", "?"))
-            if not self.contract:
+            try:
+                if not self.contract:
+                    raise
+                await answer_failure(error, scope, receive, envelope_send, started=bool(status))
+            except Exception:
                 outcome = "error"
                 status = status or 500
                 raise
-            if status:
-                # Too late for another answer: the client sees the connection end early.
-                log_failure(error, request_id=request_id, where=where)
-            else:
-                try:
-                    await failure_response(error, request_id, where=where)(
-                        scope, receive, envelope_send
-                    )
-                except Exception:
-                    outcome = "error"
-                    status = status or 500
-                    raise
         finally:
             record_request(
                 self.observe, scope, status, outcome, time.perf_counter() - began, request_id

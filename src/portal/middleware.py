@@ -42,11 +42,17 @@ class ErrorContractMiddleware:
         except ClientDisconnect:
             raise  # nobody to answer: the access log records it as INFO
         except Exception as error:
-            if started:
-                # Too late for another answer: the client sees the connection end early.
-                log_failure(error, request_id=request_id_of(scope), where=scope.get("path", "?"))
-                return
-            response = failure_response(
-                error, request_id_of(scope), where=str(scope.get("path", "?"))
-            )
-            await response(scope, receive, send)
+            await answer_failure(error, scope, receive, send, started=started)
+
+
+async def answer_failure(
+    error: Exception, scope: Scope, receive: Receive, send: Send, *, started: bool
+) -> None:
+    """The error contract's answer to ``error``, logged once: a JSON failure, or, once the
+    response has started (too late for another answer: the client sees the connection end
+    early), the log line alone."""
+    request_id, where = request_id_of(scope), str(scope.get("path", "?"))
+    if started:
+        log_failure(error, request_id=request_id, where=where)
+        return
+    await failure_response(error, request_id, where=where)(scope, receive, send)

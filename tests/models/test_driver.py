@@ -55,15 +55,26 @@ async def request_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnecti
         yield connection
 
 
+@pytest.fixture
+async def driver(request_connection: AsyncConnection) -> Any:
+    """The asyncpg connection under ``request_connection``."""
+    return (await request_connection.get_raw_connection()).driver_connection
+
+
+async def look_up_admin(session: AsyncSession, world: World) -> Any:
+    """Acme's User Admin looked up as a request's first statement (on the driver when it may)."""
+    return await execute_self_scoped(
+        session, USER, {"user_id": world.acme_admin.id, "session_id": None}
+    )
+
+
 async def test_the_principal_is_read_on_the_driver_and_scopes_the_transaction(
     request_connection: AsyncConnection, world: World
 ) -> None:
     async with request_sessionmaker(request_connection)() as session:
         # given a new session on the request's connection
         # when the principal lookup runs as its first statement
-        row = await execute_self_scoped(
-            session, USER, {"user_id": world.acme_admin.id, "session_id": None}
-        )
+        row = await look_up_admin(session, world)
 
         # then it ran on the driver (the session knows its transaction is scoped)
         assert row is not None
@@ -75,15 +86,11 @@ async def test_the_principal_is_read_on_the_driver_and_scopes_the_transaction(
 
 
 async def test_the_session_sends_no_scope_of_its_own_in_the_transaction_the_driver_scoped(
-    request_connection: AsyncConnection, world: World
+    request_connection: AsyncConnection, driver: Any, world: World
 ) -> None:
-    raw = await request_connection.get_raw_connection()
-    driver: Any = raw.driver_connection
     async with request_sessionmaker(request_connection)() as session:
         # given the principal read on the driver
-        await execute_self_scoped(
-            session, USER, {"user_id": world.acme_admin.id, "session_id": None}
-        )
+        await look_up_admin(session, world)
         # and the transaction's scope setting then changed behind SQLAlchemy's back
         await driver.execute(f"SELECT set_config('{ACCOUNT_IDS_SETTING}', 'marker', true)")
 
@@ -100,9 +107,7 @@ async def test_a_connection_in_a_transaction_of_its_own_takes_sqlalchemys_path(
     # given a session on a connection already in a transaction (as every test request is)
     async with sessionmaker() as session:
         # when the principal is read
-        row = await execute_self_scoped(
-            session, USER, {"user_id": world.acme_admin.id, "session_id": None}
-        )
+        row = await look_up_admin(session, world)
         # then it ran in the session's own (nested) transaction, through SQLAlchemy
         assert row is not None
         assert PRESCOPED_KEY not in session.sync_session.info
@@ -124,9 +129,7 @@ async def test_a_watched_connection_takes_sqlalchemys_path(
     try:
         async with sessionmaker() as session:
             # when the principal is read
-            row = await execute_self_scoped(
-                session, USER, {"user_id": world.acme_admin.id, "session_id": None}
-            )
+            row = await look_up_admin(session, world)
             # then it went through SQLAlchemy, where the listener saw it
             assert row is not None
             assert PRESCOPED_KEY not in session.sync_session.info
@@ -251,9 +254,7 @@ async def test_a_reads_audit_rows_and_commit_go_on_the_driver(
     entries = [AuditEntry(action="driver.commit-test", result=AuditResult.ALLOWED)]
     async with request_sessionmaker(request_connection)() as session:
         # given a read whose only statement so far is the principal lookup on the driver
-        await execute_self_scoped(
-            session, USER, {"user_id": world.acme_admin.id, "session_id": None}
-        )
+        await look_up_admin(session, world)
 
         # when its audit entries are added and committed
         await append_events(
@@ -327,15 +328,11 @@ async def test_a_lone_statement_on_a_watched_engine_or_a_connection_takes_sqlalc
 
 
 async def test_a_transaction_only_the_driver_used_is_rolled_back_there(
-    request_connection: AsyncConnection, world: World
+    request_connection: AsyncConnection, driver: Any, world: World
 ) -> None:
-    raw = await request_connection.get_raw_connection()
-    driver: Any = raw.driver_connection
     async with request_sessionmaker(request_connection)() as session:
         # given a request that only looked its caller up, on the driver
-        await execute_self_scoped(
-            session, USER, {"user_id": world.acme_admin.id, "session_id": None}
-        )
+        await look_up_admin(session, world)
         assert driver.is_in_transaction()
 
         # when it ends
@@ -348,15 +345,11 @@ async def test_a_transaction_only_the_driver_used_is_rolled_back_there(
 
 
 async def test_a_transaction_sqlalchemy_joined_is_left_to_it(
-    request_connection: AsyncConnection, world: World
+    request_connection: AsyncConnection, driver: Any, world: World
 ) -> None:
-    raw = await request_connection.get_raw_connection()
-    driver: Any = raw.driver_connection
     async with request_sessionmaker(request_connection)() as session:
         # given a request whose session went on in the transaction the lookup began
-        await execute_self_scoped(
-            session, USER, {"user_id": world.acme_admin.id, "session_id": None}
-        )
+        await look_up_admin(session, world)
         await session.scalar(CURRENT_SCOPE)
 
         # when it ends

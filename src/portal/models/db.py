@@ -142,15 +142,8 @@ async def execute_self_scoped(
             row: sa.Row[Any] | None = found
             return row
 
-    def run(sync: Session) -> sa.Row[Any] | None:
-        sync.info[_SELF_SCOPED_KEY] = True
-        try:
-            return sync.execute(statement, parameters).one_or_none()
-        finally:
-            sync.info.pop(_SELF_SCOPED_KEY, None)
-
     # One call under the session's lock: no other task begins a transaction meanwhile.
-    through_orm: sa.Row[Any] | None = await session.run_sync(run)
+    through_orm: sa.Row[Any] | None = await session.run_sync(_unscoped_one, statement, parameters)
     return through_orm
 
 
@@ -165,15 +158,20 @@ async def execute_unscoped(
     ``set_scope`` said, until the caller ``rescope``s it or runs a self-scoped statement. In an
     open transaction the statement runs in that transaction's scope."""
 
-    def run(sync: Session) -> sa.Row[Any] | None:
-        sync.info[_SELF_SCOPED_KEY] = True
-        try:
-            return sync.execute(statement, parameters).one_or_none()
-        finally:
-            sync.info.pop(_SELF_SCOPED_KEY, None)
-
-    row: sa.Row[Any] | None = await session.run_sync(run)
+    row: sa.Row[Any] | None = await session.run_sync(_unscoped_one, statement, parameters)
     return row
+
+
+def _unscoped_one(
+    sync: Session, statement: sa.Executable, parameters: Mapping[str, Any] | None
+) -> sa.Row[Any] | None:
+    """``statement``'s one row (or None), its session's ``after_begin`` told to send no scope
+    of its own if the statement begins the transaction."""
+    sync.info[_SELF_SCOPED_KEY] = True
+    try:
+        return sync.execute(statement, parameters).one_or_none()
+    finally:
+        sync.info.pop(_SELF_SCOPED_KEY, None)
 
 
 def in_open_transaction(session: AsyncSession) -> bool:

@@ -181,15 +181,24 @@ def _unwatched(bind: object) -> AsyncConnection | None:
     return bind
 
 
-async def _driver_of(bind: AsyncConnection) -> tuple[Any, Any] | None:
-    """SQLAlchemy's asyncpg adapter of ``bind`` and the asyncpg connection under it; None for
-    another driver."""
-    fairy = await bind.get_raw_connection()
+async def _driver_of(bind: object) -> tuple[AsyncConnection, Any, Any] | None:
+    """``bind`` (when ``_unwatched`` lets statements go to its driver), SQLAlchemy's asyncpg
+    adapter of it and the asyncpg connection under that; None otherwise or for another driver."""
+    connection = _unwatched(bind)
+    if connection is None:
+        return None
+    fairy = await connection.get_raw_connection()
     adapted: Any = fairy.dbapi_connection
     driver: Any = fairy.driver_connection
     if driver is None or not hasattr(adapted, "_start_transaction"):
         return None
-    return adapted, driver
+    return connection, adapted, driver
+
+
+def _goes_on_in(session: AsyncSession, transaction: Any) -> bool:
+    """Whether ``session`` carries on in ``transaction``, the driver's, without having joined it:
+    the one its first statement began and scoped (``fetch_first_row``)."""
+    return transaction is not None and session.sync_session.info.get(PRESCOPED_KEY) is transaction
 
 
 class _lost_when_closed:  # noqa: N801 - used as a context manager, named like one
@@ -219,15 +228,12 @@ async def fetch_first_row(
 ) -> tuple[bool, Any]:
     """``(True, row or None)`` when ``statement`` ran on the driver as its session's first
     statement; ``(False, None)`` when it must go SQLAlchemy's way (nothing was sent)."""
-    bind = _unwatched(session.bind)
     # A connection in a transaction of its own (tests bind every request to one): the lookup
     # must stay inside the session's savepoint, where its scope ends with the request.
-    if bind is None or session.in_transaction() or bind.in_transaction():
+    found = None if session.in_transaction() else await _driver_of(session.bind)
+    if found is None or found[0].in_transaction():
         return False, None
-    found = await _driver_of(bind)
-    if found is None:
-        return False, None
-    adapted, driver = found
+    bind, adapted, driver = found
     compiled = _compiled(statement)
     async with _lost_when_closed(bind, driver):
         if adapted._transaction is None:
@@ -245,7 +251,7 @@ async def fetch_row(
     or in the one its first statement scoped (``fetch_first_row``). ``(False, None)`` when it
     must go SQLAlchemy's way (nothing was sent). The record is asyncpg's, its values as the
     driver decodes them (the caller decodes aggregated records itself)."""
-    ran, records = await _fetch(session, statement, values, first=True)
+    ran, records = await _fetch(session, _compiled(statement), values, first=True)
     return ran, records[0] if records else None
 
 
@@ -256,10 +262,11 @@ async def fetch_all(
     row a tuple of its values as SQLAlchemy would give them (each column's result processing
     applied, e.g. text to enum). ``(False, [])`` when it must go SQLAlchemy's way. Only for a
     statement built once: it is compiled once per statement object."""
-    ran, records = await _fetch(session, statement, values, first=False)
+    compiled = _compiled(statement)
+    ran, records = await _fetch(session, compiled, values, first=False)
     if not ran:
         return False, []
-    results = _compiled(statement).results
+    results = compiled.results
     if not results:
         return True, [tuple(record) for record in records]
     rows: list[Any] = []
@@ -273,22 +280,19 @@ async def fetch_all(
 
 
 async def _fetch(
-    session: AsyncSession, statement: sa.Select[Any], values: Mapping[str, Any], *, first: bool
+    session: AsyncSession, compiled: DriverStatement, values: Mapping[str, Any], *, first: bool
 ) -> tuple[bool, list[Any]]:
     lock = getattr(session, "_lock", None)
-    compiled = _compiled(statement)
     if lock is None or not compiled.usable:
         return False, []
     async with lock:
-        bind = _unwatched(session.bind)
-        found = await _driver_of(bind) if bind is not None else None
-        if bind is None or found is None:
+        found = await _driver_of(session.bind)
+        if found is None:
             return False, []
-        adapted, driver = found
+        bind, adapted, driver = found
         transaction = adapted._transaction
         if transaction is None or (
-            not session.in_transaction()
-            and session.sync_session.info.get(PRESCOPED_KEY) is not transaction
+            not session.in_transaction() and not _goes_on_in(session, transaction)
         ):
             return False, []
         arguments = compiled.arguments(values)
@@ -316,21 +320,20 @@ async def execute_many(
     if not compiled.usable:
         return False
     async with lock:
-        bind = _unwatched(session.bind)
-        if bind is None or (commit and (session.in_transaction() or bind.in_transaction())):
+        found = await _driver_of(session.bind)
+        if found is None:
+            return False
+        bind, adapted, driver = found
+        transaction = adapted._transaction
+        if commit and (
+            session.in_transaction()
+            or bind.in_transaction()
+            or not _goes_on_in(session, transaction)
+        ):
             return False
         if not commit:
             # The session's transaction (its after_begin scopes it, or finds it scoped).
             await session.connection()
-        found = await _driver_of(bind)
-        if found is None:
-            return False
-        adapted, driver = found
-        transaction = adapted._transaction
-        if commit and (
-            transaction is None or session.sync_session.info.get(PRESCOPED_KEY) is not transaction
-        ):
-            return False
         async with _lost_when_closed(bind, driver):
             if adapted._transaction is None:
                 await adapted._start_transaction()
@@ -357,12 +360,10 @@ async def fetch_alone(
     if not isinstance(bind, AsyncEngine) or not compiled.usable:
         return False, None
     async with bind.connect() as connection:
-        if _unwatched(connection) is None:
-            return False, None
         found = await _driver_of(connection)
         if found is None:
             return False, None
-        adapted, driver = found
+        _, adapted, driver = found
         if adapted._transaction is not None:
             return False, None
         async with _lost_when_closed(connection, driver):
@@ -376,15 +377,12 @@ async def end_unjoined(session: AsyncSession) -> None:
     driver. The pool would roll it back when the connection goes back; this is the same
     statement without SQLAlchemy's round of calls. Anything else is left to the pool (a failure
     too: the pool rolls back or discards the connection as usual)."""
-    transaction = session.sync_session.info.get(PRESCOPED_KEY)
-    if transaction is None or session.in_transaction():
-        return
-    bind = _unwatched(session.bind)
-    found = await _driver_of(bind) if bind is not None else None
+    found = None if session.in_transaction() else await _driver_of(session.bind)
     if found is None:
         return
-    adapted = found[0]
-    if adapted._transaction is not transaction:
+    adapted = found[1]
+    transaction = adapted._transaction
+    if not _goes_on_in(session, transaction):
         return
     try:
         await transaction.rollback()
