@@ -197,6 +197,47 @@ async def test_a_page_is_read_on_the_driver_as_sqlalchemy_reads_it(
     assert on_driver == through_sqlalchemy
 
 
+@pytest.mark.parametrize(
+    ("caller", "name"),
+    [("admin", "smi"), ("admin", "alice smith"), ("tpa", "meyer"), ("admin", "al")],
+    ids=["one piece", "several pieces", "a family of accounts", "no piece"],
+)
+async def test_a_name_searchs_page_is_read_on_the_driver_as_sqlalchemy_reads_it(
+    admin_client: GraphQLClient,
+    tpa_client: GraphQLClient,
+    connection: AsyncConnection,
+    monkeypatch: pytest.MonkeyPatch,
+    caller: str,
+    name: str,
+) -> None:
+    # given the employee-name search, whose statement holds lists given per request (the
+    # caller's accounts, the name's pieces), rendered for the lengths of those lists
+    client = tpa_client if caller == "tpa" else admin_client
+    query = (
+        f'{{ documents(first: 10, filter: {{ employeeName: "{name}" }}) {{ totalCount '
+        "edges { cursor node { id name postedAt archived employee { firstName lastName } } } } }"
+    )
+    ran: list[bool] = []
+    original = fetch_all
+
+    async def watched(*args: Any) -> tuple[bool, list[Any]]:
+        answer = await original(*args)
+        ran.append(answer[0])
+        return answer
+
+    monkeypatch.setattr("portal.resolvers.pagination.fetch_all", watched)
+
+    # when it is read on the driver, and through SQLAlchemy (a listener forces it)
+    on_driver = (await client(query)).ok()
+    with watched_statements(connection):
+        through_sqlalchemy = (await client(query)).ok()
+
+    # then the first went to the driver, the second did not, and the answers are the same
+    assert ran == [True, False]
+    assert on_driver["documents"]["totalCount"] > 0
+    assert on_driver == through_sqlalchemy
+
+
 async def test_audit_rows_written_on_the_driver_are_those_sqlalchemy_writes(
     sessionmaker: async_sessionmaker[AsyncSession], connection: AsyncConnection, world: World
 ) -> None:

@@ -13,7 +13,12 @@ on that connection sends no ``set_config`` of its own. When the connection turns
 it is invalidated and ``ConnectionLost`` raised (the request layer starts again on a fresh one);
 anything unusual (a session already in a transaction, a session on an engine, another driver, a
 connection whose statements are watched: OpenTelemetry's instrumentation, a test counting them)
-takes SQLAlchemy's path."""
+takes SQLAlchemy's path.
+
+A statement with expanding parameters (``IN`` a list given per request: the caller's accounts,
+a name's pieces) is rendered by SQLAlchemy once per set of list lengths and kept in that form, so
+each length gets the prepared statement, and the generic plan, that SQLAlchemy's own rendering
+would get; an empty list goes SQLAlchemy's way."""
 
 from __future__ import annotations
 
@@ -66,10 +71,30 @@ class DriverStatement:
     # An INSERT's columns given no value that have a default computed in Python (as
     # SQLAlchemy computes it for each row).
     computed: Mapping[str, Callable[[], Any]] = field(default_factory=dict)
-    # Rendered only per execution (an expanding IN): not sent to the driver.
+    # Not sent to the driver: a value rendered into the SQL per execution, or one it lacks.
     usable: bool = True
     # A SELECT's result processing, by column index (what SQLAlchemy applies to each row).
     results: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
+    # Its expanding parameters (``IN`` a list given per execution), in order, and SQLAlchemy's
+    # compiled form of it, which renders them: each form (one per set of list lengths) once.
+    expanding: tuple[str, ...] = ()
+    compiled: Any = None
+    forms: dict[tuple[int, ...], _Expanded] = field(default_factory=dict)
+
+    def bound(self, values: Mapping[str, Any]) -> tuple[str, list[Any]] | None:
+        """The SQL and positional arguments for ``values``; None when the driver may not take
+        them (an empty list, which SQLAlchemy renders as an expression of its own)."""
+        if not self.expanding:
+            return self.sql, self.arguments(values)
+        lengths = tuple(len(values[name]) for name in self.expanding)
+        if 0 in lengths:
+            return None
+        form = self.forms.get(lengths)
+        if form is None:
+            if len(self.forms) >= MAX_EXPANDED_FORMS:
+                self.forms.clear()
+            form = self.forms[lengths] = _Expanded.render(self, values)
+        return form.sql, form.arguments(values)
 
     def arguments(self, values: Mapping[str, Any]) -> list[Any]:
         defaults, computed = self.defaults, self.computed
@@ -127,6 +152,11 @@ class DriverStatement:
             else ()
         )
         row_type = namedtuple("Row", columns, rename=True)  # type: ignore[misc]
+        expanding = tuple(
+            compiled.bind_names[bind]
+            for bind in compiled.post_compile_params
+            if bind.expanding and not bind.literal_execute
+        )
         return cls(
             sql=sql,
             parameters=names,
@@ -135,12 +165,72 @@ class DriverStatement:
             defaults=defaults,
             computed=computed,
             results=results,
-            usable="POSTCOMPILE" not in sql
+            # Expanding lists of a SELECT are rendered per set of lengths (``bound``); any other
+            # value rendered per execution (a literal one) keeps the statement SQLAlchemy's.
+            usable=len(expanding) == len(compiled.post_compile_params)
+            and (not expanding or isinstance(statement, sa.Select))
             and all(
                 name in defaults or name in computed or name in (column_keys or names)
                 for name in names
             ),
+            expanding=expanding,
+            compiled=compiled if expanding else None,
         )
+
+
+# The forms of one statement kept at most (list lengths vary: a family's accounts, a name's
+# pieces); past that they are made again as needed.
+MAX_EXPANDED_FORMS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class _Expanded:
+    """A statement with expanding parameters rendered for one set of list lengths: its SQL and,
+    per position, the parameter and the index of the list item it takes (-1: the whole value),
+    with SQLAlchemy's bind processing where the type has one."""
+
+    sql: str
+    positions: tuple[tuple[str, int], ...]
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+    defaults: Mapping[str, Any]
+
+    @classmethod
+    def render(cls, statement: DriverStatement, values: Mapping[str, Any]) -> _Expanded:
+        compiled = statement.compiled
+        given = {**statement.defaults, **values}
+        state = compiled.construct_expanded_state(
+            {name: given[name] for name in statement.parameters if name in given}
+        )
+        items = {
+            expanded: (name, index)
+            for name, names in state.parameter_expansion.items()
+            for index, expanded in enumerate(names)
+        }
+        positions = tuple(items.get(name, (name, -1)) for name in state.positiontup or ())
+        processors = tuple(
+            (index, process)
+            for index, name in enumerate(state.positiontup or ())
+            if (process := state.processors.get(name)) is not None
+        )
+        return cls(
+            sql=state.statement,
+            positions=positions,
+            processors=processors,
+            defaults=statement.defaults,
+        )
+
+    def arguments(self, values: Mapping[str, Any]) -> list[Any]:
+        defaults = self.defaults
+        arguments = [
+            (values[name] if name in values else defaults[name])
+            if index < 0
+            else values[name][index]
+            for name, index in self.positions
+        ]
+        for index, process in self.processors:
+            if arguments[index] is not None:
+                arguments[index] = process(arguments[index])
+        return arguments
 
 
 def _plain_array(compiled: Any, name: str) -> bool:
@@ -235,10 +325,13 @@ async def fetch_first_row(
         return False, None
     bind, adapted, driver = found
     compiled = _compiled(statement)
+    bound = compiled.bound(parameters) if compiled.usable else None
+    if bound is None:
+        return False, None
     async with _lost_when_closed(bind, driver):
         if adapted._transaction is None:
             await adapted._start_transaction()
-        record = await driver.fetchrow(compiled.sql, *compiled.arguments(parameters))
+        record = await driver.fetchrow(bound[0], *bound[1])
     session.sync_session.info[PRESCOPED_KEY] = adapted._transaction
     return True, None if record is None else compiled.row(record)
 
@@ -285,6 +378,10 @@ async def _fetch(
     lock = getattr(session, "_lock", None)
     if lock is None or not compiled.usable:
         return False, []
+    bound = compiled.bound(values)
+    if bound is None:
+        return False, []
+    sql, arguments = bound
     async with lock:
         found = await _driver_of(session.bind)
         if found is None:
@@ -295,12 +392,11 @@ async def _fetch(
             not session.in_transaction() and not _goes_on_in(session, transaction)
         ):
             return False, []
-        arguments = compiled.arguments(values)
         async with _lost_when_closed(bind, driver):
             if first:
-                record = await driver.fetchrow(compiled.sql, *arguments)
+                record = await driver.fetchrow(sql, *arguments)
                 return True, [] if record is None else [record]
-            return True, await driver.fetch(compiled.sql, *arguments)
+            return True, await driver.fetch(sql, *arguments)
 
 
 async def execute_many(
@@ -357,7 +453,8 @@ async def fetch_alone(
     must go SQLAlchemy's way (nothing was sent): ``bind`` is no engine (tests bind sessions to a
     connection in a transaction of their own), its statements are watched, another driver."""
     compiled = _compiled(statement)
-    if not isinstance(bind, AsyncEngine) or not compiled.usable:
+    bound = compiled.bound(values) if compiled.usable else None
+    if not isinstance(bind, AsyncEngine) or bound is None:
         return False, None
     async with bind.connect() as connection:
         found = await _driver_of(connection)
@@ -367,7 +464,7 @@ async def fetch_alone(
         if adapted._transaction is not None:
             return False, None
         async with _lost_when_closed(connection, driver):
-            record = await driver.fetchrow(compiled.sql, *compiled.arguments(values))
+            record = await driver.fetchrow(bound[0], *bound[1])
     return True, None if record is None else compiled.row(record)
 
 
