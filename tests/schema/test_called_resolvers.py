@@ -1,11 +1,13 @@
 """Fields whose resolver Strawberry would call with nothing more than its arguments (no
-extensions, no permission classes, arguments that need no conversion) are given that resolver
-directly (schema/execution.py ``_called_resolver``): the same answers and errors, without
-Strawberry's wrappers around each call."""
+extensions but ``@requires``, no permission classes, arguments that need no conversion or inputs
+of leaves) are given that resolver directly (schema/execution.py ``_called_resolver``): the same
+answers and errors, without Strawberry's wrappers around each call."""
 
 from __future__ import annotations
 
 import copy
+import enum
+from datetime import date
 from typing import Any
 
 import pytest
@@ -13,7 +15,29 @@ import strawberry
 from graphql import ExecutionResult, GraphQLObjectType, execute, parse
 from strawberry.types import Info
 
+from portal.schema import build_schema
 from portal.schema.execution import mark_plain_fields
+
+
+@strawberry.enum
+class Size(enum.Enum):
+    SMALL = "small"
+    BIG = "big"
+
+
+@strawberry.input
+class Filter:
+    name: str | None = None
+    size: Size | None = None
+    since: date | None = None
+    ref: strawberry.ID | None = None
+    limit: int = 3
+
+
+@strawberry.input
+class Nested:
+    inner: Filter | None = None
+    tags: list[str] | None = None
 
 
 @strawberry.type
@@ -47,6 +71,14 @@ class Query:
     def context_value(self, info: Info) -> str:
         return str(info.context["who"])
 
+    @strawberry.field
+    async def search(self, filter: Filter | None = None, first: int = 1) -> str:
+        return f"{filter!r} {first}"
+
+    @strawberry.field
+    def nested(self, given: Nested) -> str:
+        return repr(given)
+
 
 QUERY = """
 {
@@ -54,6 +86,10 @@ QUERY = """
     name shout once: shout(times: 2, suffix: "?") parentName later(tags: ["a", "b"]) fails
   }
   contextValue
+  search(filter: { name: "ann", size: BIG, since: "2020-02-03", ref: "x1" }, first: 2)
+  bare: search
+  empty: search(filter: {})
+  nested(given: { inner: { name: "in" }, tags: ["t"] })
 }
 """
 
@@ -96,6 +132,11 @@ async def test_direct_calls_answer_as_strawberrys_wrappers_do() -> None:
     # then the data and the errors are the same
     assert answered.data == expected.data
     assert expected.data is not None
+    assert expected.data["search"] == (
+        "Filter(name='ann', size=<Size.BIG: 'big'>, since=datetime.date(2020, 2, 3), "
+        "ref='x1', limit=3) 2"
+    )
+    assert expected.data["bare"] == "None 1"
     assert expected.data["item"]["once"] == "BOX?BOX? (shout)"
     assert expected.data["item"]["later"] == ["box:a", "box:b"]
     assert expected.data["contextValue"] == "me"
@@ -103,3 +144,29 @@ async def test_direct_calls_answer_as_strawberrys_wrappers_do() -> None:
     assert [error.path for error in answered.errors or ()] == [
         error.path for error in expected.errors or ()
     ]
+
+
+def test_a_field_taking_an_input_of_leaves_gets_its_resolver_directly() -> None:
+    # given the schema, marked as the portal's is
+    query = _schema(marked=True).query_type
+    assert query is not None
+
+    # when its fields taking inputs are looked at
+    search, nested = query.fields["search"].resolve, query.fields["nested"].resolve
+
+    # then an input of leaves is converted here; one holding another input or a list is not
+    assert search.__qualname__.startswith("_called_resolver")
+    assert not nested.__qualname__.startswith("_called_resolver")
+
+
+def test_a_field_behind_requires_with_a_filter_is_called_directly_once_allowed() -> None:
+    # given the portal's schema
+    query = build_schema()._schema.query_type
+    assert query is not None
+
+    # when its documents field (@requires, a filter input) is looked at
+    resolve = query.fields["documents"].resolve
+
+    # then it decides the rule and calls the resolver itself (a denial takes the usual path,
+    # whose answers the permission tests check)
+    assert resolve.__qualname__ == "_called_resolver.<locals>.resolve_allowed"

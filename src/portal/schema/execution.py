@@ -14,17 +14,28 @@ through Strawberry's permission extension, unchanged). While
 no schema extension wraps every field (tracing does), ``PortalExecutionContext`` answers those by
 reading the attribute and serialising it, exactly what the usual path computes; anything unusual
 (a null where none may be, a value that does not serialise, a missing attribute) goes the usual
-way, so errors stay the same. Every other field (related objects, connections, guarded fields,
-mutations) runs as before."""
+way, so errors stay the same.
+
+A field with a resolver of its own that Strawberry would call with nothing more than its
+arguments (``_called_resolver``) gets that resolver without Strawberry's wrappers, its arguments
+converted as Strawberry converts them (built-in scalars as they are, an input of leaves built
+from the fields given): behind ``@requires``, once its rules admit the caller (decided once per
+request and rule, as ``@requires`` decides them; a denial takes the usual path). Every other
+field runs as before."""
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import strawberry
 from graphql import (
     GraphQLField,
+    GraphQLInputObjectType,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
@@ -43,7 +54,13 @@ from strawberry.relay import Node
 from strawberry.relay.utils import to_base64
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
-from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.base import (
+    StrawberryMaybe,
+    StrawberryObjectDefinition,
+    StrawberryOptional,
+    has_object_definition,
+)
+from strawberry.types.enum import StrawberryEnumDefinition, has_enum_definition
 
 from portal.schema.permissions import Requires, Rule, decide
 from portal.schema.plans import (
@@ -153,23 +170,80 @@ def _direct_resolver(resolve: Any, definition: Any) -> Resolver | None:
 
 # Scalars graphql-core hands over as the Python values Strawberry would convert them to.
 _UNCONVERTED_SCALARS = frozenset({"String", "ID", "Int", "Float", "Boolean"})
+# The Python types of an input's fields that Strawberry hands on as graphql-core parsed them.
+_LEAF_TYPES: frozenset[object] = frozenset(
+    {str, int, float, bool, strawberry.ID, dt.date, dt.datetime, dt.time, decimal.Decimal}
+    | {uuid.UUID}
+)
+
+# An argument's Python name and how its value becomes what Strawberry would pass (None: as is).
+Argument = tuple[str, Callable[[Any], Any] | None]
 
 
-def _unconverted(field: GraphQLField) -> dict[str, str] | None:
-    """The field's arguments by GraphQL name -> Python name, when none needs converting
-    (built-in scalars, lists of them); None otherwise."""
-    names: dict[str, str] = {}
-    for name, argument in field.args.items():
-        kind = argument.type
-        while isinstance(kind, (GraphQLNonNull, GraphQLList)):
-            kind = kind.of_type
-        definition = (argument.extensions or {}).get("strawberry-definition")
-        if not isinstance(kind, GraphQLScalarType) or kind.name not in _UNCONVERTED_SCALARS:
-            return None
+def _flat_input(kind: GraphQLInputObjectType, annotation: Any) -> Callable[[Any], Any] | None:
+    """How Strawberry converts a value of the input type ``kind`` (``annotation``, its Python
+    type, optional or not), when every field is a leaf it hands on as graphql-core parsed it (a
+    built-in scalar, a date or time, an enum): the input class built with the fields given, the
+    others left to their defaults. None for anything else (nested inputs, lists, ``Maybe``, a
+    global id, custom scalars, an input that builds itself), which keeps Strawberry's path."""
+    if isinstance(annotation, StrawberryMaybe):
+        return None
+    if isinstance(annotation, StrawberryOptional):
+        annotation = annotation.of_type
+    if not isinstance(annotation, type) or not has_object_definition(annotation):
+        return None
+    owner = annotation.__strawberry_definition__
+    if not owner.is_input or owner.from_input is not None:
+        return None
+    fields: list[tuple[str, str]] = []
+    for name, input_field in kind.fields.items():
+        definition = (input_field.extensions or {}).get("strawberry-definition")
         if definition is None:
             return None
-        names[name] = definition.python_name
-    return names
+        python_type = definition.resolve_type(type_definition=owner)
+        if isinstance(python_type, StrawberryMaybe):
+            return None
+        if isinstance(python_type, StrawberryOptional):
+            python_type = python_type.of_type
+        if not (
+            python_type in _LEAF_TYPES
+            or isinstance(python_type, StrawberryEnumDefinition)
+            or has_enum_definition(python_type)
+        ):
+            return None
+        fields.append((name, definition.python_name))
+    built = annotation
+
+    def convert(value: Any) -> Any:
+        if value is None:
+            return None
+        return built(**{python: value[name] for name, python in fields if name in value})
+
+    return convert
+
+
+def _arguments(field: GraphQLField) -> dict[str, Argument] | None:
+    """The field's arguments by GraphQL name, when Strawberry's conversion of each is known here
+    (built-in scalars and lists of them as they are; an input of leaves, ``_flat_input``); None
+    otherwise."""
+    arguments: dict[str, Argument] = {}
+    for name, argument in field.args.items():
+        definition = (argument.extensions or {}).get("strawberry-definition")
+        if definition is None:
+            return None
+        kind = get_nullable_type(argument.type)
+        if isinstance(kind, GraphQLInputObjectType):
+            convert = _flat_input(kind, definition.type)
+            if convert is None:
+                return None
+            arguments[name] = (definition.python_name, convert)
+            continue
+        while isinstance(kind, (GraphQLNonNull, GraphQLList)):
+            kind = kind.of_type
+        if not isinstance(kind, GraphQLScalarType) or kind.name not in _UNCONVERTED_SCALARS:
+            return None
+        arguments[name] = (definition.python_name, None)
+    return arguments
 
 
 def _called_resolver(
@@ -177,18 +251,21 @@ def _called_resolver(
 ) -> Resolver | None:
     """A field's own resolver called as Strawberry calls it, without its wrappers: the source as
     ``self`` (or ``root``/``parent``), Strawberry's ``Info`` as ``info``, the arguments by their
-    Python names. Only for a field Strawberry would call with nothing more: no extensions, no
-    permission classes, not a subscription, arguments that need no conversion."""
+    Python names, converted as Strawberry converts them (``_arguments``). Only for a field
+    Strawberry would call with nothing more (no permission classes, not a subscription) and with
+    no extension but ``@requires``: its rules are decided first, as ``@requires`` decides them,
+    and a caller they do not all admit takes the usual path, which denies as before."""
     resolver = definition.base_resolver
+    rules = _rules_only(definition.extensions) if definition.extensions else ()
     if (
         resolver is None
-        or definition.extensions
+        or rules is None
         or definition.permission_classes
         or definition.is_subscription
     ):
         return None
-    names = _unconverted(field)
-    if names is None:
+    arguments = _arguments(field)
+    if arguments is None:
         return None
     function = resolver.wrapped_func
     if not callable(function):
@@ -198,8 +275,11 @@ def _called_resolver(
     root = resolver.root_parameter.name if resolver.root_parameter else None
     info_name = resolver.info_parameter.name if resolver.info_parameter else None
 
-    def resolve(source: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
-        keywords = {names[name]: value for name, value in arguments.items()}
+    def resolve(source: Any, info: GraphQLResolveInfo[Any], **given: Any) -> Any:
+        keywords: dict[str, Any] = {}
+        for name, value in given.items():
+            python, convert = arguments[name]
+            keywords[python] = value if convert is None else convert(value)
         if parent is not None:
             keywords[parent] = source
         if root is not None:
@@ -210,7 +290,17 @@ def _called_resolver(
             return function(source, **keywords)
         return function(**keywords)
 
-    return resolve
+    if not rules:
+        return resolve
+    usual = field.resolve
+    assert usual is not None  # Strawberry gives every field its resolver
+
+    def resolve_allowed(source: Any, info: Any, **given: Any) -> Any:
+        if all(decide(info, rule) for rule in rules):
+            return resolve(source, info, **given)
+        return usual(source, info, **given)
+
+    return resolve_allowed
 
 
 def _attribute(name: str) -> Resolver:
