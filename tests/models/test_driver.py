@@ -238,6 +238,38 @@ async def test_a_name_searchs_page_is_read_on_the_driver_as_sqlalchemy_reads_it(
     assert on_driver == through_sqlalchemy
 
 
+async def test_the_driver_is_found_without_asking_sqlalchemy_for_the_connection_again(
+    admin_client: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a request whose statements go to the driver, and SQLAlchemy's way to the pooled
+    # connection watched (a greenlet per call, a round trip when it must revalidate)
+    asked: list[object] = []
+    original = AsyncConnection.get_raw_connection
+
+    async def watched(self: AsyncConnection) -> Any:
+        asked.append(self)
+        return await original(self)
+
+    monkeypatch.setattr(AsyncConnection, "get_raw_connection", watched)
+    ran: list[bool] = []
+    original_fetch_all = fetch_all
+
+    async def watched_fetch_all(*args: Any) -> tuple[bool, list[Any]]:
+        answer = await original_fetch_all(*args)
+        ran.append(answer[0])
+        return answer
+
+    monkeypatch.setattr("portal.resolvers.pagination.fetch_all", watched_fetch_all)
+
+    # when a page is read
+    data = (await admin_client("{ documents(first: 3) { edges { node { id } } } }")).ok()
+
+    # then it went to the driver, which the connection the request holds led to directly
+    assert ran == [True]
+    assert data["documents"]["edges"]
+    assert asked == []
+
+
 async def test_audit_rows_written_on_the_driver_are_those_sqlalchemy_writes(
     sessionmaker: async_sessionmaker[AsyncSession], connection: AsyncConnection, world: World
 ) -> None:

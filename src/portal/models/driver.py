@@ -277,7 +277,14 @@ async def _driver_of(bind: object) -> tuple[AsyncConnection, Any, Any] | None:
     connection = _unwatched(bind)
     if connection is None:
         return None
-    fairy = await connection.get_raw_connection()
+    held = connection.sync_connection
+    if held is None or held.closed or held.invalidated:
+        # SQLAlchemy revalidates it (in a greenlet: that may take a round trip).
+        fairy = await connection.get_raw_connection()
+    else:
+        # The pooled connection it holds: read without a greenlet (the property does no I/O
+        # then), which would cost some 60 microseconds a statement.
+        fairy = held.connection
     adapted: Any = fairy.dbapi_connection
     driver: Any = fairy.driver_connection
     if driver is None or not hasattr(adapted, "_start_transaction"):
