@@ -183,7 +183,7 @@ class LiveOperation:
             await self.release()
 
     async def settle(self) -> None:
-        entries = list(self.context.audit_entries)
+        entries = list(self.context.settled_audit_entries())
         self.context.audit_entries.clear()
         if self.held:
             # The audit commits in a transaction of its own on the same connection.

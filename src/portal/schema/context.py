@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Protocol
 
@@ -55,9 +55,10 @@ class Context:
     decisions: dict[object, bool] = field(default_factory=dict)
     # Audit entries of this request, written in their own transaction when the operation ends.
     audit_entries: list[AuditEntry] = field(default_factory=list)
-    # Where each PHI read action's entry is in ``audit_entries``, and the ids it names
-    # (``portal.schema.reads``): a page adds one object at a time.
-    phi_reads: dict[str, tuple[int, AuditEntry, set[str]]] = field(default_factory=dict)
+    # Where each PHI read action's entry is in ``audit_entries``, the ids it names and those
+    # read since, not yet in the entry (``portal.schema.reads``): a page adds one object at a
+    # time. Read the entries through ``settled_audit_entries``.
+    phi_reads: dict[str, tuple[int, AuditEntry, set[str], list[str]]] = field(default_factory=dict)
     sessionmaker: async_sessionmaker[AsyncSession] | None = None
     # Live subscribers (``documentPosted``); publish only after the change has committed.
     events: EventHub = field(default_factory=EventHub)
@@ -84,6 +85,16 @@ class Context:
     def audit(self, entry: AuditEntry) -> None:
         if entry not in self.audit_entries:
             self.audit_entries.append(entry)
+
+    def settled_audit_entries(self) -> list[AuditEntry]:
+        """``audit_entries`` with the PHI reads recorded since each entry was last written into
+        it (``phi_reads``) added to their entries."""
+        entries = self.audit_entries
+        for action, (index, entry, seen, added) in self.phi_reads.items():
+            if added and index < len(entries) and entries[index] is entry:
+                entries[index] = entry = replace(entry, object_ids=entry.object_ids + tuple(added))
+                self.phi_reads[action] = (index, entry, seen, [])
+        return entries
 
     @property
     def request_meta(self) -> RequestMeta:

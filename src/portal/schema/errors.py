@@ -167,7 +167,7 @@ async def record_audit(context: Any, *, operation_name: str | None, read_only: b
     nothing to keep), so the audit commits on its own and the request never needs a second pooled
     connection. If the audit cannot be written the request fails as a whole (``AuditNotWritten``
     or ``ServiceUnavailable`` raised): what it read is not answered unaudited."""
-    entries = getattr(context, "audit_entries", None)
+    entries = context.settled_audit_entries() if hasattr(context, "audit_entries") else None
     if not entries or context.sessionmaker is None:
         return
     context.operation_name = operation_name

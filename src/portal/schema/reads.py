@@ -24,30 +24,31 @@ def record_phi_read(
     context = info.context
     entries = context.audit_entries
     if not wanted:
-        # The usual case, once per object of a page: the request's entry for this action and the
-        # ids it holds are kept at hand (the entry is found again when the list changed).
+        # The usual case, once per object of a page: the ids are added to the request's entry
+        # for this action when the entries are read (``Context.settled_audit_entries``), not one
+        # by one (the entry is found again when the list changed).
         known = context.phi_reads.get(action)
         if known is not None and known[0] < len(entries) and entries[known[0]] is known[1]:
-            index, entry, seen = known
-            added = tuple(i for i in dict.fromkeys(new_ids) if i not in seen)
-            if added:
-                seen.update(added)
-                entries[index] = entry = replace(entry, object_ids=entry.object_ids + added)
-                context.phi_reads[action] = (index, entry, seen)
+            seen, added = known[2], known[3]
+            for object_id in new_ids:
+                if object_id not in seen:
+                    seen.add(object_id)
+                    added.append(object_id)
             return
+    entries = context.settled_audit_entries()
     for index, entry in enumerate(entries):
         if entry.action == action and entry.details == wanted:
             merged = tuple(dict.fromkeys(entry.object_ids + new_ids))
             if len(merged) != len(entry.object_ids):
                 entries[index] = entry = replace(entry, object_ids=merged)
             if not wanted:
-                context.phi_reads[action] = (index, entry, set(entry.object_ids))
+                context.phi_reads[action] = (index, entry, set(entry.object_ids), [])
             return
     context.audit(
         AuditEntry(action=action, result=AuditResult.ALLOWED, object_ids=new_ids, details=wanted)
     )
     if not wanted and entries and entries[-1].action == action:
-        context.phi_reads[action] = (len(entries) - 1, entries[-1], set(new_ids))
+        context.phi_reads[action] = (len(entries) - 1, entries[-1], set(new_ids), [])
 
 
 class PhiNode(PortalNode):
