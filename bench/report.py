@@ -157,6 +157,8 @@ def table(setup: Setup, figures: Figures, started: datetime) -> str:
         "|" + "---|" * len(head),
     ]
     for scenario in SCENARIOS:
+        if not any(key[0] == scenario.key for key in (*figures.runs, *figures.round_trips)):
+            continue  # not in this run (``--scenarios``)
         runs = {s: figures.runs.get((scenario.key, s), []) for s in servers}
         app_ratios = _ratios(runs[APP], runs[RAW])
         cells = [

@@ -2,7 +2,8 @@
 same data and the same row-level security.
 
 Run: ``make bench`` or ``.venv/bin/python -m bench.side_by_side [--scale 100000] [--accounts 200]
-[--rounds 3] [--duration 10] [--connections 16] [--profile-seconds 15]``; and
+[--rounds 3] [--duration 10] [--connections 16] [--profile-seconds 15] [--scenarios a,b,...]``
+(e.g. ``--scale 1000000 --scenarios d``: the name search alone at a million documents); and
 ``.venv/bin/python -m bench.side_by_side --update-readme`` to copy the newest table into the
 README's "Performance" section (no run).
 
@@ -95,6 +96,9 @@ _RAW = (
     "import uvicorn; uvicorn.run('bench.raw_app:app', host='127.0.0.1', port={port}, "
     "log_level='warning', access_log=False, proxy_headers=False)"
 )
+# Every scenario: the load scenarios of the table, (g) merged downloads, (h) the list while
+# downloads run.
+ALL_SCENARIOS = ",".join([*(scenario.key for scenario in SCENARIOS), "g", "h"])
 # What (f) writes, counted per request in the counting pass (the same for every server).
 WRITTEN_TABLES = (
     "authorizations",
@@ -335,7 +339,13 @@ def _agreement(scenario: Scenario, digests: dict[str, Any]) -> str:
 
 
 async def counting_pass(
-    data: DataSet, tokens: dict[str, str], logs: Path, figures: Figures, *, requests: int = 10
+    data: DataSet,
+    tokens: dict[str, str],
+    logs: Path,
+    figures: Figures,
+    *,
+    requests: int = 10,
+    scenarios: list[Scenario] = SCENARIOS,
 ) -> None:
     url = make_url(data.scratch.url)
     counter = RoundTripCounter(url.host or "127.0.0.1", url.port or 5432)
@@ -347,7 +357,7 @@ async def counting_pass(
             serving(data, via_proxy, tokens, logs, figures) as servers,
             httpx.AsyncClient(timeout=60) as client,
         ):
-            for scenario in SCENARIOS:
+            for scenario in scenarios:
                 digests: dict[str, Any] = {}
                 written: dict[str, dict[str, float]] = {}
                 for name in _servers_for(scenario, servers):
@@ -427,6 +437,7 @@ def _command(args: argparse.Namespace) -> str:
         f"python -m bench.side_by_side --scale {args.scale} --accounts {args.accounts} "
         f"--rounds {args.rounds} --duration {args.duration} --connections {args.connections}"
         + (f" --profile-seconds {args.profile_seconds}" if args.profile_seconds else "")
+        + (f" --scenarios {args.scenarios}" if args.scenarios != ALL_SCENARIOS else "")
     )
 
 
@@ -449,7 +460,7 @@ async def main(args: argparse.Namespace) -> None:
         print(f"bench: generated in {data.generated_seconds:.0f} s")
         tokens = await _tokens(data, figures)
         print("bench: counting round trips ...")
-        await counting_pass(data, tokens, logs, figures)
+        await counting_pass(data, tokens, logs, figures, scenarios=selected_scenarios(args))
         if shutil.which("wrk") is None:
             figures.notes.append("wrk is not installed (scripts/ensure-wrk.sh): no timed rounds")
         else:
@@ -506,15 +517,17 @@ async def timed_pass(
     figures: Figures,
     stamp: str,
 ) -> None:
+    scenarios = selected_scenarios(args)
+    keys = set(args.scenarios.split(","))
     async with serving(data, data.scratch.url, tokens, logs, figures) as servers:
-        for scenario in SCENARIOS:  # warm every server (prepared statements, caches)
+        for scenario in scenarios:  # warm every server (prepared statements, caches)
             for name in _servers_for(scenario, servers):
                 await _run(args, servers, scenario, name, data, tokens, duration=2, connections=4)
         list_p99: list[float] = []
         busy_p99: list[float] = []
         merged = 0
         for round_number in range(args.rounds):
-            for scenario in SCENARIOS:
+            for scenario in scenarios:
                 names = _servers_for(scenario, servers)
                 # Each round another server goes first.
                 shift = round_number % len(names)
@@ -535,6 +548,8 @@ async def timed_pass(
                         f"p50 {run.p50_ms:.1f} ms p99 {run.p99_ms:.1f} ms RSS {run.rss_mb:.0f} MB"
                         f" errors {run.errors}"
                     )
+            if not {"a", "h"} <= keys:
+                continue
             list_p99.append(figures.runs[("a", APP)][-1].p99_ms)
             app = servers[APP]
             async with downloading(app.url, data, tokens["admin"]) as done:
@@ -551,21 +566,27 @@ async def timed_pass(
             merged += done[0]
             busy_p99.append(run.p99_ms)
             print(f"round {round_number + 1} h: list p99 {run.p99_ms:.1f} ms, {done[0]} downloads")
-        app_ms, bare_ms, pages = await downloads(servers[APP].url, data, tokens["admin"], times=5)
-        rises = [busy / idle for busy, idle in zip(busy_p99, list_p99, strict=True) if idle]
-        figures.notes += [
-            f"(g) merged download of {len(data.pdf_document_ids)} one-page documents "
-            f"({pages} pages), prepare + fetch over HTTP (page count not timed): "
-            f"median {_median(app_ms):.0f} ms; bare in-process pypdf merge of the same files: "
-            f"median {_median(bare_ms):.0f} ms; "
-            f"**{_median(app_ms) / _median(bare_ms):.2f}x** the bare merge.",
-            f"(h) list (a) p99 while 2 clients download merged PDFs back to back: "
-            f"{', '.join(f'{p:.1f}' for p in busy_p99)} ms against "
-            f"{', '.join(f'{p:.1f}' for p in list_p99)} ms without "
-            f"(rises {', '.join(f'{r:.2f}' for r in rises)}; median **{_median(rises):.2f}x**; "
-            f"{merged} downloads completed meanwhile).",
-        ]
-        if args.profile_seconds:
+        if "g" in keys:
+            app_ms, bare_ms, pages = await downloads(
+                servers[APP].url, data, tokens["admin"], times=5
+            )
+            figures.notes.append(
+                f"(g) merged download of {len(data.pdf_document_ids)} one-page documents "
+                f"({pages} pages), prepare + fetch over HTTP (page count not timed): "
+                f"median {_median(app_ms):.0f} ms; bare in-process pypdf merge of the same "
+                f"files: median {_median(bare_ms):.0f} ms; "
+                f"**{_median(app_ms) / _median(bare_ms):.2f}x** the bare merge."
+            )
+        if list_p99:
+            rises = [busy / idle for busy, idle in zip(busy_p99, list_p99, strict=True) if idle]
+            figures.notes.append(
+                f"(h) list (a) p99 while 2 clients download merged PDFs back to back: "
+                f"{', '.join(f'{p:.1f}' for p in busy_p99)} ms against "
+                f"{', '.join(f'{p:.1f}' for p in list_p99)} ms without "
+                f"(rises {', '.join(f'{r:.2f}' for r in rises)}; median "
+                f"**{_median(rises):.2f}x**; {merged} downloads completed meanwhile)."
+            )
+        if args.profile_seconds and "a" in keys:
             figures.notes += [
                 "",
                 "```",
@@ -616,6 +637,12 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--profile-seconds", type=int, default=0, help="py-spy (a) this long")
     parser.add_argument(
+        "--scenarios",
+        default=ALL_SCENARIOS,
+        help=f"the scenarios to run, comma-separated (default all: {ALL_SCENARIOS}); (h) needs "
+        "(a), and the profile is of (a)",
+    )
+    parser.add_argument(
         "--update-readme",
         nargs="?",
         const="newest",
@@ -628,7 +655,16 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--scale is 1 to {MAX_SCALE:,} documents")
     if not 1 <= parsed.accounts <= parsed.scale:
         parser.error("--accounts is 1 to --scale")
+    unknown = set(parsed.scenarios.split(",")) - set(ALL_SCENARIOS.split(","))
+    if unknown:
+        parser.error(f"--scenarios: no scenario {', '.join(sorted(unknown))} ({ALL_SCENARIOS})")
     return parsed
+
+
+def selected_scenarios(args: argparse.Namespace) -> list[Scenario]:
+    """The load scenarios ``--scenarios`` names, in the table's order."""
+    keys = set(args.scenarios.split(","))
+    return [scenario for scenario in SCENARIOS if scenario.key in keys]
 
 
 async def interruptible(args: argparse.Namespace) -> None:

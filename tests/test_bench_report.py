@@ -20,6 +20,7 @@ from bench.report import (
     table,
     update_readme,
 )
+from bench.side_by_side import arguments, selected_scenarios
 
 RESULT = """# Side-by-side benchmark, 2026-11-30 11:02 UTC
 
@@ -125,3 +126,39 @@ def test_the_table_gives_each_rounds_p99_against_raws_and_their_median() -> None
     row = next(line for line in text.splitlines() if line.startswith("| (a)"))
     assert "| 2.50, 4.00, 2.40 (**2.50x**) |" in row
     assert "app/raw p99 per round (median)" in text
+
+
+def test_a_run_of_some_scenarios_lists_only_those() -> None:
+    # given a run of the name search alone (``--scenarios d``)
+    figures = Figures(peer_missing="not installed")
+    figures.add("d", APP, Run(rps=400, p50_ms=38, p99_ms=57, errors=0, rss_mb=121))
+    figures.add("d", RAW, Run(rps=560, p50_ms=28, p99_ms=50, errors=0, rss_mb=49))
+    figures.round_trips[("d", APP)] = 6
+    setup = Setup(
+        command="python -m bench.side_by_side --scale 1000000 --scenarios d",
+        documents=1_000_000,
+        accounts=200,
+        generated_seconds=100,
+        rounds=1,
+        duration=10,
+        connections=16,
+    )
+
+    # when the table is written
+    text = table(setup, figures, datetime(2026, 11, 30, 20, 0, tzinfo=UTC))
+
+    # then it has the name search's row and no other scenario's
+    rows = [line for line in text.splitlines() if line.startswith("| (")]
+    assert [row.split(" | ")[0] for row in rows] == ['| (d) name search "smi"']
+
+
+def test_the_scenarios_to_run_are_checked_and_kept_in_order() -> None:
+    # given the command line of a run of some scenarios, and one naming an unknown scenario
+    # when they are read
+    some = arguments(["--scenarios", "d,a"])
+
+    # then the chosen ones come in the table's order, and an unknown one is refused
+    assert [scenario.key for scenario in selected_scenarios(some)] == ["a", "d"]
+    assert [s.key for s in selected_scenarios(arguments([]))] == ["a", "b", "c", "d", "e", "f"]
+    with pytest.raises(SystemExit):
+        arguments(["--scenarios", "d,z"])
