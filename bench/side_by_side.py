@@ -520,9 +520,20 @@ async def timed_pass(
     scenarios = selected_scenarios(args)
     keys = set(args.scenarios.split(","))
     async with serving(data, data.scratch.url, tokens, logs, figures) as servers:
-        for scenario in scenarios:  # warm every server (prepared statements, caches)
+        # Warm every server (prepared statements, caches) with as many connections as the
+        # rounds use: each pooled connection is opened and its statements planned before round 1.
+        for scenario in scenarios:
             for name in _servers_for(scenario, servers):
-                await _run(args, servers, scenario, name, data, tokens, duration=2, connections=4)
+                await _run(
+                    args,
+                    servers,
+                    scenario,
+                    name,
+                    data,
+                    tokens,
+                    duration=2,
+                    connections=args.connections,
+                )
         list_p99: list[float] = []
         busy_p99: list[float] = []
         merged = 0
