@@ -494,17 +494,18 @@ async def _run(
     data: DataSet,
     tokens: dict[str, str],
     *,
-    duration: int,
-    connections: int,
+    duration: int | None = None,
 ) -> Any:
+    """One wrk run of ``scenario`` against server ``name``, with the run's connections, for
+    ``duration`` seconds (default the run's ``--duration``)."""
     writes = scenario.query == "create"
     return await wrk(
         servers[name].pid,
         f"{servers[name].url}/graphql",
         _body(scenario, data, name),
         _token(scenario, name, tokens),
-        duration=duration,
-        connections=connections,
+        duration=args.duration if duration is None else duration,
+        connections=args.connections,
         key_placeholder=CREATE_KEY_PLACEHOLDER if writes else None,
     )
 
@@ -524,16 +525,7 @@ async def timed_pass(
         # rounds use: each pooled connection is opened and its statements planned before round 1.
         for scenario in scenarios:
             for name in _servers_for(scenario, servers):
-                await _run(
-                    args,
-                    servers,
-                    scenario,
-                    name,
-                    data,
-                    tokens,
-                    duration=2,
-                    connections=args.connections,
-                )
+                await _run(args, servers, scenario, name, data, tokens, duration=2)
         list_p99: list[float] = []
         busy_p99: list[float] = []
         merged = 0
@@ -543,16 +535,7 @@ async def timed_pass(
                 # Each round another server goes first.
                 shift = round_number % len(names)
                 for name in names[shift:] + names[:shift]:
-                    run = await _run(
-                        args,
-                        servers,
-                        scenario,
-                        name,
-                        data,
-                        tokens,
-                        duration=args.duration,
-                        connections=args.connections,
-                    )
+                    run = await _run(args, servers, scenario, name, data, tokens)
                     figures.add(scenario.key, name, run)
                     print(
                         f"round {round_number + 1} {scenario.key} {name}: {run.rps:.0f} req/s "
@@ -564,16 +547,7 @@ async def timed_pass(
             list_p99.append(figures.runs[("a", APP)][-1].p99_ms)
             app = servers[APP]
             async with downloading(app.url, data, tokens["admin"]) as done:
-                run = await _run(
-                    args,
-                    servers,
-                    SCENARIOS[0],
-                    APP,
-                    data,
-                    tokens,
-                    duration=args.duration,
-                    connections=args.connections,
-                )
+                run = await _run(args, servers, SCENARIOS[0], APP, data, tokens)
             merged += done[0]
             busy_p99.append(run.p99_ms)
             print(f"round {round_number + 1} h: list p99 {run.p99_ms:.1f} ms, {done[0]} downloads")
@@ -609,7 +583,7 @@ async def timed_pass(
 async def profile(
     server: Server, data: DataSet, tokens: dict[str, str], args: argparse.Namespace, stamp: str
 ) -> list[str]:
-    seconds, connections = args.profile_seconds, args.connections
+    seconds = args.profile_seconds
     spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
     if spy is None:
         return ["py-spy is not installed (the bench extra installs it): no profile"]
@@ -619,21 +593,12 @@ async def profile(
         "--format", "raw", "--output", str(out),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
-    await _run(
-        args,
-        {APP: server},
-        SCENARIOS[0],
-        APP,
-        data,
-        tokens,
-        duration=seconds + 2,
-        connections=connections,
-    )
+    await _run(args, {APP: server}, SCENARIOS[0], APP, data, tokens, duration=seconds + 2)
     message = (await recorder.communicate())[0].decode()
     if recorder.returncode != 0 or not out.exists():
         return [f"py-spy could not profile the app: {message.strip()[-500:]}"]
     return [
-        f"py-spy, {seconds} s of (a) at -c{connections}; raw stacks in {out.name}",
+        f"py-spy, {seconds} s of (a) at -c{args.connections}; raw stacks in {out.name}",
         "",
         *top_frames(out.read_text()),
     ]

@@ -46,6 +46,19 @@ def _readme(path: Path, inside: str) -> Path:
     return path
 
 
+def _setup(command: str, *, documents: int, rounds: int) -> Setup:
+    """A run's head for a table: 200 accounts, rounds of 10 s at 16 connections."""
+    return Setup(
+        command=command,
+        documents=documents,
+        accounts=200,
+        generated_seconds=6,
+        rounds=rounds,
+        duration=10,
+        connections=16,
+    )
+
+
 def test_update_readme_copies_the_newest_table_between_the_markers(tmp_path: Path) -> None:
     # given: two results (and a profile beside the newer one), and a README showing an old table
     results = tmp_path / "bench" / "results"
@@ -109,15 +122,7 @@ def test_the_table_gives_each_rounds_p99_against_raws_and_their_median() -> None
     for app_p99, raw_p99 in ((250.0, 100.0), (300.0, 75.0), (196.8, 82.0)):
         figures.add("a", APP, Run(rps=140, p50_ms=110, p99_ms=app_p99, errors=0, rss_mb=140))
         figures.add("a", RAW, Run(rps=360, p50_ms=43, p99_ms=raw_p99, errors=0, rss_mb=54))
-    setup = Setup(
-        command="python -m bench.side_by_side",
-        documents=100_000,
-        accounts=200,
-        generated_seconds=6,
-        rounds=3,
-        duration=10,
-        connections=16,
-    )
+    setup = _setup("python -m bench.side_by_side", documents=100_000, rounds=3)
 
     # when the table is written
     text = table(setup, figures, datetime(2026, 11, 30, 17, 7, tzinfo=UTC))
@@ -134,14 +139,8 @@ def test_a_run_of_some_scenarios_lists_only_those() -> None:
     figures.add("d", APP, Run(rps=400, p50_ms=38, p99_ms=57, errors=0, rss_mb=121))
     figures.add("d", RAW, Run(rps=560, p50_ms=28, p99_ms=50, errors=0, rss_mb=49))
     figures.round_trips[("d", APP)] = 6
-    setup = Setup(
-        command="python -m bench.side_by_side --scale 1000000 --scenarios d",
-        documents=1_000_000,
-        accounts=200,
-        generated_seconds=100,
-        rounds=1,
-        duration=10,
-        connections=16,
+    setup = _setup(
+        "python -m bench.side_by_side --scale 1000000 --scenarios d", documents=1_000_000, rounds=1
     )
 
     # when the table is written

@@ -61,6 +61,20 @@ async def driver(request_connection: AsyncConnection) -> Any:
     return (await request_connection.get_raw_connection()).driver_connection
 
 
+def ran_on_driver(monkeypatch: pytest.MonkeyPatch, target: str, original: Any) -> list[bool]:
+    """Whether each call of the driver function ``original``, as ``target`` names it where it
+    is used, ran on the driver (its answer's first item), in call order."""
+    ran: list[bool] = []
+
+    async def watched(*args: Any) -> Any:
+        answer = await original(*args)
+        ran.append(answer[0])
+        return answer
+
+    monkeypatch.setattr(target, watched)
+    return ran
+
+
 async def look_up_admin(session: AsyncSession, world: World) -> Any:
     """Acme's User Admin looked up as a request's first statement (on the driver when it may)."""
     return await execute_self_scoped(
@@ -148,15 +162,7 @@ async def test_a_pages_nested_objects_are_read_on_the_driver(
 ) -> None:
     # given a page asking for nested objects (of one type or more), loaded ahead in one
     # statement per level
-    ran: list[bool] = []
-    original = fetch_row
-
-    async def watched(*args: Any) -> tuple[bool, Any]:
-        answer = await original(*args)
-        ran.append(answer[0])
-        return answer
-
-    monkeypatch.setattr("portal.resolvers.loading.fetch_row", watched)
+    ran = ran_on_driver(monkeypatch, "portal.resolvers.loading.fetch_row", fetch_row)
 
     # when it is asked
     data = (
@@ -176,15 +182,7 @@ async def test_a_page_is_read_on_the_driver_as_sqlalchemy_reads_it(
         "{ documents(first: 10) { totalCount edges { cursor node { id name postedAt pageCount "
         "sizeBytes sha256 archived archivesAt reportType { code category } } } } }"
     )
-    ran: list[bool] = []
-    original = fetch_all
-
-    async def watched(*args: Any) -> tuple[bool, list[Any]]:
-        answer = await original(*args)
-        ran.append(answer[0])
-        return answer
-
-    monkeypatch.setattr("portal.resolvers.pagination.fetch_all", watched)
+    ran = ran_on_driver(monkeypatch, "portal.resolvers.pagination.fetch_all", fetch_all)
 
     # when it is read on the driver, and through SQLAlchemy (a listener forces it)
     on_driver = (await admin_client(query)).ok()
@@ -217,15 +215,7 @@ async def test_a_name_searchs_page_is_read_on_the_driver_as_sqlalchemy_reads_it(
         f'{{ documents(first: 10, filter: {{ employeeName: "{name}" }}) {{ totalCount '
         "edges { cursor node { id name postedAt archived employee { firstName lastName } } } } }"
     )
-    ran: list[bool] = []
-    original = fetch_all
-
-    async def watched(*args: Any) -> tuple[bool, list[Any]]:
-        answer = await original(*args)
-        ran.append(answer[0])
-        return answer
-
-    monkeypatch.setattr("portal.resolvers.pagination.fetch_all", watched)
+    ran = ran_on_driver(monkeypatch, "portal.resolvers.pagination.fetch_all", fetch_all)
 
     # when it is read on the driver, and through SQLAlchemy (a listener forces it)
     on_driver = (await client(query)).ok()
@@ -251,15 +241,7 @@ async def test_the_driver_is_found_without_asking_sqlalchemy_for_the_connection_
         return await original(self)
 
     monkeypatch.setattr(AsyncConnection, "get_raw_connection", watched)
-    ran: list[bool] = []
-    original_fetch_all = fetch_all
-
-    async def watched_fetch_all(*args: Any) -> tuple[bool, list[Any]]:
-        answer = await original_fetch_all(*args)
-        ran.append(answer[0])
-        return answer
-
-    monkeypatch.setattr("portal.resolvers.pagination.fetch_all", watched_fetch_all)
+    ran = ran_on_driver(monkeypatch, "portal.resolvers.pagination.fetch_all", fetch_all)
 
     # when a page is read
     data = (await admin_client("{ documents(first: 3) { edges { node { id } } } }")).ok()

@@ -83,7 +83,10 @@ class DriverStatement:
 
     def bound(self, values: Mapping[str, Any]) -> tuple[str, list[Any]] | None:
         """The SQL and positional arguments for ``values``; None when the driver may not take
-        them (an empty list, which SQLAlchemy renders as an expression of its own)."""
+        them (a statement that is not ``usable``, an empty list, which SQLAlchemy renders as an
+        expression of its own)."""
+        if not self.usable:
+            return None
         if not self.expanding:
             return self.sql, self.arguments(values)
         lengths = tuple(len(values[name]) for name in self.expanding)
@@ -104,10 +107,7 @@ class DriverStatement:
             else (computed[name]() if name in computed else defaults[name])
             for name in self.parameters
         ]
-        for index, process in self.processors:
-            if arguments[index] is not None:
-                arguments[index] = process(arguments[index])
-        return arguments
+        return _processed(arguments, self.processors)
 
     @classmethod
     def compile(
@@ -227,10 +227,17 @@ class _Expanded:
             else values[name][index]
             for name, index in self.positions
         ]
-        for index, process in self.processors:
-            if arguments[index] is not None:
-                arguments[index] = process(arguments[index])
-        return arguments
+        return _processed(arguments, self.processors)
+
+
+def _processed(
+    arguments: list[Any], processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+) -> list[Any]:
+    """``arguments`` with SQLAlchemy's bind processing applied where their types have one."""
+    for index, process in processors:
+        if arguments[index] is not None:
+            arguments[index] = process(arguments[index])
+    return arguments
 
 
 def _plain_array(compiled: Any, name: str) -> bool:
@@ -332,13 +339,14 @@ async def fetch_first_row(
         return False, None
     bind, adapted, driver = found
     compiled = _compiled(statement)
-    bound = compiled.bound(parameters) if compiled.usable else None
+    bound = compiled.bound(parameters)
     if bound is None:
         return False, None
+    sql, arguments = bound
     async with _lost_when_closed(bind, driver):
         if adapted._transaction is None:
             await adapted._start_transaction()
-        record = await driver.fetchrow(bound[0], *bound[1])
+        record = await driver.fetchrow(sql, *arguments)
     session.sync_session.info[PRESCOPED_KEY] = adapted._transaction
     return True, None if record is None else compiled.row(record)
 
@@ -383,10 +391,8 @@ async def _fetch(
     session: AsyncSession, compiled: DriverStatement, values: Mapping[str, Any], *, first: bool
 ) -> tuple[bool, list[Any]]:
     lock = getattr(session, "_lock", None)
-    if lock is None or not compiled.usable:
-        return False, []
     bound = compiled.bound(values)
-    if bound is None:
+    if lock is None or bound is None:
         return False, []
     sql, arguments = bound
     async with lock:
@@ -460,9 +466,10 @@ async def fetch_alone(
     must go SQLAlchemy's way (nothing was sent): ``bind`` is no engine (tests bind sessions to a
     connection in a transaction of their own), its statements are watched, another driver."""
     compiled = _compiled(statement)
-    bound = compiled.bound(values) if compiled.usable else None
+    bound = compiled.bound(values)
     if not isinstance(bind, AsyncEngine) or bound is None:
         return False, None
+    sql, arguments = bound
     async with bind.connect() as connection:
         found = await _driver_of(connection)
         if found is None:
@@ -471,7 +478,7 @@ async def fetch_alone(
         if adapted._transaction is not None:
             return False, None
         async with _lost_when_closed(connection, driver):
-            record = await driver.fetchrow(bound[0], *bound[1])
+            record = await driver.fetchrow(sql, *arguments)
     return True, None if record is None else compiled.row(record)
 
 
