@@ -1,16 +1,15 @@
-"""The cyclic garbage collector of a serving process: what start-up made is kept out of it, the
-oldest generation is collected as often as the middle one, and the youngest less often.
+"""The cyclic garbage collector of a serving process: what start-up made is kept out of it, and
+the youngest generation is collected less often than the interpreter's default.
 
-Every GraphQL request leaves cyclic garbage (graphql-core's execution context refers to itself,
-and through it the request's context, loaders, rows and errors; a field error's traceback refers
-back to the frames that hold it). Its objects live as long as the request, long enough to be
-promoted to the oldest generation, which the interpreter collects only after ten collections of
-the middle one and once a quarter more objects than it held are pending: every request's garbage
-then waited, and piled up under concurrent requests, raising the process's peak resident size.
-
-Collecting the oldest generation that often costs little once start-up's objects (modules,
-schema, mappers: about 185,000) are frozen out of the collector: each collection then walks the
-requests' objects only, fewer in all than the rare full walks over everything it replaces."""
+A request's objects are freed by their reference counts as it ends: none is left in a reference
+cycle (tests/schema/test_request_garbage.py holds it). Two cycles used to hold every request's
+objects, rows included, until a full collection: graphql-core's execution context referring to
+itself through the helpers it hands resolvers, and the loaders' batch functions referring back
+to the loaders that hold them; a denied field's traceback was a third. The collector is then a
+safety net for the rare cycle left (an unexpected error's traceback), and the full collections,
+each walking every object alive (tens of milliseconds under load), stay as rare as the
+interpreter's defaults make them. Start-up's objects (modules, schema, mappers: about 185,000)
+are frozen out of it."""
 
 from __future__ import annotations
 
@@ -20,14 +19,13 @@ from collections.abc import Iterator
 
 # The youngest generation is collected once 5,000 more objects were made than freed, not 700:
 # most of a request's objects are freed by their reference counts before then, so each
-# collection has less to walk per object made (and fewer survivors to promote). Collecting the
-# middle generation (and with it the oldest) every second time keeps the oldest collected about as
-# often as before (every 15,000 objects instead of 7,700): a page of 50 documents spent 0.65 ms
-# of CPU in the collector, 0.32 ms now.
+# collection has less to walk per object made (and fewer survivors to promote). The older
+# generations keep the interpreter's thresholds: the middle one is collected once the youngest
+# was collected more than ten times, the oldest once the middle one was (and a quarter more
+# objects than it held are pending): about every 600,000 objects (5,001 x 11 x 11).
 YOUNGEST_GENERATION_THRESHOLD = 5_000
-MIDDLE_GENERATION_THRESHOLD = 2
-# Collected with each collection of the middle generation.
-OLDEST_GENERATION_THRESHOLD = 0
+MIDDLE_GENERATION_THRESHOLD = 10
+OLDEST_GENERATION_THRESHOLD = 10
 
 
 @contextlib.contextmanager
