@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from portal.resolvers.loaders import Loaders
 from portal.resolvers.errors import PortalError
+from portal.resolvers.loaders import Loaders
 from portal.resolvers.loading import BatchLoader
 from portal.schema.execution import PortalExecutionContext
 from tests.support.graphql import GraphQLClient
