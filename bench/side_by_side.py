@@ -71,6 +71,7 @@ from bench.report import (
 )
 from bench.report import median as _median
 from bench.scenarios import CREATE_KEY_PLACEHOLDER, PEER_READY, QUERIES
+from bench.settle import settled
 from portal.auth.keys import load_or_create_keys
 from portal.auth.tokens import SubjectKind, TokenService
 from portal.ids import global_id, parse_global_id
@@ -526,6 +527,7 @@ async def timed_pass(
         for scenario in scenarios:
             for name in _servers_for(scenario, servers):
                 await _run(args, servers, scenario, name, data, tokens, duration=2)
+        await settled(data.scratch.admin_database_url)
         list_p99: list[float] = []
         busy_p99: list[float] = []
         merged = 0
@@ -536,6 +538,8 @@ async def timed_pass(
                 shift = round_number % len(names)
                 for name in names[shift:] + names[:shift]:
                     run = await _run(args, servers, scenario, name, data, tokens)
+                    # What this server left running is not the next one's load.
+                    await settled(data.scratch.admin_database_url)
                     figures.add(scenario.key, name, run)
                     print(
                         f"round {round_number + 1} {scenario.key} {name}: {run.rps:.0f} req/s "
