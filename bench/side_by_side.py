@@ -520,7 +520,7 @@ async def timed_pass(
     stamp: str,
 ) -> None:
     scenarios = selected_scenarios(args)
-    keys = set(args.scenarios.split(","))
+    keys = scenario_keys(args)
     async with serving(data, data.scratch.url, tokens, logs, figures) as servers:
         # Warm every server (prepared statements, caches) with as many connections as the
         # rounds use: each pooled connection is opened and its statements planned before round 1.
@@ -635,7 +635,7 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--scale is 1 to {MAX_SCALE:,} documents")
     if not 1 <= parsed.accounts <= parsed.scale:
         parser.error("--accounts is 1 to --scale")
-    unknown = set(parsed.scenarios.split(",")) - set(ALL_SCENARIOS.split(","))
+    unknown = scenario_keys(parsed) - set(ALL_SCENARIOS.split(","))
     if unknown:
         parser.error(f"--scenarios: no scenario {', '.join(sorted(unknown))} ({ALL_SCENARIOS})")
     return parsed
@@ -643,8 +643,13 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 def selected_scenarios(args: argparse.Namespace) -> list[Scenario]:
     """The load scenarios ``--scenarios`` names, in the table's order."""
-    keys = set(args.scenarios.split(","))
+    keys = scenario_keys(args)
     return [scenario for scenario in SCENARIOS if scenario.key in keys]
+
+
+def scenario_keys(args: argparse.Namespace) -> set[str]:
+    """Every scenario ``--scenarios`` names (the load scenarios, "g" and "h")."""
+    return set(args.scenarios.split(","))
 
 
 async def interruptible(args: argparse.Namespace) -> None:
